@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#define MPA_ENV_PREFIX "MPAUDIT_"
+
+extern char **environ;
+
+void
+mpa_config_defaults(struct mpa_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->stuck_ms = MPA_DEFAULT_STUCK_MS;
+	cfg->scan_ms = MPA_DEFAULT_SCAN_MS;
+	cfg->summary = 1;
+}
+
+/* Strict decimal: digits only, no sign, no trailing text, within range. */
+static int
+parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*s - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	if (v < min)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+range_error(char *err, size_t errlen, const char *name, const char *value,
+	    uint32_t min, uint32_t max)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen,
+			 "invalid %s='%s': expected an integer from %u to %u",
+			 name, value, min, max);
+	return -EINVAL;
+}
+
+int
+mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
+		 size_t errlen)
+{
+	size_t plen = strlen(MPA_ENV_PREFIX);
+	char name[64];
+	int rc = 0;
+
+	mpa_config_defaults(cfg);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	for (; envp != NULL && *envp != NULL && rc == 0; envp++) {
+		const char *var = *envp;
+		const char *eq = strchr(var, '=');
+		const char *val;
+		size_t nlen;
+
+		if (strncmp(var, MPA_ENV_PREFIX, plen) != 0 || eq == NULL)
+			continue;
+		nlen = (size_t)(eq - var);
+		if (nlen >= sizeof(name))
+			nlen = sizeof(name) - 1;
+		memcpy(name, var, nlen);
+		name[nlen] = '\0';
+		val = eq + 1;
+
+		if (strcmp(name, "MPAUDIT_STUCK_MS") == 0) {
+			if (parse_u32(val, 1, MPA_MAX_STUCK_MS, &cfg->stuck_ms) != 0)
+				rc = range_error(err, errlen, name, val,
+						 1, MPA_MAX_STUCK_MS);
+		} else if (strcmp(name, "MPAUDIT_SCAN_MS") == 0) {
+			if (parse_u32(val, 0, MPA_MAX_SCAN_MS, &cfg->scan_ms) != 0)
+				rc = range_error(err, errlen, name, val,
+						 0, MPA_MAX_SCAN_MS);
+		} else if (strcmp(name, "MPAUDIT_SUMMARY") == 0) {
+			uint32_t v;
+
+			if (parse_u32(val, 0, 1, &v) != 0)
+				rc = range_error(err, errlen, name, val, 0, 1);
+			else
+				cfg->summary = (int)v;
+		} else if (strcmp(name, "MPAUDIT_REPORT") == 0) {
+			if (*val == '\0' || strlen(val) >= sizeof(cfg->report_path)) {
+				if (err != NULL && errlen > 0)
+					snprintf(err, errlen,
+						 "invalid %s='%s': expected a file path",
+						 name, val);
+				rc = -EINVAL;
+			} else {
+				strcpy(cfg->report_path, val);
+			}
+		} else {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen,
+					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY)",
+					 name);
+			rc = -EINVAL;
+		}
+	}
+	if (rc != 0)
+		mpa_config_defaults(cfg);
+	return rc;
+}
+
+int
+mpa_config_from_env(struct mpa_config *cfg, char *err, size_t errlen)
+{
+	return mpa_config_parse(cfg, environ, err, errlen);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_CONFIG_H
+#define MPA_CONFIG_H
+
+/*
+ * Configuration parsing. Pure: reads an environment array, so the unit
+ * tests can feed it any set of variables.
+ */
+
+#include <stddef.h>
+
+#include "mpaudit.h"
+
+/** Upper bound of MPAUDIT_STUCK_MS: one day. */
+#define MPA_MAX_STUCK_MS 86400000u
+/** Upper bound of MPAUDIT_SCAN_MS: one hour. */
+#define MPA_MAX_SCAN_MS 3600000u
+
+/** Fill @p cfg with the built-in defaults. */
+void mpa_config_defaults(struct mpa_config *cfg);
+
+/**
+ * Apply every MPAUDIT_* variable of @p envp (NULL-terminated "NAME=value"
+ * strings) to @p cfg.
+ *
+ * @return 0, or -EINVAL with a one-line message naming the variable in
+ *   @p err; @p cfg is then reset to the defaults.
+ */
+int mpa_config_parse(struct mpa_config *cfg, char *const envp[],
+		     char *err, size_t errlen);
+
+#endif /* MPA_CONFIG_H */

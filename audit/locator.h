@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_LOCATOR_H
+#define MPA_LOCATOR_H
+
+/*
+ * Object locator: maps an address to the index of the pool object that
+ * starts there, or says it is not an object start.
+ *
+ * Object addresses are not base + i * stride: without hugepages DPDK skips
+ * to the next page rather than let an object straddle one, and a pool may
+ * span several memory chunks. The locator cuts the sorted address list
+ * (from rte_mempool_obj_iter) into maximal runs of equal stride; a lookup
+ * is a binary search over runs (usually one to a few) and an exact
+ * division by the run's stride done with a multiply (the stride's odd part
+ * has an inverse modulo 2^64), so the scanner can place every free pointer
+ * it finds in a few nanoseconds.
+ */
+
+#include <stdint.h>
+
+struct mpa_run {
+	uintptr_t first;     /**< address of the run's first object */
+	uint64_t inv;        /**< inverse of (stride >> shift) modulo 2^64 */
+	uint32_t first_idx;  /**< index of that object in the pool */
+	uint32_t count;      /**< objects in the run */
+	uint32_t stride;     /**< bytes between consecutive objects */
+	uint32_t shift;      /**< trailing zero bits of stride */
+};
+
+struct mpa_locator {
+	struct mpa_run *runs;
+	uint32_t nruns;
+	uint32_t nobjs;
+	uintptr_t lo;        /**< first object address */
+	uintptr_t hi;        /**< last object address */
+};
+
+/**
+ * Build a locator from @p n object addresses sorted in increasing order.
+ * @return 0, -EINVAL if the list is empty or unsorted, -ENOMEM.
+ */
+int mpa_locator_build(struct mpa_locator *loc, const uintptr_t *addrs,
+		      uint32_t n);
+
+/** Release a locator's memory; accepts a zeroed or already freed one. */
+void mpa_locator_free(struct mpa_locator *loc);
+
+/** @return the index of the object starting at @p addr, or -1. */
+int64_t mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr);
+
+#endif /* MPA_LOCATOR_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+/*
+ * Auditor lifecycle: start after EAL init, stop with a final scan and the
+ * reports. The auditor never harms its host: every failure here disables
+ * auditing with a log line and lets the application run on.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+#include "report.h"
+#include "scan.h"
+#include "scanner.h"
+
+RTE_LOG_REGISTER(mpa_logtype, mpaudit, INFO);
+
+volatile int mpa_on;
+
+static struct mpa_config cfg;
+static int started;        /* mpa_init succeeded */
+static int finished;       /* mpa_fini ran */
+static int fini_result;
+static int atexit_done;
+
+int
+mpa_enabled(void)
+{
+	return mpa_on;
+}
+
+static void
+at_exit(void)
+{
+	mpa_fini();
+}
+
+int
+mpa_init_with(const struct mpa_config *c)
+{
+	int rc;
+
+	if (started)
+		return 0;
+	if (c->stuck_ms == 0 || c->scan_ms > MPA_MAX_SCAN_MS ||
+	    c->stuck_ms > MPA_MAX_STUCK_MS) {
+		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u); auditing disabled, the application runs unaudited",
+			c->stuck_ms, c->scan_ms);
+		return -EINVAL;
+	}
+	cfg = *c;
+	mpa_clock_update();
+	rc = mpa_pool_events_start();
+	if (rc != 0)
+		goto err;
+	rc = mpa_scanner_start(cfg.scan_ms, cfg.stuck_ms);
+	if (rc != 0)
+		goto err;
+	started = 1;
+	finished = 0;
+	mpa_on = 1;
+	if (!atexit_done) {
+		atexit(at_exit);
+		atexit_done = 1;
+	}
+	MPA_LOG(INFO, "auditing: stuck threshold %u ms, scan every %u ms%s%s",
+		cfg.stuck_ms, cfg.scan_ms, cfg.report_path[0] ? ", report to " : "",
+		cfg.report_path);
+	return 0;
+err:
+	MPA_LOG(ERR, "cannot start: %s; auditing disabled, the application runs unaudited",
+		strerror(-rc));
+	mpa_scanner_stop();
+	mpa_pool_events_stop();
+	mpa_registry_lock();
+	mpa_pool_detach_all();
+	mpa_pool_reap(0, 1);
+	mpa_registry_unlock();
+	return rc;
+}
+
+int
+mpa_init(void)
+{
+	struct mpa_config c;
+	char err[256];
+
+	if (started)
+		return 0;
+	if (mpa_config_from_env(&c, err, sizeof(err)) != 0) {
+		MPA_LOG(ERR, "%s; auditing disabled, the application runs unaudited",
+			err);
+		return 0;
+	}
+	return mpa_init_with(&c);
+}
+
+int
+mpa_fini(void)
+{
+	const struct mpa_scan_result *r;
+	int rc;
+
+	if (finished || !started)
+		return finished ? fini_result : MPA_EXIT_CLEAN;
+	mpa_scanner_stop();
+	mpa_registry_lock();
+	mpa_scan_locked(cfg.stuck_ms);
+	r = mpa_scan_result();
+	rc = r->stuck != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
+	if (cfg.report_path[0] != '\0' &&
+	    mpa_report_write_file(cfg.report_path, r, mpa_scan_stats(), &cfg) != 0)
+		rc = MPA_EXIT_FAILED;
+	if (cfg.summary)
+		mpa_report_print_summary(stderr, r, mpa_scan_stats(), &cfg);
+	mpa_on = 0;
+	mpa_pool_events_stop();
+	mpa_pool_detach_all();
+	mpa_pool_reap(0, 1);
+	mpa_scan_reset();
+	mpa_registry_unlock();
+	fflush(stderr);
+	finished = 1;
+	started = 0;
+	fini_result = rc;
+	return rc;
+}
+
+int
+mpa_scan_run(void)
+{
+	int rc;
+
+	if (!started)
+		return -ENODEV;
+	mpa_registry_lock();
+	rc = mpa_scan_locked(cfg.stuck_ms);
+	mpa_registry_unlock();
+	return rc;
+}
+
+int
+mpa_report_write(const char *path)
+{
+	int rc;
+
+	if (path == NULL)
+		path = cfg.report_path;
+	if (path[0] == '\0')
+		return -EINVAL;
+	if (!started)
+		return -ENODEV;
+	mpa_registry_lock();
+	rc = mpa_report_write_file(path, mpa_scan_result(), mpa_scan_stats(), &cfg);
+	mpa_registry_unlock();
+	return rc;
+}
+
+int
+mpa_report_print(FILE *f)
+{
+	int rc;
+
+	if (!started)
+		return 0;
+	mpa_registry_lock();
+	rc = mpa_report_print_summary(f, mpa_scan_result(), mpa_scan_stats(), &cfg);
+	mpa_registry_unlock();
+	return rc;
+}
+
+/* rte_eal_init is redirected here by mpaudit_override.h. */
+int
+mpa_eal_init(int argc, char **argv)
+{
+	int rc = rte_eal_init(argc, argv);
+
+	if (rc >= 0)
+		mpa_init();
+	return rc;
+}
+
+int
+mpa_eal_cleanup(void)
+{
+	mpa_fini();
+	return rte_eal_cleanup();
+}

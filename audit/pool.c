@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_string_fns.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pool.h"
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Read without the lock by the datapath slow paths: atomic loads. */
+static struct mpa_pool *slots[MPA_POOLS_MAX];
+static struct mpa_pool *retired;
+static int events_on;
+
+void
+mpa_registry_lock(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+void
+mpa_registry_unlock(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct mpa_pool *
+mpa_pool_slot(unsigned int i)
+{
+	return i < MPA_POOLS_MAX ? slots[i] : NULL;
+}
+
+static void
+pool_free(struct mpa_pool *p)
+{
+	if (p == NULL)
+		return;
+	mpa_locator_free(&p->loc);
+	free(p->addrs);
+	free(p->side);
+	free(p->st);
+	free(p->freemap);
+	free(p);
+}
+
+struct addr_walk {
+	uintptr_t *addrs;
+	uint32_t n;
+	uint32_t cap;
+};
+
+static void
+collect_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct addr_walk *w = arg;
+
+	if (w->n < w->cap)
+		w->addrs[w->n++] = (uintptr_t)obj;
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Only ring-based pools expose their free objects in a form we can read. */
+static int
+ops_is_ring(const struct rte_mempool *mp)
+{
+	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
+
+	return ops != NULL && strncmp(ops->name, "ring_", 5) == 0 &&
+	       mp->pool_data != NULL;
+}
+
+int
+mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
+{
+	struct addr_walk w = { 0 };
+	struct mpa_pool *p = NULL;
+	int slot = -1, rc;
+
+	if (mp == NULL || mp->size == 0 || mp->populated_size < mp->size)
+		return -EINVAL;
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		if (slots[i] != NULL && slots[i]->mp == mp)
+			return 0;
+		if (slots[i] == NULL && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
+		MPA_LOG(WARNING, "cannot attach pool %s: already auditing %d pools",
+			mp->name, MPA_POOLS_MAX);
+		return -ENOSPC;
+	}
+
+	rc = -ENOMEM;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		goto err;
+	p->mp = mp;
+	rte_strscpy(p->name, mp->name, sizeof(p->name));
+	p->size = mp->size;
+	p->header_stamp = mp->header_size >= MPA_STAMP_BACK;
+	p->have_free_set = ops_is_ring(mp);
+	w.cap = mp->size;
+	w.addrs = malloc(sizeof(*w.addrs) * w.cap);
+	p->addrs = w.addrs;
+	p->st = calloc(p->size, sizeof(*p->st));
+	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
+	if (!p->header_stamp)
+		p->side = calloc(p->size, sizeof(*p->side));
+	if (w.addrs == NULL || p->st == NULL || p->freemap == NULL ||
+	    (!p->header_stamp && p->side == NULL))
+		goto err;
+
+	rte_mempool_obj_iter(mp, collect_obj, &w);
+	rc = -EINVAL;
+	if (w.n != p->size)
+		goto err;
+	qsort(p->addrs, p->size, sizeof(*p->addrs), addr_cmp);
+	rc = mpa_locator_build(&p->loc, p->addrs, p->size);
+	if (rc != 0)
+		goto err;
+
+	/*
+	 * A new pool's header pads hold whatever the memory held before.
+	 * Every object of a just-populated pool is free, so it gets the bare
+	 * "free" stamp: one later found held with that stamp was taken by
+	 * code that stamps nothing (state pmd). A pool attached while in use
+	 * keeps its stamps: rewriting them would race with the datapath.
+	 */
+	if (fresh) {
+		uint64_t s = mpa_stamp_make(MPA_ST_FREE, MPA_LCORE_NONE,
+					    mpa_clock_ms);
+
+		for (uint32_t i = 0; i < p->size; i++) {
+			if (p->header_stamp)
+				*mpa_stamp_slot((void *)p->addrs[i]) = s;
+			else
+				p->side[i] = s;
+		}
+	}
+
+	__atomic_store_n(&slots[slot], p, __ATOMIC_RELEASE);
+	MPA_LOG(DEBUG, "auditing pool %s: %u objects, %u runs, stamps in %s, free set from %s",
+		p->name, p->size, p->loc.nruns,
+		p->header_stamp ? "header" : "side table",
+		p->have_free_set ? "ring+caches" : "stamps");
+	return 0;
+err:
+	MPA_LOG(WARNING, "cannot attach pool %s: %s; the pool is not audited",
+		mp->name, strerror(-rc));
+	pool_free(p);
+	return rc;
+}
+
+int
+mpa_pool_attach(struct rte_mempool *mp)
+{
+	int rc;
+
+	mpa_registry_lock();
+	rc = mpa_pool_attach_locked(mp, 0);
+	mpa_registry_unlock();
+	return rc;
+}
+
+static int
+detach_locked(struct rte_mempool *mp)
+{
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		struct mpa_pool *p = slots[i];
+
+		if (p == NULL || p->mp != mp)
+			continue;
+		__atomic_store_n(&slots[i], NULL, __ATOMIC_RELEASE);
+		p->retire_ms = mpa_clock_read();
+		p->next_retired = retired;
+		retired = p;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+mpa_pool_detach(struct rte_mempool *mp)
+{
+	int rc;
+
+	mpa_registry_lock();
+	rc = detach_locked(mp);
+	mpa_registry_unlock();
+	return rc;
+}
+
+void
+mpa_pool_reap(uint32_t now, int all)
+{
+	struct mpa_pool **pp = &retired;
+
+	while (*pp != NULL) {
+		struct mpa_pool *p = *pp;
+
+		if (all || mpa_age_ms(now, p->retire_ms) >= (int32_t)MPA_POOL_RETIRE_MS) {
+			*pp = p->next_retired;
+			pool_free(p);
+		} else {
+			pp = &p->next_retired;
+		}
+	}
+}
+
+void
+mpa_pool_detach_all(void)
+{
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		struct mpa_pool *p = slots[i];
+
+		if (p != NULL)
+			detach_locked(p->mp);
+	}
+}
+
+/*
+ * Mempool events arrive in the thread that creates or frees the pool. A
+ * DESTROY waits here for a running scan to finish, so the scanner never
+ * reads a pool that is being freed.
+ */
+static void
+pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
+{
+	mpa_registry_lock();
+	if (ev == RTE_MEMPOOL_EVENT_READY)
+		mpa_pool_attach_locked(mp, 1);
+	else if (ev == RTE_MEMPOOL_EVENT_DESTROY)
+		detach_locked(mp);
+	mpa_registry_unlock();
+}
+
+static void
+attach_existing(struct rte_mempool *mp, void *arg)
+{
+	if (mp->populated_size == mp->size)
+		mpa_pool_attach_locked(mp, 0);
+}
+
+int
+mpa_pool_events_start(void)
+{
+	int rc;
+
+	if (events_on)
+		return 0;
+	rc = rte_mempool_event_callback_register(pool_event, NULL);
+	if (rc != 0) {
+		MPA_LOG(ERR, "cannot follow mempool creation: %s",
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	events_on = 1;
+	mpa_registry_lock();
+	rte_mempool_walk(attach_existing, NULL);
+	mpa_registry_unlock();
+	return 0;
+}
+
+void
+mpa_pool_events_stop(void)
+{
+	if (!events_on)
+		return;
+	rte_mempool_event_callback_unregister(pool_event, NULL);
+	events_on = 0;
+}
+
+static inline void
+mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree)
+{
+	int64_t idx = mpa_locator_find(&p->loc, (uintptr_t)obj);
+	uint64_t bit;
+
+	if (idx < 0)
+		return;
+	bit = UINT64_C(1) << (idx & 63);
+	if (!(p->freemap[idx >> 6] & bit)) {
+		p->freemap[idx >> 6] |= bit;
+		(*nfree)++;
+	}
+}
+
+uint32_t
+mpa_pool_snapshot_free(struct mpa_pool *p)
+{
+	struct rte_mempool *mp = p->mp;
+	uint32_t nfree = 0;
+
+	memset(p->freemap, 0, ((p->size + 63) / 64) * sizeof(uint64_t));
+
+	/*
+	 * Caches first, then the ring: a cache flush moves objects into the
+	 * ring, so an object in flight between the two is more likely seen in
+	 * one of them. Races remain (the datapath runs on); the classifier
+	 * needs an object held in MPA_CONFIRM_SCANS consecutive scans with an
+	 * unchanged stamp before it calls it stuck.
+	 */
+	if (mp->cache_size != 0) {
+		for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+			struct rte_mempool_cache *c = &mp->local_cache[l];
+			uint32_t len = __atomic_load_n(&c->len, __ATOMIC_ACQUIRE);
+
+			if (len > RTE_DIM(c->objs))
+				len = RTE_DIM(c->objs);
+			for (uint32_t i = 0; i < len; i++)
+				mark_free(p, c->objs[i], &nfree);
+		}
+	}
+	if (p->have_free_set) {
+		const struct rte_ring *r = mp->pool_data;
+		void *const *ring_objs = (void *const *)&r[1];
+		uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+		uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+		uint32_t n = (prod - cons) & r->mask;
+
+		if (n > r->capacity)
+			n = r->capacity;
+		for (uint32_t i = 0; i < n; i++)
+			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree);
+	}
+	return nfree;
+}
+
+/* Datapath slow paths: no lock, slots read with acquire. */
+
+static struct mpa_pool *
+pool_of_addr(uintptr_t a, int64_t *idx)
+{
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		struct mpa_pool *p = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+
+		if (p == NULL || a < p->loc.lo || a > p->loc.hi)
+			continue;
+		*idx = mpa_locator_find(&p->loc, a);
+		return *idx >= 0 ? p : NULL;
+	}
+	return NULL;
+}
+
+void
+mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
+{
+	int64_t idx;
+	struct mpa_pool *p = pool_of_addr((uintptr_t)obj, &idx);
+
+	if (p != NULL && p->mp == mp && p->side != NULL)
+		p->side[idx] = stamp;
+}
+
+void
+mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
+	       unsigned int esize, uint8_t state, const struct mpa_site *site)
+{
+	uint64_t s;
+
+	if (esize != sizeof(void *) || n == 0)
+		return;
+	s = mpa_stamp_make(mpa_holder(state, site, UINT16_MAX, UINT16_MAX,
+				      state == MPA_ST_RING ? r : NULL),
+			   mpa_cur_lcore(), mpa_clock_ms);
+	for (unsigned int i = 0; i < n; i++) {
+		int64_t idx;
+		struct mpa_pool *p = pool_of_addr((uintptr_t)objs[i], &idx);
+
+		if (p == NULL)
+			continue;
+		if (p->header_stamp)
+			*mpa_stamp_slot(objs[i]) = s;
+		else
+			p->side[idx] = s;
+	}
+}

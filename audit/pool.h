@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_POOL_H
+#define MPA_POOL_H
+
+/*
+ * Pool registry: which mempools are audited, how to find their objects,
+ * and where their free objects are.
+ *
+ * Notes on locking:
+ * - mpa_registry_lock (a mutex) guards the registry, every pool's
+ *   scanner-private state, and the scan results. Attach, detach, scans and
+ *   reports take it; nothing on the datapath does.
+ * - The datapath's slow paths (side-table stamps, ring stamps) read the
+ *   slot array without a lock. A detached pool is therefore not freed at
+ *   once but parked for MPA_POOL_RETIRE_MS, far longer than any datapath
+ *   call lasts, and then freed by the scanner thread (mpa_pool_reap()).
+ * - The holder table has its own spinlock (holder.c), never taken while
+ *   waiting for this one.
+ */
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "classify.h"
+#include "locator.h"
+
+/** Most pools audited at once. */
+#define MPA_POOLS_MAX 64
+/** How long a detached pool's tables outlive it. */
+#define MPA_POOL_RETIRE_MS 2000u
+
+struct mpa_pool {
+	struct rte_mempool *mp;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t size;            /**< objects */
+	int header_stamp;         /**< stamps in the header pad, else side[] */
+	int have_free_set;        /**< ring and caches readable */
+	uintptr_t *addrs;         /**< object addresses, sorted */
+	struct mpa_locator loc;
+	uint64_t *side;           /**< side-table stamps (no header room) */
+	struct mpa_objstate *st;  /**< scanner memory per object */
+	uint64_t *freemap;        /**< bit per object: free at this scan */
+	uint32_t retire_ms;       /**< clock when detached */
+	struct mpa_pool *next_retired;
+	/* Results of the latest scan. */
+	uint32_t in_use;
+	uint32_t nfree;
+	uint32_t stuck;
+};
+
+void mpa_registry_lock(void);
+void mpa_registry_unlock(void);
+
+/** Slot @p i of the registry, or NULL; caller holds the lock. */
+struct mpa_pool *mpa_pool_slot(unsigned int i);
+
+/** Attach, caller holds the lock. @p fresh: clear the stamps (new pool). */
+int mpa_pool_attach_locked(struct rte_mempool *mp, int fresh);
+
+/** Detach every pool and free everything (auditor shutdown). */
+void mpa_pool_detach_all(void);
+
+/** Free retired pools older than MPA_POOL_RETIRE_MS; caller holds the lock. */
+void mpa_pool_reap(uint32_t now, int all);
+
+/** Register for mempool READY/DESTROY events and attach existing pools. */
+int mpa_pool_events_start(void);
+void mpa_pool_events_stop(void);
+
+/**
+ * Mark the pool's free objects (in its ring and in every lcore cache) in
+ * p->freemap. @return the number of distinct free objects.
+ */
+uint32_t mpa_pool_snapshot_free(struct mpa_pool *p);
+
+/** Read the stamp of object @p idx. */
+static inline uint64_t
+mpa_pool_stamp(const struct mpa_pool *p, uint32_t idx)
+{
+	if (p->header_stamp)
+		return *(volatile uint64_t *)mpa_stamp_slot((void *)p->addrs[idx]);
+	return ((volatile uint64_t *)p->side)[idx];
+}
+
+#endif /* MPA_POOL_H */

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "holder.h"
+#include "log.h"
+#include "report.h"
+
+/* What a group's holder says, resolved once for every printer. */
+struct group_view {
+	const char *pool;
+	const char *state;
+	int lcore;              /* -1: not known */
+	int port;               /* -1: not applicable */
+	int queue;
+	const char *ring;       /* NULL: not applicable */
+	const char *file;       /* NULL: no site */
+	unsigned int line;
+	const char *func;
+};
+
+static void
+group_view(const struct mpa_scan_result *r, const struct mpa_group *g,
+	   struct group_view *v)
+{
+	const struct mpa_holder_ent *h = mpa_holder_get(g->key.holder);
+	int eth = g->key.state == MPA_ST_RX || g->key.state == MPA_ST_TX;
+
+	memset(v, 0, sizeof(*v));
+	v->pool = g->key.pool < r->npools ? r->pools[g->key.pool].name : "?";
+	v->state = mpa_state_name(g->key.state);
+	v->lcore = g->key.lcore == MPA_LCORE_NONE ? -1 : g->key.lcore;
+	v->port = -1;
+	v->queue = -1;
+	if (h == NULL)
+		return;
+	if (eth && h->port != UINT16_MAX) {
+		v->port = h->port;
+		v->queue = h->queue;
+	}
+	if (g->key.state == MPA_ST_RING && h->ring != NULL)
+		v->ring = h->ring_name;
+	if (h->site != NULL) {
+		v->file = mpa_site_file(h->site->file);
+		v->line = h->site->line;
+		v->func = h->site->func;
+	}
+}
+
+static const char *
+state_phrase(uint8_t state)
+{
+	switch (state) {
+	case MPA_ST_APP: return "held by application code";
+	case MPA_ST_RX: return "held since RX";
+	case MPA_ST_TX: return "handed to TX, not completed";
+	case MPA_ST_RING: return "sitting in ring";
+	case MPA_ST_PMD: return "taken by a driver or uninstrumented code";
+	default: return "held by an unknown holder";
+	}
+}
+
+/* One line: the shared sentence of the log and the summary. */
+static void
+group_sentence(const struct mpa_scan_result *r, const struct mpa_group *g,
+	       char *buf, size_t len)
+{
+	struct group_view v;
+	size_t n;
+
+	group_view(r, g, &v);
+	n = (size_t)snprintf(buf, len, "pool %s: %u objects %s", v.pool,
+			     g->count, state_phrase(g->key.state));
+	if (v.ring != NULL && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %s", v.ring);
+	if (v.port >= 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " on port %d queue %d",
+				      v.port, v.queue);
+	if (v.lcore >= 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " by lcore %d", v.lcore);
+	if (n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", oldest %d.%01d s",
+				      g->max_age_ms / 1000,
+				      (g->max_age_ms % 1000) / 100);
+	if (v.file != NULL && n < len)
+		snprintf(buf + n, len - n, ", last touched at %s:%u (%s)",
+			 v.file, v.line, v.func != NULL ? v.func : "?");
+}
+
+void
+mpa_report_log_new(const struct mpa_scan_result *r)
+{
+	char line[512];
+
+	for (uint32_t i = 0; i < r->groups.n; i++) {
+		const struct mpa_group *g = &r->groups.v[i];
+
+		if (g->new_count == 0)
+			continue;
+		group_sentence(r, g, line, sizeof(line));
+		MPA_LOG(WARNING, "%s [%u newly stuck]", line, g->new_count);
+	}
+}
+
+static json_t *
+int_or_null(int v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *
+group_json(const struct mpa_scan_result *r, const struct mpa_group *g)
+{
+	struct group_view v;
+	json_t *o = json_object(), *samples = json_array();
+	char site[512];
+
+	group_view(r, g, &v);
+	if (v.file != NULL)
+		snprintf(site, sizeof(site), "%s:%u", v.file, v.line);
+	json_object_set_new(o, "pool", json_string(v.pool));
+	json_object_set_new(o, "state", json_string(v.state));
+	json_object_set_new(o, "lcore", int_or_null(v.lcore));
+	json_object_set_new(o, "port", int_or_null(v.port));
+	json_object_set_new(o, "queue", int_or_null(v.queue));
+	json_object_set_new(o, "ring", v.ring != NULL ? json_string(v.ring) : json_null());
+	json_object_set_new(o, "site", v.file != NULL ? json_string(site) : json_null());
+	json_object_set_new(o, "function", v.func != NULL ? json_string(v.func) : json_null());
+	json_object_set_new(o, "count", json_integer(g->count));
+	json_object_set_new(o, "new", json_integer(g->new_count));
+	json_object_set_new(o, "max_age_ms", json_integer(g->max_age_ms));
+	for (uint32_t i = 0; i < g->nsamples; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "0x%" PRIxPTR, g->samples[i]);
+		json_array_append_new(samples, json_string(a));
+	}
+	json_object_set_new(o, "samples", samples);
+	return o;
+}
+
+json_t *
+mpa_report_json(const struct mpa_scan_result *r,
+		const struct mpa_scan_stats *st, const struct mpa_config *cfg)
+{
+	json_t *root = json_object(), *pools = json_array(), *stuck = json_array();
+	json_t *config = json_object(), *scanner = json_object(), *summary = json_object();
+
+	if (root == NULL || pools == NULL || stuck == NULL || config == NULL ||
+	    scanner == NULL || summary == NULL)
+		goto err;
+	json_object_set_new(root, "tool", json_string("mpaudit"));
+	json_object_set_new(root, "version", json_string(MPA_VERSION));
+	json_object_set_new(root, "mode", json_string("instrumented"));
+	json_object_set_new(config, "stuck_ms", json_integer(cfg->stuck_ms));
+	json_object_set_new(config, "scan_ms", json_integer(cfg->scan_ms));
+	json_object_set_new(root, "config", config);
+	config = NULL;
+	for (uint32_t i = 0; i < r->npools; i++) {
+		const struct mpa_result_pool *p = &r->pools[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(p->name));
+		json_object_set_new(o, "size", json_integer(p->size));
+		json_object_set_new(o, "in_use", json_integer(p->in_use));
+		json_object_set_new(o, "free", json_integer(p->nfree));
+		json_object_set_new(o, "stuck", json_integer(p->stuck));
+		json_object_set_new(o, "stamp", json_string(p->header_stamp ? "header" : "side"));
+		json_object_set_new(o, "free_set", json_string(p->have_free_set ? "ring+cache" : "stamps"));
+		json_array_append_new(pools, o);
+	}
+	json_object_set_new(root, "pools", pools);
+	pools = NULL;
+	for (uint32_t i = 0; i < r->groups.n; i++)
+		json_array_append_new(stuck, group_json(r, &r->groups.v[i]));
+	json_object_set_new(root, "stuck", stuck);
+	stuck = NULL;
+	json_object_set_new(root, "malloc", json_array());
+	json_object_set_new(root, "errors", json_array());
+	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));
+	json_object_set_new(scanner, "objects", json_integer((json_int_t)st->objects));
+	json_object_set_new(scanner, "total_ns", json_integer((json_int_t)st->total_ns));
+	json_object_set_new(scanner, "max_ns", json_integer((json_int_t)st->max_ns));
+	json_object_set_new(scanner, "last_ns", json_integer((json_int_t)st->last_ns));
+	json_object_set_new(root, "scanner", scanner);
+	scanner = NULL;
+	json_object_set_new(summary, "stuck", json_integer(r->stuck));
+	json_object_set_new(summary, "groups", json_integer(r->groups.n));
+	json_object_set_new(summary, "ungrouped", json_integer(r->groups.dropped));
+	json_object_set_new(summary, "errors", json_integer(0));
+	json_object_set_new(summary, "exit_code",
+			    json_integer(r->stuck != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN));
+	json_object_set_new(root, "summary", summary);
+	return root;
+err:
+	json_decref(root);
+	json_decref(pools);
+	json_decref(stuck);
+	json_decref(config);
+	json_decref(scanner);
+	json_decref(summary);
+	return NULL;
+}
+
+int
+mpa_report_write_file(const char *path, const struct mpa_scan_result *r,
+		      const struct mpa_scan_stats *st,
+		      const struct mpa_config *cfg)
+{
+	char tmp[4096 + 16];
+	json_t *root;
+	int rc = 0;
+
+	if (path == NULL || *path == '\0')
+		return -EINVAL;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	root = mpa_report_json(r, st, cfg);
+	if (root == NULL)
+		return -ENOMEM;
+	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		rc = errno != 0 ? -errno : -EIO;
+	else if (rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		MPA_LOG(ERR, "cannot write report %s: %s", path, strerror(-rc));
+	}
+	json_decref(root);
+	return rc;
+}
+
+int
+mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
+			 const struct mpa_scan_stats *st,
+			 const struct mpa_config *cfg)
+{
+	fprintf(f, "mpaudit: report after %" PRIu64 " scans, threshold %u ms\n",
+		st->scans, cfg->stuck_ms);
+	fprintf(f, "%-24s %10s %10s %10s %10s\n", "POOL", "SIZE", "IN_USE",
+		"FREE", "STUCK");
+	for (uint32_t i = 0; i < r->npools; i++) {
+		const struct mpa_result_pool *p = &r->pools[i];
+
+		fprintf(f, "%-24s %10u %10u %10u %10u\n", p->name, p->size,
+			p->in_use, p->nfree, p->stuck);
+	}
+	if (r->groups.n != 0) {
+		fprintf(f, "\n%8s  %-7s %5s %5s %5s  %-14s %9s  %s\n", "STUCK",
+			"STATE", "LCORE", "PORT", "QUEUE", "RING", "MAX_AGE",
+			"SITE");
+		for (uint32_t i = 0; i < r->groups.n; i++) {
+			const struct mpa_group *g = &r->groups.v[i];
+			struct group_view v;
+			char lc[12] = "-", pt[12] = "-", qu[12] = "-";
+
+			group_view(r, g, &v);
+			if (v.lcore >= 0)
+				snprintf(lc, sizeof(lc), "%d", v.lcore);
+			if (v.port >= 0) {
+				snprintf(pt, sizeof(pt), "%d", v.port);
+				snprintf(qu, sizeof(qu), "%d", v.queue);
+			}
+			fprintf(f, "%8u  %-7s %5s %5s %5s  %-14s %7d.%01d s  ",
+				g->count, v.state, lc, pt, qu,
+				v.ring != NULL ? v.ring : "-",
+				g->max_age_ms / 1000, (g->max_age_ms % 1000) / 100);
+			if (v.file != NULL)
+				fprintf(f, "%s:%u (%s)\n", v.file, v.line,
+					v.func != NULL ? v.func : "?");
+			else
+				fprintf(f, "-\n");
+		}
+	}
+	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools: %s\n",
+		r->stuck, r->groups.n, r->npools,
+		r->stuck != 0 ? "LEAKS FOUND" : "clean");
+	return (int)r->stuck;
+}

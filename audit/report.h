@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_REPORT_H
+#define MPA_REPORT_H
+
+/*
+ * Reports: the JSON document of PRODUCT.md, the human summary, and the log
+ * lines. All three render a group through the same functions, so they
+ * always agree. Callers hold the registry lock.
+ */
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "mpaudit.h"
+#include "scan.h"
+
+/** Log every group that gained newly stuck objects at this scan. */
+void mpa_report_log_new(const struct mpa_scan_result *r);
+
+/** Build the JSON report. @return a new reference, or NULL (no memory). */
+json_t *mpa_report_json(const struct mpa_scan_result *r,
+			const struct mpa_scan_stats *st,
+			const struct mpa_config *cfg);
+
+/** Write the JSON report atomically (temporary file + rename). */
+int mpa_report_write_file(const char *path, const struct mpa_scan_result *r,
+			  const struct mpa_scan_stats *st,
+			  const struct mpa_config *cfg);
+
+/** Print the human summary. @return stuck objects listed. */
+int mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
+			     const struct mpa_scan_stats *st,
+			     const struct mpa_config *cfg);
+
+#endif /* MPA_REPORT_H */

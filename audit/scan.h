@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_SCAN_H
+#define MPA_SCAN_H
+
+/*
+ * One scan: for every audited pool, snapshot the free objects, read every
+ * object's stamp, classify it, and group the stuck ones by holder. The
+ * result of the latest scan is kept for the reports.
+ */
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "group.h"
+#include "pool.h"
+
+struct mpa_result_pool {
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t size;
+	uint32_t in_use;
+	uint32_t nfree;
+	uint32_t stuck;
+	int header_stamp;
+	int have_free_set;
+};
+
+struct mpa_scan_stats {
+	uint64_t scans;
+	uint64_t objects;   /**< objects visited, all scans */
+	uint64_t total_ns;
+	uint64_t max_ns;
+	uint64_t last_ns;
+};
+
+struct mpa_scan_result {
+	int valid;              /**< a scan has run */
+	uint32_t now_ms;        /**< clock at the scan */
+	uint32_t stuck_ms;      /**< threshold used */
+	uint32_t npools;
+	struct mpa_result_pool pools[MPA_POOLS_MAX];
+	struct mpa_groups groups;
+	uint32_t stuck;         /**< stuck objects, all pools */
+	uint32_t new_stuck;     /**< of which first reported at this scan */
+};
+
+/**
+ * Scan every audited pool; caller holds the registry lock. Logs the groups
+ * that gained newly stuck objects.
+ * @return stuck objects found.
+ */
+int mpa_scan_locked(uint32_t stuck_ms);
+
+/** Latest result and cumulative statistics; caller holds the lock. */
+const struct mpa_scan_result *mpa_scan_result(void);
+const struct mpa_scan_stats *mpa_scan_stats(void);
+
+/** Forget results and statistics (auditor shutdown). */
+void mpa_scan_reset(void);
+
+#endif /* MPA_SCAN_H */

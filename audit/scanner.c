@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_lcore.h>
+#include <rte_service.h>
+#include <rte_service_component.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pool.h"
+#include "scan.h"
+#include "scanner.h"
+
+static pthread_t thread;
+static int thread_on;
+static volatile int stop_req;
+static uint32_t period_ms;
+static uint32_t threshold_ms;
+static uint32_t service_id = UINT32_MAX;
+static uint32_t last_scan_ms;
+
+/* Scan if a period has passed since the last scan, whoever runs it. */
+static void
+scan_if_due(uint32_t now)
+{
+	if (period_ms == 0 || mpa_age_ms(now, last_scan_ms) < (int32_t)period_ms)
+		return;
+	mpa_registry_lock();
+	last_scan_ms = now;
+	mpa_scan_locked(threshold_ms);
+	mpa_registry_unlock();
+}
+
+static int
+service_active(void)
+{
+	return service_id != UINT32_MAX &&
+	       rte_service_may_be_active(service_id) == 1;
+}
+
+static int32_t
+service_run(void *arg)
+{
+	scan_if_due(mpa_clock_update());
+	return 0;
+}
+
+static void *
+thread_run(void *arg)
+{
+	const struct timespec tick = {
+		.tv_sec = 0,
+		.tv_nsec = MPA_CLOCK_TICK_MS * 1000000L,
+	};
+
+	while (!stop_req) {
+		uint32_t now = mpa_clock_update();
+
+		if (!service_active())
+			scan_if_due(now);
+		mpa_registry_lock();
+		mpa_pool_reap(now, 0);
+		mpa_registry_unlock();
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void
+service_register(void)
+{
+	struct rte_service_spec spec;
+
+	memset(&spec, 0, sizeof(spec));
+	strncpy(spec.name, "mpaudit_scan", sizeof(spec.name) - 1);
+	spec.callback = service_run;
+	spec.socket_id = SOCKET_ID_ANY;
+	if (rte_service_component_register(&spec, &service_id) != 0) {
+		service_id = UINT32_MAX;
+		MPA_LOG(INFO, "no scan service; the control thread scans");
+		return;
+	}
+	rte_service_component_runstate_set(service_id, 1);
+	rte_service_runstate_set(service_id, 1);
+}
+
+int
+mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms)
+{
+	int rc;
+
+	if (thread_on)
+		return 0;
+	period_ms = scan_ms;
+	threshold_ms = stuck_ms;
+	last_scan_ms = mpa_clock_update();
+	stop_req = 0;
+	service_register();
+	rc = rte_ctrl_thread_create(&thread, "mpa-scan", NULL, thread_run, NULL);
+	if (rc != 0) {
+		MPA_LOG(ERR, "cannot start the scanner thread: %s", strerror(rc));
+		return -rc;
+	}
+	thread_on = 1;
+	return 0;
+}
+
+void
+mpa_scanner_stop(void)
+{
+	if (service_id != UINT32_MAX) {
+		rte_service_runstate_set(service_id, 0);
+		rte_service_component_runstate_set(service_id, 0);
+		/* Wait until no service lcore runs the callback any more. */
+		while (rte_service_may_be_active(service_id) == 1)
+			rte_pause();
+		rte_service_component_unregister(service_id);
+		service_id = UINT32_MAX;
+	}
+	if (thread_on) {
+		stop_req = 1;
+		pthread_join(thread, NULL);
+		thread_on = 0;
+	}
+}

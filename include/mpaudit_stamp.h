@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPAUDIT_STAMP_H
+#define MPAUDIT_STAMP_H
+
+/**
+ * @file
+ * The stamp: mpaudit's per-object record of the last lifecycle event, and
+ * the inline wrappers that write it on the fast path.
+ *
+ * Encoding (one 64-bit word, written with one plain store per object):
+ *
+ *   63            40 39     32 31                    0
+ *   +---------------+---------+----------------------+
+ *   |  holder id    |  lcore  |  coarse time (ms)    |
+ *   +---------------+---------+----------------------+
+ *
+ * - holder id: index into the holder table, which interns the tuple
+ *   (state, port, queue, ring, call site). 0 means "never stamped". The
+ *   tuple is resolved once per call site (or per call site and port/queue
+ *   or ring), never per object, so the per-object cost is the store alone.
+ * - lcore: rte_lcore_id() of the stamping thread, MPA_LCORE_NONE for a
+ *   non-EAL thread.
+ * - time: mpa_clock_ms, published every MPA_CLOCK_TICK_MS by the scanner
+ *   thread; reading it is one load per call, no rdtsc per object. Ages are
+ *   computed as signed 32-bit differences, so wrap-around (49 days) is
+ *   harmless.
+ *
+ * Where the stamp lives: in the 40 spare bytes of the mempool object
+ * header, MPA_STAMP_BACK bytes before the object. DPDK pads the header of
+ * every cache-aligned pool to 64 bytes while struct rte_mempool_objhdr uses
+ * 24, so the word never touches the application's object. Pools created
+ * with RTE_MEMPOOL_F_NO_CACHE_ALIGN have no padding: their stamps go to a
+ * side table (mpa_stamp_side(), slower, never inline).
+ *
+ * Thread safety: the wrappers may be called from any thread; they take no
+ * lock and make no system call. The only shared writes are the stamps of
+ * objects the caller owns at that moment.
+ */
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_branch_prediction.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ethdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Distance from the object back to its stamp, inside the header pad. */
+#define MPA_STAMP_BACK 64
+/** Period at which the coarse clock is republished. */
+#define MPA_CLOCK_TICK_MS 10
+/** lcore field value for threads that are not EAL lcores. */
+#define MPA_LCORE_NONE 0xffu
+
+#define MPA_STAMP_TIME_BITS 32
+#define MPA_STAMP_LCORE_SHIFT 32
+#define MPA_STAMP_HOLDER_SHIFT 40
+/** Largest holder id the stamp can carry. */
+#define MPA_HOLDER_MAX ((1u << 24) - 1)
+
+static_assert(sizeof(struct rte_mempool_objhdr) + sizeof(uint64_t) <=
+	      MPA_STAMP_BACK, "mempool object header leaves no room for a stamp");
+
+/** Object states, as seen in stamps and reports. */
+enum mpa_state {
+	MPA_ST_NONE = 0, /**< never stamped */
+	MPA_ST_FREE,     /**< returned to its pool by instrumented code */
+	MPA_ST_APP,      /**< allocated or dequeued by application code */
+	MPA_ST_RX,       /**< delivered by rte_eth_rx_burst */
+	MPA_ST_TX,       /**< handed to rte_eth_tx_burst */
+	MPA_ST_RING,     /**< enqueued to an application rte_ring */
+	MPA_ST_PMD,      /**< taken from the pool by code that stamps nothing */
+	MPA_ST_UNKNOWN,  /**< held, holder not known */
+	MPA_ST_COUNT
+};
+
+/**
+ * A call site. Instrumented mode declares one static, constant-initialised
+ * descriptor per call site (MPA_SITE()), so recording file:line costs
+ * nothing at run time. @c holder caches the site's interned holder for
+ * events without a port, queue or ring.
+ */
+struct mpa_site {
+	const char *file;
+	const char *func;
+	uint32_t line;
+	uint32_t holder; /**< cached holder id; 0 until first use */
+};
+
+/** A static descriptor for the current source line. */
+#define MPA_SITE() (__extension__({ \
+	static struct mpa_site mpa_site_ = { __FILE__, __func__, __LINE__, 0 }; \
+	&mpa_site_; }))
+
+/** Nonzero while the auditor runs; checked once per call. */
+extern volatile int mpa_on;
+/** Coarse clock in milliseconds, published by the scanner thread. */
+extern volatile uint32_t mpa_clock_ms;
+
+/**
+ * Intern (state, site, port, queue, ring) and return its holder id.
+ * Slow path: called on a per-thread cache miss. Never fails: when the
+ * holder table is full the id of a per-state overflow holder is returned.
+ */
+uint32_t mpa_holder_intern(uint8_t state, const struct mpa_site *site,
+			   uint16_t port, uint16_t queue,
+			   const struct rte_ring *ring);
+
+/** Size of the per-thread holder cache (entries, power of two). */
+#define MPA_HCACHE_SIZE 64
+
+struct mpa_hcache_ent {
+	const struct mpa_site *site;
+	uint64_t key;
+	uint32_t holder;
+};
+
+extern __thread struct mpa_hcache_ent mpa_hcache[MPA_HCACHE_SIZE]
+	__attribute__((tls_model("initial-exec")));
+
+/** Stamp an object of a pool without header room (side table). */
+void mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp);
+
+/**
+ * Stamp the objects of a ring operation. Ring slots may hold anything, so
+ * each pointer is checked to be the start of an object of an audited pool
+ * before its header is written; other values are left alone.
+ */
+void mpa_ring_stamp(const struct rte_ring *r, void * const *objs,
+		    unsigned int n, unsigned int esize, uint8_t state,
+		    const struct mpa_site *site);
+
+/** Compose a stamp value. */
+static inline uint64_t
+mpa_stamp_make(uint32_t holder, unsigned int lcore, uint32_t now_ms)
+{
+	return ((uint64_t)holder << MPA_STAMP_HOLDER_SHIFT) |
+	       ((uint64_t)(lcore & 0xffu) << MPA_STAMP_LCORE_SHIFT) | now_ms;
+}
+
+/** Holder id of a stamp. */
+static inline uint32_t
+mpa_stamp_holder(uint64_t s)
+{
+	return (uint32_t)(s >> MPA_STAMP_HOLDER_SHIFT);
+}
+
+/** lcore of a stamp (MPA_LCORE_NONE for non-EAL threads). */
+static inline unsigned int
+mpa_stamp_lcore(uint64_t s)
+{
+	return (unsigned int)(s >> MPA_STAMP_LCORE_SHIFT) & 0xffu;
+}
+
+/** Time of a stamp, in mpa_clock_ms units. */
+static inline uint32_t
+mpa_stamp_time(uint64_t s)
+{
+	return (uint32_t)s;
+}
+
+/** Signed age in ms of time @p then at time @p now (wrap-safe). */
+static inline int32_t
+mpa_age_ms(uint32_t now, uint32_t then)
+{
+	return (int32_t)(now - then);
+}
+
+/** Current lcore as stored in a stamp. */
+static inline unsigned int
+mpa_cur_lcore(void)
+{
+	unsigned int l = rte_lcore_id();
+
+	return l < MPA_LCORE_NONE ? l : MPA_LCORE_NONE;
+}
+
+/** Address of the header stamp of @p obj (pool must have header room). */
+static inline uint64_t *
+mpa_stamp_slot(void *obj)
+{
+	return (uint64_t *)(void *)((char *)obj - MPA_STAMP_BACK);
+}
+
+/** Write the stamp of one object of pool @p mp. */
+static inline void
+mpa_stamp_obj(struct rte_mempool *mp, void *obj, uint64_t stamp)
+{
+	if (likely(mp->header_size >= MPA_STAMP_BACK))
+		*mpa_stamp_slot(obj) = stamp;
+	else
+		mpa_stamp_side(mp, obj, stamp);
+}
+
+/**
+ * Holder id for an event at @p site with argument @p key (port/queue, ring
+ * pointer, or 0), through the per-thread cache.
+ */
+static inline uint32_t
+mpa_holder(uint8_t state, const struct mpa_site *site, uint16_t port,
+	   uint16_t queue, const struct rte_ring *ring)
+{
+	uint64_t key = ((uint64_t)state << 56) ^ ((uint64_t)port << 16) ^
+		       queue ^ (uint64_t)(uintptr_t)ring;
+	uintptr_t h = ((uintptr_t)site >> 4) ^ (uintptr_t)(key * 0x9e3779b97f4a7c15ull >> 40);
+	struct mpa_hcache_ent *e = &mpa_hcache[h & (MPA_HCACHE_SIZE - 1)];
+
+	if (likely(e->site == site && e->key == key))
+		return e->holder;
+	e->holder = mpa_holder_intern(state, site, port, queue, ring);
+	e->key = key;
+	e->site = site;
+	return e->holder;
+}
+
+/** Holder id of a site for an event without port, queue or ring. */
+static inline uint32_t
+mpa_site_holder(uint8_t state, struct mpa_site *site)
+{
+	uint32_t h = __atomic_load_n(&site->holder, __ATOMIC_RELAXED);
+
+	if (unlikely(h == 0)) {
+		h = mpa_holder_intern(state, site, UINT16_MAX, UINT16_MAX, NULL);
+		__atomic_store_n(&site->holder, h, __ATOMIC_RELAXED);
+	}
+	return h;
+}
+
+/** Stamp an mbuf chain segment by segment. */
+static inline void
+mpa_stamp_chain(struct rte_mbuf *m, uint64_t stamp)
+{
+	for (; m != NULL; m = m->next)
+		mpa_stamp_obj(m->pool, m, stamp);
+}
+
+/*
+ * Wrappers. Each calls the real DPDK function and stamps. Stamps that hand
+ * an object away (free, tx, enqueue) are written BEFORE the call, because
+ * the object may be reused by another lcore the moment the call returns;
+ * stamps that take an object (alloc, rx, dequeue) are written after.
+ */
+
+static inline struct rte_mbuf *
+mpa_w_pktmbuf_alloc(struct rte_mempool *mp, struct mpa_site *site)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	if (m != NULL && mpa_on)
+		mpa_stamp_obj(mp, m, mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
+						    mpa_cur_lcore(), mpa_clock_ms));
+	return m;
+}
+
+static inline int
+mpa_w_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs,
+			 unsigned int n, struct mpa_site *site)
+{
+	int rc = rte_pktmbuf_alloc_bulk(mp, mbufs, n);
+
+	if (rc == 0 && mpa_on) {
+		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
+					    mpa_cur_lcore(), mpa_clock_ms);
+		for (unsigned int i = 0; i < n; i++)
+			mpa_stamp_obj(mp, mbufs[i], s);
+	}
+	return rc;
+}
+
+/* Only the last reference returns a segment to its pool. */
+static inline void
+mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s)
+{
+	for (; m != NULL; m = m->next)
+		if (rte_mbuf_refcnt_read(m) == 1)
+			mpa_stamp_obj(m->pool, m, s);
+}
+
+static inline void
+mpa_w_pktmbuf_free(struct rte_mbuf *m, struct mpa_site *site)
+{
+	if (m != NULL && mpa_on)
+		mpa_stamp_free_chain(m, mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+						       mpa_cur_lcore(), mpa_clock_ms));
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+mpa_w_pktmbuf_free_seg(struct rte_mbuf *m, struct mpa_site *site)
+{
+	if (m != NULL && mpa_on && rte_mbuf_refcnt_read(m) == 1)
+		mpa_stamp_obj(m->pool, m,
+			      mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+					     mpa_cur_lcore(), mpa_clock_ms));
+	rte_pktmbuf_free_seg(m);
+}
+
+static inline void
+mpa_w_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int n,
+			struct mpa_site *site)
+{
+	if (mpa_on) {
+		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+					    mpa_cur_lcore(), mpa_clock_ms);
+		for (unsigned int i = 0; i < n; i++)
+			if (mbufs[i] != NULL)
+				mpa_stamp_free_chain(mbufs[i], s);
+	}
+	rte_pktmbuf_free_bulk(mbufs, n);
+}
+
+static inline void
+mpa_stamp_objs(struct rte_mempool *mp, void * const *objs, unsigned int n,
+	       uint8_t state, struct mpa_site *site)
+{
+	uint64_t s = mpa_stamp_make(mpa_site_holder(state, site),
+				    mpa_cur_lcore(), mpa_clock_ms);
+
+	for (unsigned int i = 0; i < n; i++)
+		mpa_stamp_obj(mp, objs[i], s);
+}
+
+static inline int
+mpa_w_mempool_generic_get(struct rte_mempool *mp, void **objs, unsigned int n,
+			  struct rte_mempool_cache *cache, struct mpa_site *site)
+{
+	int rc = rte_mempool_generic_get(mp, objs, n, cache);
+
+	if (rc == 0 && mpa_on)
+		mpa_stamp_objs(mp, objs, n, MPA_ST_APP, site);
+	return rc;
+}
+
+static inline int
+mpa_w_mempool_get_bulk(struct rte_mempool *mp, void **objs, unsigned int n,
+		       struct mpa_site *site)
+{
+	int rc = rte_mempool_get_bulk(mp, objs, n);
+
+	if (rc == 0 && mpa_on)
+		mpa_stamp_objs(mp, objs, n, MPA_ST_APP, site);
+	return rc;
+}
+
+static inline int
+mpa_w_mempool_get(struct rte_mempool *mp, void **obj, struct mpa_site *site)
+{
+	return mpa_w_mempool_get_bulk(mp, obj, 1, site);
+}
+
+static inline void
+mpa_w_mempool_generic_put(struct rte_mempool *mp, void * const *objs,
+			  unsigned int n, struct rte_mempool_cache *cache,
+			  struct mpa_site *site)
+{
+	if (mpa_on)
+		mpa_stamp_objs(mp, objs, n, MPA_ST_FREE, site);
+	rte_mempool_generic_put(mp, objs, n, cache);
+}
+
+static inline void
+mpa_w_mempool_put_bulk(struct rte_mempool *mp, void * const *objs,
+		       unsigned int n, struct mpa_site *site)
+{
+	if (mpa_on)
+		mpa_stamp_objs(mp, objs, n, MPA_ST_FREE, site);
+	rte_mempool_put_bulk(mp, objs, n);
+}
+
+static inline void
+mpa_w_mempool_put(struct rte_mempool *mp, void *obj, struct mpa_site *site)
+{
+	mpa_w_mempool_put_bulk(mp, &obj, 1, site);
+}
+
+static inline uint16_t
+mpa_w_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+		   uint16_t n, struct mpa_site *site)
+{
+	uint16_t nb = rte_eth_rx_burst(port, queue, pkts, n);
+
+	if (nb != 0 && mpa_on) {
+		uint64_t s = mpa_stamp_make(mpa_holder(MPA_ST_RX, site, port, queue, NULL),
+					    mpa_cur_lcore(), mpa_clock_ms);
+		for (uint16_t i = 0; i < nb; i++)
+			mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
+	}
+	return nb;
+}
+
+static inline uint16_t
+mpa_w_eth_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+		   uint16_t n, struct mpa_site *site)
+{
+	uint16_t sent;
+
+	if (n == 0 || !mpa_on)
+		return rte_eth_tx_burst(port, queue, pkts, n);
+
+	/* Only the head segment is stamped: the chain travels as one. */
+	uint64_t s = mpa_stamp_make(mpa_holder(MPA_ST_TX, site, port, queue, NULL),
+				    mpa_cur_lcore(), mpa_clock_ms);
+	for (uint16_t i = 0; i < n; i++)
+		mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
+	sent = rte_eth_tx_burst(port, queue, pkts, n);
+	if (unlikely(sent < n)) {
+		/* Refused packets stay with the caller. */
+		s = mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
+				   mpa_cur_lcore(), mpa_clock_ms);
+		for (uint16_t i = sent; i < n; i++)
+			mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
+	}
+	return sent;
+}
+
+/*
+ * Ring wrappers. Enqueue stamps before the call and restamps what the ring
+ * refused; dequeue stamps what it got.
+ */
+#define MPA_RING_ENQ(name) \
+static inline unsigned int \
+mpa_w_##name(struct rte_ring *r, void * const *objs, unsigned int n, \
+	     unsigned int *free_space, struct mpa_site *site) \
+{ \
+	unsigned int done; \
+	if (!mpa_on) \
+		return name(r, objs, n, free_space); \
+	mpa_ring_stamp(r, objs, n, sizeof(void *), MPA_ST_RING, site); \
+	done = name(r, objs, n, free_space); \
+	if (unlikely(done < n)) \
+		mpa_ring_stamp(r, objs + done, n - done, sizeof(void *), \
+			       MPA_ST_APP, site); \
+	return done; \
+}
+
+#define MPA_RING_DEQ(name) \
+static inline unsigned int \
+mpa_w_##name(struct rte_ring *r, void **objs, unsigned int n, \
+	     unsigned int *avail, struct mpa_site *site) \
+{ \
+	unsigned int done = name(r, objs, n, avail); \
+	if (done != 0 && mpa_on) \
+		mpa_ring_stamp(r, objs, done, sizeof(void *), MPA_ST_APP, site); \
+	return done; \
+}
+
+#define MPA_RING_ENQ1(name) \
+static inline int \
+mpa_w_##name(struct rte_ring *r, void *obj, struct mpa_site *site) \
+{ \
+	int rc; \
+	if (!mpa_on) \
+		return name(r, obj); \
+	mpa_ring_stamp(r, &obj, 1, sizeof(void *), MPA_ST_RING, site); \
+	rc = name(r, obj); \
+	if (unlikely(rc != 0)) \
+		mpa_ring_stamp(r, &obj, 1, sizeof(void *), MPA_ST_APP, site); \
+	return rc; \
+}
+
+#define MPA_RING_DEQ1(name) \
+static inline int \
+mpa_w_##name(struct rte_ring *r, void **obj, struct mpa_site *site) \
+{ \
+	int rc = name(r, obj); \
+	if (rc == 0 && mpa_on) \
+		mpa_ring_stamp(r, obj, 1, sizeof(void *), MPA_ST_APP, site); \
+	return rc; \
+}
+
+#define MPA_RING_ENQ_ELEM(name) \
+static inline unsigned int \
+mpa_w_##name(struct rte_ring *r, const void *objs, unsigned int esize, \
+	     unsigned int n, unsigned int *free_space, struct mpa_site *site) \
+{ \
+	unsigned int done; \
+	if (!mpa_on || esize != sizeof(void *)) \
+		return name(r, objs, esize, n, free_space); \
+	mpa_ring_stamp(r, (void * const *)objs, n, esize, MPA_ST_RING, site); \
+	done = name(r, objs, esize, n, free_space); \
+	if (unlikely(done < n)) \
+		mpa_ring_stamp(r, (void * const *)objs + done, n - done, esize, \
+			       MPA_ST_APP, site); \
+	return done; \
+}
+
+#define MPA_RING_DEQ_ELEM(name) \
+static inline unsigned int \
+mpa_w_##name(struct rte_ring *r, void *objs, unsigned int esize, \
+	     unsigned int n, unsigned int *avail, struct mpa_site *site) \
+{ \
+	unsigned int done = name(r, objs, esize, n, avail); \
+	if (done != 0 && mpa_on && esize == sizeof(void *)) \
+		mpa_ring_stamp(r, (void * const *)objs, done, esize, MPA_ST_APP, site); \
+	return done; \
+}
+
+#define MPA_RING_ENQ1_ELEM(name) \
+static inline int \
+mpa_w_##name(struct rte_ring *r, void *obj, unsigned int esize, \
+	     struct mpa_site *site) \
+{ \
+	int rc; \
+	if (!mpa_on || esize != sizeof(void *)) \
+		return name(r, obj, esize); \
+	mpa_ring_stamp(r, (void * const *)obj, 1, esize, MPA_ST_RING, site); \
+	rc = name(r, obj, esize); \
+	if (unlikely(rc != 0)) \
+		mpa_ring_stamp(r, (void * const *)obj, 1, esize, MPA_ST_APP, site); \
+	return rc; \
+}
+
+#define MPA_RING_DEQ1_ELEM(name) \
+static inline int \
+mpa_w_##name(struct rte_ring *r, void *obj, unsigned int esize, \
+	     struct mpa_site *site) \
+{ \
+	int rc = name(r, obj, esize); \
+	if (rc == 0 && mpa_on && esize == sizeof(void *)) \
+		mpa_ring_stamp(r, (void * const *)obj, 1, esize, MPA_ST_APP, site); \
+	return rc; \
+}
+
+MPA_RING_ENQ(rte_ring_enqueue_bulk)
+MPA_RING_ENQ(rte_ring_mp_enqueue_bulk)
+MPA_RING_ENQ(rte_ring_sp_enqueue_bulk)
+MPA_RING_ENQ(rte_ring_enqueue_burst)
+MPA_RING_ENQ(rte_ring_mp_enqueue_burst)
+MPA_RING_ENQ(rte_ring_sp_enqueue_burst)
+MPA_RING_ENQ(rte_ring_mp_rts_enqueue_bulk)
+MPA_RING_ENQ(rte_ring_mp_rts_enqueue_burst)
+MPA_RING_ENQ(rte_ring_mp_hts_enqueue_bulk)
+MPA_RING_ENQ(rte_ring_mp_hts_enqueue_burst)
+MPA_RING_DEQ(rte_ring_dequeue_bulk)
+MPA_RING_DEQ(rte_ring_mc_dequeue_bulk)
+MPA_RING_DEQ(rte_ring_sc_dequeue_bulk)
+MPA_RING_DEQ(rte_ring_dequeue_burst)
+MPA_RING_DEQ(rte_ring_mc_dequeue_burst)
+MPA_RING_DEQ(rte_ring_sc_dequeue_burst)
+MPA_RING_DEQ(rte_ring_mc_rts_dequeue_bulk)
+MPA_RING_DEQ(rte_ring_mc_rts_dequeue_burst)
+MPA_RING_DEQ(rte_ring_mc_hts_dequeue_bulk)
+MPA_RING_DEQ(rte_ring_mc_hts_dequeue_burst)
+MPA_RING_ENQ1(rte_ring_enqueue)
+MPA_RING_ENQ1(rte_ring_mp_enqueue)
+MPA_RING_ENQ1(rte_ring_sp_enqueue)
+MPA_RING_DEQ1(rte_ring_dequeue)
+MPA_RING_DEQ1(rte_ring_mc_dequeue)
+MPA_RING_DEQ1(rte_ring_sc_dequeue)
+MPA_RING_ENQ_ELEM(rte_ring_enqueue_bulk_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_enqueue_bulk_elem)
+MPA_RING_ENQ_ELEM(rte_ring_sp_enqueue_bulk_elem)
+MPA_RING_ENQ_ELEM(rte_ring_enqueue_burst_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_enqueue_burst_elem)
+MPA_RING_ENQ_ELEM(rte_ring_sp_enqueue_burst_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_rts_enqueue_bulk_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_rts_enqueue_burst_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_hts_enqueue_bulk_elem)
+MPA_RING_ENQ_ELEM(rte_ring_mp_hts_enqueue_burst_elem)
+MPA_RING_DEQ_ELEM(rte_ring_dequeue_bulk_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_dequeue_bulk_elem)
+MPA_RING_DEQ_ELEM(rte_ring_sc_dequeue_bulk_elem)
+MPA_RING_DEQ_ELEM(rte_ring_dequeue_burst_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_dequeue_burst_elem)
+MPA_RING_DEQ_ELEM(rte_ring_sc_dequeue_burst_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_rts_dequeue_bulk_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_rts_dequeue_burst_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_hts_dequeue_bulk_elem)
+MPA_RING_DEQ_ELEM(rte_ring_mc_hts_dequeue_burst_elem)
+MPA_RING_ENQ1_ELEM(rte_ring_enqueue_elem)
+MPA_RING_ENQ1_ELEM(rte_ring_mp_enqueue_elem)
+MPA_RING_ENQ1_ELEM(rte_ring_sp_enqueue_elem)
+MPA_RING_DEQ1_ELEM(rte_ring_dequeue_elem)
+MPA_RING_DEQ1_ELEM(rte_ring_mc_dequeue_elem)
+MPA_RING_DEQ1_ELEM(rte_ring_sc_dequeue_elem)
+
+/** rte_eal_init() followed by mpa_init(). */
+int mpa_eal_init(int argc, char **argv);
+/** mpa_fini() followed by rte_eal_cleanup(). */
+int mpa_eal_cleanup(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPAUDIT_STAMP_H */

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""mpaudit benchmarks, run by `./run bench`.
+
+Measures, side by side in one run and with alternating run order so that
+drift in the machine hits both variants alike:
+
+  a. forwarding: mpaudit-fwd-plain vs mpaudit-fwd (instrumented) on two
+     net_null ports, in Mpps;
+  b. the scanner at 16384 and 262144 mbufs: cost per object and per scan
+     (from the JSON report's `scanner` object) and the forwarding ratio with
+     the scanner on (MPAUDIT_SCAN_MS=1000) vs off (MPAUDIT_SCAN_MS=0);
+
+each with the EAL memory arguments chosen by ./run (MPA_EAL_MEM, hugepages
+if available) and with --no-huge. Medians of BENCH_RUNS runs (default 5) of
+BENCH_SECS seconds (default 5). Benchmarks print numbers; they never fail on
+timing. A run that fails is reported with its stderr tail and skipped.
+
+The table is printed and written to build/bench-results.txt.
+`bench.py --self-test` checks the parsing without running DPDK.
+"""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.environ.get("MPA_BUILD_DIR", os.path.join(ROOT, "build"))
+FWD = os.environ.get("BENCH_FWD",
+                     os.path.join(BUILD, "apps", "mpaudit-fwd", "mpaudit-fwd"))
+FWD_PLAIN = os.environ.get("BENCH_FWD_PLAIN", FWD + "-plain")
+RESULTS = os.path.join(BUILD, "bench-results.txt")
+
+DEFAULT_RUNS = 5
+DEFAULT_SECS = 5
+DEFAULT_MBUFS = (16384, 262144)
+NOHUGE_EAL_MEM = "--no-huge -m 512"
+# Without hugepages a 2304-byte mbuf takes a 4096-byte stride; the rest of
+# the EAL and the app fit in the extra. 262144 mbufs -> -m 1400.
+NOHUGE_STRIDE_BYTES = 4096
+NOHUGE_EXTRA_MB = 376
+# Start-up (EAL init, pool population) and exit (final scan, report) time
+# allowed beyond the run's duration before it is declared hung.
+RUN_TIMEOUT_EXTRA_S = 120
+STDERR_TAIL_LINES = 15
+SCAN_PERIOD_NS = 1e9    # the 1 s scan period the CPU share refers to
+
+EAL_COMMON = ["--no-pci", "--lcores", "0@0,1@1",
+              "--vdev", "net_null0", "--vdev", "net_null1"]
+FWD_RE = re.compile(r"mpaudit-fwd: forwarded (\d+) packets in ([0-9.]+) s "
+                    r"\(([0-9.]+) Mpps\)")
+SCANNER_FIELDS = ("scans", "objects", "total_ns", "max_ns", "last_ns")
+
+_prefix_seq = 0
+
+
+def eal_runtime_dir(prefix):
+    """Where the EAL keeps its runtime files for --file-prefix prefix."""
+    if os.geteuid() == 0:
+        base = "/var/run"
+    else:
+        base = os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
+
+
+def parse_mpps(text):
+    """Mpps from the app's `forwarded P packets in S s (X Mpps)` line.
+
+    The rate is recomputed from packets and seconds when both are usable
+    (more digits than the printed Mpps); None if the line is absent.
+    """
+    m = None
+    for m in FWD_RE.finditer(text):
+        pass
+    if m is None:
+        return None
+    pkts, secs, mpps = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    if secs > 0:
+        return pkts / secs / 1e6
+    return mpps
+
+
+def parse_scanner(path):
+    """The report's `scanner` object with integer fields, or raise ValueError."""
+    with open(path) as f:
+        report = json.load(f)
+    sc = report.get("scanner") if isinstance(report, dict) else None
+    if not isinstance(sc, dict):
+        raise ValueError("no 'scanner' object in %s" % path)
+    out = {}
+    for k in SCANNER_FIELDS:
+        v = sc.get(k)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ValueError("scanner.%s is %r in %s" % (k, v, path))
+        out[k] = v
+    return out
+
+
+def eal_mem_for(mem, nb_mbufs=None):
+    """EAL memory arguments (list) for a run with nb_mbufs mbufs.
+
+    With --no-huge, -m is raised to fit the pool at a 4 KiB stride.
+    """
+    args = shlex.split(mem)
+    if "--no-huge" not in args or not nb_mbufs:
+        return args
+    need = nb_mbufs * NOHUGE_STRIDE_BYTES // (1 << 20) + NOHUGE_EXTRA_MB
+    if "-m" in args:
+        i = args.index("-m")
+        if i + 1 < len(args) and args[i + 1].isdigit():
+            if int(args[i + 1]) < need:
+                args[i + 1] = str(need)
+            return args
+        del args[i:i + 2]
+    return args + ["-m", str(need)]
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt(v, spec, width):
+    return (spec % v if v is not None else "n/a").rjust(width)
+
+
+def fmt_ns(ns, width):
+    if ns is None:
+        return "n/a".rjust(width)
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= div:
+            return ("%.1f %s" % (ns / div, unit)).rjust(width)
+    return ("%.0f ns" % ns).rjust(width)
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    if v == "":
+        return default
+    if not v.isdigit() or int(v) < 1:
+        sys.exit("bench: %s must be a positive integer, not %r" % (name, v))
+    return int(v)
+
+
+def env_mbufs():
+    v = os.environ.get("BENCH_MBUFS", "")
+    if v == "":
+        return DEFAULT_MBUFS
+    try:
+        sizes = tuple(int(x) for x in v.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        sys.exit("bench: BENCH_MBUFS must be a list like 16384,262144, "
+                 "not %r" % v)
+    return sizes
+
+
+class Runner:
+    """Runs the forwarder and reports failures without stopping."""
+
+    def __init__(self, secs):
+        self.secs = secs
+        self.failures = 0
+        self.notes = []
+
+    def run(self, what, binary, mem, env_extra=None, app_extra=(),
+            ok_status=(0,), report=None):
+        """One forwarder run; returns (Mpps, scanner dict or None) or None."""
+        global _prefix_seq
+        _prefix_seq += 1
+        prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
+        cmd = ([binary] + EAL_COMMON + mem + ["--file-prefix", prefix] +
+               ["--", "--duration", str(self.secs), "--stats-ms", "0"] +
+               list(app_extra))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("MPAUDIT_")}
+        env.update(env_extra or {})
+        if report:
+            env["MPAUDIT_REPORT"] = report
+            if os.path.exists(report):
+                os.unlink(report)
+        try:
+            p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=self.secs + RUN_TIMEOUT_EXTRA_S,
+                               universal_newlines=True, errors="replace")
+        except subprocess.TimeoutExpired as e:
+            err = e.stderr or ""
+            if isinstance(err, bytes):
+                err = err.decode(errors="replace")
+            return self.fail(what, cmd, "timed out", err)
+        except OSError as e:
+            return self.fail(what, cmd, str(e), "")
+        finally:
+            shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+
+        if p.returncode not in ok_status:
+            return self.fail(what, cmd, "exit status %d" % p.returncode,
+                             p.stderr, p.stdout)
+        if p.returncode != 0:
+            note = "%s: exit status %d (audit found something)" % (
+                what.split(" run ")[0], p.returncode)
+            if note not in self.notes:
+                self.notes.append(note)
+        mpps = parse_mpps(p.stdout + "\n" + p.stderr)
+        if mpps is None:
+            return self.fail(what, cmd, "no 'forwarded ... Mpps' line",
+                             p.stderr, p.stdout)
+        scanner = None
+        if report:
+            try:
+                scanner = parse_scanner(report)
+            except (OSError, ValueError) as e:
+                return self.fail(what, cmd, "report: %s" % e, p.stderr)
+        return mpps, scanner
+
+    def fail(self, what, cmd, why, stderr, stdout=""):
+        self.failures += 1
+        print("  %s FAILED: %s" % (what, why), flush=True)
+        print("    command: %s" % " ".join(shlex.quote(c) for c in cmd))
+        tail = (stderr or stdout or "").rstrip().splitlines()
+        for line in tail[-STDERR_TAIL_LINES:]:
+            print("    | " + line)
+        sys.stdout.flush()
+        return None
+
+
+def alternate(runs, variants):
+    """Run each variant `runs` times, alternating the order (AB BA AB ...).
+
+    variants: list of (name, fn) where fn(i) returns a result or None.
+    Returns {name: [results]} with failed runs left out.
+    """
+    out = {name: [] for name, _ in variants}
+    for i in range(runs):
+        order = variants if i % 2 == 0 else list(reversed(variants))
+        for name, fn in order:
+            r = fn(i)
+            if r is not None:
+                out[name].append(r)
+    return out
+
+
+def progress(label, what, i, runs, mpps):
+    print("  [%s] %s run %d/%d: %.2f Mpps" % (label, what, i + 1, runs, mpps),
+          flush=True)
+
+
+def bench_forwarding(r, label, mem, runs):
+    """(plain Mpps median, audited Mpps median, n plain, n audited)."""
+    args = eal_mem_for(mem)
+
+    def plain(i):
+        res = r.run("[%s] plain run %d" % (label, i + 1), FWD_PLAIN, args)
+        if res:
+            progress(label, "fwd plain", i, runs, res[0])
+            return res[0]
+        return None
+
+    def audited(i):
+        res = r.run("[%s] audited run %d" % (label, i + 1), FWD, args,
+                    env_extra={"MPAUDIT_SUMMARY": "0"}, ok_status=(0, 3))
+        if res:
+            progress(label, "fwd audited", i, runs, res[0])
+            return res[0]
+        return None
+
+    res = alternate(runs, [("plain", plain), ("audited", audited)])
+    return res["plain"], res["audited"]
+
+
+def bench_scanner(r, label, mem, runs, nb_mbufs, tmpdir):
+    """Scanner-on results (Mpps, scanner) and scanner-off Mpps lists."""
+    args = eal_mem_for(mem, nb_mbufs)
+    app = ["--nb-mbufs", str(nb_mbufs)]
+    report = os.path.join(tmpdir, "scan-%s-%d.json" % (label, nb_mbufs))
+
+    def on(i):
+        res = r.run("[%s] %d mbufs scanner on run %d" % (label, nb_mbufs,
+                                                          i + 1),
+                    FWD, args, app_extra=app, ok_status=(0, 3), report=report,
+                    env_extra={"MPAUDIT_SUMMARY": "0",
+                               "MPAUDIT_SCAN_MS": "1000"})
+        if res:
+            progress(label, "%d mbufs scanner on" % nb_mbufs, i, runs, res[0])
+        return res
+
+    def off(i):
+        res = r.run("[%s] %d mbufs scanner off run %d" % (label, nb_mbufs,
+                                                           i + 1),
+                    FWD, args, app_extra=app, ok_status=(0, 3),
+                    env_extra={"MPAUDIT_SUMMARY": "0",
+                               "MPAUDIT_SCAN_MS": "0"})
+        if res:
+            progress(label, "%d mbufs scanner off" % nb_mbufs, i, runs,
+                     res[0])
+            return res[0]
+        return None
+
+    res = alternate(runs, [("on", on), ("off", off)])
+    return res["on"], res["off"]
+
+
+def scanner_row(label, nb_mbufs, on, off):
+    """One table row from the scanner-on (Mpps, scanner) and off Mpps."""
+    per_obj, mean_scan, max_scan = [], [], None
+    for _, sc in on:
+        if sc["objects"]:
+            per_obj.append(sc["total_ns"] / sc["objects"])
+        if sc["scans"]:
+            mean_scan.append(sc["total_ns"] / sc["scans"])
+        max_scan = max(max_scan or 0, sc["max_ns"])
+    mean = median(mean_scan)
+    cpu = mean / SCAN_PERIOD_NS * 100 if mean is not None else None
+    mpps_on = median([m for m, _ in on])
+    mpps_off = median(off)
+    return ("  %-10s %7d %8s %10s %10s %8s %9s %9s %7s  (n=%d/%d)" % (
+        label, nb_mbufs, fmt(median(per_obj), "%.2f", 8),
+        fmt_ns(mean, 10), fmt_ns(max_scan, 10),
+        fmt(cpu, "%.3f%%", 8), fmt(mpps_off, "%.2f", 9),
+        fmt(mpps_on, "%.2f", 9), fmt(ratio(mpps_on, mpps_off), "%.3f", 7),
+        len(on), len(off)))
+
+
+def forwarding_row(label, plain, audited):
+    return "  %-10s %9s %9s %7s  (n=%d/%d)" % (
+        label, fmt(median(plain), "%.2f", 9), fmt(median(audited), "%.2f", 9),
+        fmt(ratio(median(audited), median(plain)), "%.3f", 7),
+        len(plain), len(audited))
+
+
+def memory_modes():
+    """[(label, EAL memory args)]: ./run's choice, then --no-huge."""
+    chosen = os.environ.get("MPA_EAL_MEM", "").strip()
+    if chosen and "--no-huge" not in shlex.split(chosen):
+        return [("hugepages", chosen), ("no-huge", NOHUGE_EAL_MEM)]
+    return [("no-huge", chosen or NOHUGE_EAL_MEM)]
+
+
+def dpdk_version():
+    try:
+        return subprocess.run(["pkg-config", "--modversion", "libdpdk"],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL,
+                              universal_newlines=True).stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def main():
+    runs = env_int("BENCH_RUNS", DEFAULT_RUNS)
+    secs = env_int("BENCH_SECS", DEFAULT_SECS)
+    sizes = env_mbufs()
+    modes = memory_modes()
+
+    for b in (FWD_PLAIN, FWD):
+        if not os.access(b, os.X_OK):
+            print("bench: %s is not built" % b, file=sys.stderr)
+            return 1
+
+    n_runs = len(modes) * runs * 2 * (1 + len(sizes))
+    print("bench: %d runs of %d s each (about %d min); memory: %s" % (
+        n_runs, secs, (n_runs * (secs + 3) + 59) // 60,
+        "; ".join("%s = %s" % m for m in modes)), flush=True)
+    if len(modes) == 1:
+        print("bench: hugepages not in use, only --no-huge is measured")
+
+    r = Runner(secs)
+    fwd_rows, scan_rows = [], []
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
+        for label, mem in modes:
+            plain, audited = bench_forwarding(r, label, mem, runs)
+            fwd_rows.append(forwarding_row(label, plain, audited))
+            for nb in sizes:
+                on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
+                scan_rows.append(scanner_row(label, nb, on, off))
+
+    lines = [
+        "mpaudit benchmarks: medians of %d alternating runs x %d s; "
+        "DPDK %s, %d CPUs, 2x net_null, --lcores 0@0,1@1" % (
+            runs, secs, dpdk_version(), os.cpu_count() or 0),
+        "memory: " + "; ".join("%s = %s" % m for m in modes) +
+        " (--no-huge runs with 262144 mbufs use -m %s)" % (
+            eal_mem_for(NOHUGE_EAL_MEM, 262144)[-1]),
+        "",
+        "a. forwarding (Mpps): mpaudit-fwd-plain vs mpaudit-fwd, "
+        "default MPAUDIT_SCAN_MS/STUCK_MS; n = good runs plain/audited",
+        "  %-10s %9s %9s %7s" % ("memory", "plain", "audited", "ratio"),
+    ] + fwd_rows + [
+        "",
+        "b. scanner (MPAUDIT_SCAN_MS=1000 on vs 0 off); CPU = mean scan / 1 s; "
+        "n = good runs on/off",
+        "  %-10s %7s %8s %10s %10s %8s %9s %9s %7s" % (
+            "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
+            "Mpps off", "Mpps on", "ratio"),
+    ] + scan_rows
+    if r.notes or r.failures:
+        lines.append("")
+    for note in r.notes:
+        lines.append("note: " + note)
+    if r.failures:
+        lines.append("note: %d runs failed (see above); n= counts the runs "
+                     "that succeeded" % r.failures)
+    lines.append("(%.0f s)" % (time.monotonic() - t0))
+
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text, end="")
+    try:
+        with open(RESULTS, "w") as f:
+            f.write(text)
+        print("bench: results written to %s" % os.path.relpath(RESULTS))
+    except OSError as e:
+        print("bench: cannot write %s: %s" % (RESULTS, e), file=sys.stderr)
+    return 0
+
+
+def self_test():
+    """Check the parsing and argument helpers without DPDK."""
+    line = "mpaudit-fwd: forwarded 215000000 packets in 5.000 s (43.00 Mpps)"
+    assert abs(parse_mpps("noise\n" + line + "\nmore\n") - 43.0) < 1e-9
+    assert parse_mpps("mpaudit-fwd: forwarded 0 packets in 0.000 s "
+                      "(0.00 Mpps)") == 0.0
+    assert parse_mpps("no such line") is None
+    assert eal_mem_for("--in-memory", 262144) == ["--in-memory"]
+    assert eal_mem_for("--no-huge -m 512") == ["--no-huge", "-m", "512"]
+    assert eal_mem_for("--no-huge -m 512", 16384) == \
+        ["--no-huge", "-m", "512"]
+    assert eal_mem_for("--no-huge -m 512", 262144) == \
+        ["--no-huge", "-m", "1400"]
+    assert eal_mem_for("--no-huge -m 2048", 262144) == \
+        ["--no-huge", "-m", "2048"]
+    assert eal_mem_for("--no-huge", 262144) == ["--no-huge", "-m", "1400"]
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "r.json")
+        with open(p, "w") as f:
+            json.dump({"pools": [], "scanner": {
+                "scans": 6, "objects": 98304, "total_ns": 1966080,
+                "max_ns": 400000, "last_ns": 300000}}, f)
+        sc = parse_scanner(p)
+        assert sc["objects"] == 98304 and sc["scans"] == 6
+        row = scanner_row("no-huge", 16384,
+                          [(40.0, sc), (42.0, sc), (41.0, sc)],
+                          [42.0, 43.0, 44.0])
+        assert " 20.00 " in row and "327.7 us" in row and "0.033%" in row
+        assert "41.00" in row and "43.00" in row and "0.953" in row, row
+        with open(p, "w") as f:
+            json.dump({"scanner": {"scans": 1.5}}, f)
+        try:
+            parse_scanner(p)
+            raise AssertionError("float accepted")
+        except ValueError:
+            pass
+    print(forwarding_row("hugepages", [43.0, 44.0, 45.0], [41.0, 42.0]))
+    print(forwarding_row("no-huge", [], []))
+    print("bench: self-test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
+    if sys.argv[1:]:
+        sys.exit("usage: %s [--self-test]" % sys.argv[0])
+    sys.exit(main())

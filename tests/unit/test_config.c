@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+/*
+ * Unit tests of audit/config.c: defaults, the accepted range of every
+ * MPAUDIT_* variable, and the exact rejection of malformed values.
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+
+#include "config.h"
+
+#define ERRLEN 512
+
+/* Expected message for a numeric variable rejected with value @p val. */
+static void
+range_msg(char *buf, size_t len, const char *name, const char *val,
+	  unsigned int min, unsigned int max)
+{
+	snprintf(buf, len, "invalid %s='%s': expected an integer from %u to %u",
+		 name, val, min, max);
+}
+
+static const char unknown_tail[] =
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY)";
+
+/* Assert that @p cfg holds exactly the built-in defaults. */
+static void
+assert_defaults(const struct mpa_config *cfg)
+{
+	assert_int_equal(cfg->stuck_ms, 5000);
+	assert_int_equal(cfg->scan_ms, 1000);
+	assert_int_equal(cfg->summary, 1);
+	assert_string_equal(cfg->report_path, "");
+}
+
+/* A config filled with junk, so that parse must overwrite every field. */
+static void
+dirty(struct mpa_config *cfg)
+{
+	memset(cfg, 0x5a, sizeof(*cfg));
+	cfg->report_path[sizeof(cfg->report_path) - 1] = '\0';
+}
+
+/* Parse a single "NAME=value" string. */
+static int
+parse1(struct mpa_config *cfg, const char *var, char *err)
+{
+	char *envp[] = { (char *)(uintptr_t)var, NULL };
+
+	dirty(cfg);
+	strcpy(err, "junk");
+	return mpa_config_parse(cfg, envp, err, ERRLEN);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct mpa_config cfg;
+
+	dirty(&cfg);
+	mpa_config_defaults(&cfg);
+	assert_defaults(&cfg);
+	assert_int_equal(MPA_DEFAULT_STUCK_MS, 5000);
+	assert_int_equal(MPA_DEFAULT_SCAN_MS, 1000);
+	assert_int_equal(MPA_MAX_STUCK_MS, 86400000);
+	assert_int_equal(MPA_MAX_SCAN_MS, 3600000);
+}
+
+static void
+test_empty_env(void **state)
+{
+	char *envp[] = { NULL };
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	dirty(&cfg);
+	strcpy(err, "junk");
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+	assert_string_equal(err, "");
+
+	/* A NULL array is an empty environment. */
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, NULL, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+}
+
+static void
+test_other_variables_ignored(void **state)
+{
+	char *envp[] = {
+		"PATH=/usr/bin:/bin",
+		"HOME=/root",
+		"MPAUDIT=1",            /* no underscore: not ours */
+		"MPAUDITX_FOO=1",
+		"XMPAUDIT_FOO=1",
+		"mpaudit_stuck_ms=7",   /* names are case-sensitive */
+		"Mpaudit_FOO=bar",
+		"_MPAUDIT_STUCK_MS=0",
+		"=MPAUDIT_STUCK_MS",
+		"",
+		NULL
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	dirty(&cfg);
+	strcpy(err, "junk");
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+	assert_string_equal(err, "");
+}
+
+static void
+test_all_valid(void **state)
+{
+	char *envp[] = {
+		"SHELL=/bin/sh",
+		"MPAUDIT_STUCK_MS=250",
+		"MPAUDIT_SCAN_MS=20",
+		"MPAUDIT_SUMMARY=0",
+		"MPAUDIT_REPORT=/tmp/mpaudit report.json",
+		"TERM=dumb",
+		NULL
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, sizeof(err)), 0);
+	assert_int_equal(cfg.stuck_ms, 250);
+	assert_int_equal(cfg.scan_ms, 20);
+	assert_int_equal(cfg.summary, 0);
+	assert_string_equal(cfg.report_path, "/tmp/mpaudit report.json");
+	assert_string_equal(err, "");
+}
+
+static void
+test_stuck_ms_bounds(void **state)
+{
+	static const struct {
+		const char *var;
+		uint32_t want;
+	} ok[] = {
+		{ "MPAUDIT_STUCK_MS=1", 1 },
+		{ "MPAUDIT_STUCK_MS=2", 2 },
+		{ "MPAUDIT_STUCK_MS=5000", 5000 },
+		{ "MPAUDIT_STUCK_MS=007", 7 },
+		{ "MPAUDIT_STUCK_MS=86399999", 86399999 },
+		{ "MPAUDIT_STUCK_MS=86400000", 86400000 },
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(ok); i++) {
+		assert_int_equal(parse1(&cfg, ok[i].var, err), 0);
+		assert_int_equal(cfg.stuck_ms, ok[i].want);
+		assert_int_equal(cfg.scan_ms, 1000);
+		assert_int_equal(cfg.summary, 1);
+		assert_string_equal(cfg.report_path, "");
+		assert_string_equal(err, "");
+	}
+}
+
+static void
+test_scan_ms_bounds(void **state)
+{
+	static const struct {
+		const char *var;
+		uint32_t want;
+	} ok[] = {
+		{ "MPAUDIT_SCAN_MS=0", 0 },
+		{ "MPAUDIT_SCAN_MS=1", 1 },
+		{ "MPAUDIT_SCAN_MS=000", 0 },
+		{ "MPAUDIT_SCAN_MS=3599999", 3599999 },
+		{ "MPAUDIT_SCAN_MS=3600000", 3600000 },
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(ok); i++) {
+		assert_int_equal(parse1(&cfg, ok[i].var, err), 0);
+		assert_int_equal(cfg.scan_ms, ok[i].want);
+		assert_int_equal(cfg.stuck_ms, 5000);
+		assert_int_equal(cfg.summary, 1);
+		assert_string_equal(cfg.report_path, "");
+		assert_string_equal(err, "");
+	}
+}
+
+static void
+test_summary_values(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_SUMMARY=0", err), 0);
+	assert_int_equal(cfg.summary, 0);
+	assert_int_equal(cfg.stuck_ms, 5000);
+	assert_int_equal(cfg.scan_ms, 1000);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_SUMMARY=1", err), 0);
+	assert_int_equal(cfg.summary, 1);
+	assert_string_equal(err, "");
+}
+
+static void
+test_report_path(void **state)
+{
+	char var[sizeof("MPAUDIT_REPORT=") + 4096];
+	struct mpa_config cfg;
+	char err[ERRLEN];
+	size_t plen = strlen("MPAUDIT_REPORT=");
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_REPORT=out.json", err), 0);
+	assert_string_equal(cfg.report_path, "out.json");
+	assert_int_equal(cfg.stuck_ms, 5000);
+
+	/* A value may itself contain '='. */
+	assert_int_equal(parse1(&cfg, "MPAUDIT_REPORT=/a=b/r.json", err), 0);
+	assert_string_equal(cfg.report_path, "/a=b/r.json");
+
+	/* The longest path that fits: 4095 characters. */
+	strcpy(var, "MPAUDIT_REPORT=");
+	memset(var + plen, 'p', 4095);
+	var[plen + 4095] = '\0';
+	assert_int_equal(parse1(&cfg, var, err), 0);
+	assert_int_equal(strlen(cfg.report_path), 4095);
+	assert_memory_equal(cfg.report_path, var + plen, 4096);
+	assert_string_equal(err, "");
+
+	/* One more does not fit. */
+	memset(var + plen, 'p', 4096);
+	var[plen + 4096] = '\0';
+	assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+	assert_defaults(&cfg);
+	/* The message carries the whole value and is truncated to ERRLEN. */
+	assert_int_equal(strlen(err), ERRLEN - 1);
+	assert_memory_equal(err, "invalid MPAUDIT_REPORT='ppp",
+			    strlen("invalid MPAUDIT_REPORT='ppp"));
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_REPORT=", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err, "invalid MPAUDIT_REPORT='': expected a file path");
+}
+
+/* Values every numeric variable must reject. */
+static const char *const bad_numbers[] = {
+	"",
+	"-5",
+	"-0",
+	"+5",
+	"12ms",
+	" 5",
+	"5 ",
+	"5\t",
+	"0x10",
+	"1e3",
+	"1.5",
+	"1,000",
+	"five",
+	"99999999999999999999",
+	"18446744073709551617",  /* 2^64 + 1: wraps to 1 in 64 bits */
+	"4294967297",            /* 2^32 + 1: wraps to 1 in 32 bits */
+	"4294967296",
+};
+
+static void
+check_bad_numbers(const char *name, unsigned int min, unsigned int max)
+{
+	struct mpa_config cfg;
+	char var[128], want[ERRLEN], err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(bad_numbers); i++) {
+		snprintf(var, sizeof(var), "%s=%s", name, bad_numbers[i]);
+		assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+		assert_defaults(&cfg);
+		range_msg(want, sizeof(want), name, bad_numbers[i], min, max);
+		assert_string_equal(err, want);
+	}
+}
+
+static void
+test_stuck_ms_rejected(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	check_bad_numbers("MPAUDIT_STUCK_MS", 1, 86400000);
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_STUCK_MS=0", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_STUCK_MS='0': expected an integer from 1 to 86400000");
+	assert_int_equal(parse1(&cfg, "MPAUDIT_STUCK_MS=86400001", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_STUCK_MS='86400001': expected an integer from 1 to 86400000");
+}
+
+static void
+test_scan_ms_rejected(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	check_bad_numbers("MPAUDIT_SCAN_MS", 0, 3600000);
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_SCAN_MS=3600001", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_SCAN_MS='3600001': expected an integer from 0 to 3600000");
+}
+
+static void
+test_summary_rejected(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	check_bad_numbers("MPAUDIT_SUMMARY", 0, 1);
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_SUMMARY=2", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_SUMMARY='2': expected an integer from 0 to 1");
+	assert_int_equal(parse1(&cfg, "MPAUDIT_SUMMARY=yes", err), -EINVAL);
+	assert_string_equal(err,
+		"invalid MPAUDIT_SUMMARY='yes': expected an integer from 0 to 1");
+}
+
+static void
+test_unknown_variable(void **state)
+{
+	static const char *const names[] = {
+		"MPAUDIT_FOO",
+		"MPAUDIT_",
+		"MPAUDIT_stuck_ms",
+		"MPAUDIT_STUCK_MS_",
+		"MPAUDIT_STUCK",
+		"MPAUDIT_REPORTS",
+	};
+	struct mpa_config cfg;
+	char var[128], want[ERRLEN], err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(names); i++) {
+		snprintf(var, sizeof(var), "%s=1", names[i]);
+		assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+		assert_defaults(&cfg);
+		snprintf(want, sizeof(want), "unknown variable %s%s", names[i],
+			 unknown_tail);
+		assert_string_equal(err, want);
+	}
+}
+
+/* An error anywhere undoes the variables applied before it. */
+static void
+test_error_resets_to_defaults(void **state)
+{
+	char *envp[] = {
+		"MPAUDIT_STUCK_MS=7",
+		"MPAUDIT_SUMMARY=0",
+		"MPAUDIT_REPORT=/tmp/r.json",
+		"MPAUDIT_SCAN_MS=12ms",
+		NULL
+	};
+	char *envp2[] = {
+		"MPAUDIT_SCAN_MS=3",
+		"MPAUDIT_FOO=1",
+		"MPAUDIT_STUCK_MS=9",
+		NULL
+	};
+	char *envp3[] = {
+		"MPAUDIT_SUMMARY=+1",
+		"MPAUDIT_STUCK_MS=0",   /* second error: not the one named */
+		NULL
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN], want[ERRLEN];
+
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, sizeof(err)), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_SCAN_MS='12ms': expected an integer from 0 to 3600000");
+
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp2, err, sizeof(err)), -EINVAL);
+	assert_defaults(&cfg);
+	snprintf(want, sizeof(want), "unknown variable MPAUDIT_FOO%s", unknown_tail);
+	assert_string_equal(err, want);
+
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp3, err, sizeof(err)), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_SUMMARY='+1': expected an integer from 0 to 1");
+}
+
+/* A good run after a failed one starts from the defaults again. */
+static void
+test_parse_starts_from_defaults(void **state)
+{
+	char *first[] = { "MPAUDIT_STUCK_MS=10", "MPAUDIT_REPORT=x", NULL };
+	char *second[] = { "MPAUDIT_SCAN_MS=10", NULL };
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	assert_int_equal(mpa_config_parse(&cfg, first, err, sizeof(err)), 0);
+	assert_int_equal(cfg.stuck_ms, 10);
+	assert_string_equal(cfg.report_path, "x");
+	assert_int_equal(mpa_config_parse(&cfg, second, err, sizeof(err)), 0);
+	assert_int_equal(cfg.stuck_ms, 5000);
+	assert_int_equal(cfg.scan_ms, 10);
+	assert_string_equal(cfg.report_path, "");
+}
+
+static void
+test_err_buffer_limits(void **state)
+{
+	char *envp[] = { "MPAUDIT_STUCK_MS=0", NULL };
+	struct mpa_config cfg;
+	char err[16];
+
+	/* No buffer: still rejected, still reset. */
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp, NULL, 0), -EINVAL);
+	assert_defaults(&cfg);
+
+	/* Zero-length buffer: not written. */
+	memset(err, 'z', sizeof(err));
+	dirty(&cfg);
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, 0), -EINVAL);
+	assert_defaults(&cfg);
+	assert_int_equal(err[0], 'z');
+
+	/* Short buffer: truncated and terminated. */
+	memset(err, 'z', sizeof(err));
+	assert_int_equal(mpa_config_parse(&cfg, envp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid MPAUDIT");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_env),
+		cmocka_unit_test(test_other_variables_ignored),
+		cmocka_unit_test(test_all_valid),
+		cmocka_unit_test(test_stuck_ms_bounds),
+		cmocka_unit_test(test_scan_ms_bounds),
+		cmocka_unit_test(test_summary_values),
+		cmocka_unit_test(test_report_path),
+		cmocka_unit_test(test_stuck_ms_rejected),
+		cmocka_unit_test(test_scan_ms_rejected),
+		cmocka_unit_test(test_summary_rejected),
+		cmocka_unit_test(test_unknown_variable),
+		cmocka_unit_test(test_error_resets_to_defaults),
+		cmocka_unit_test(test_parse_starts_from_defaults),
+		cmocka_unit_test(test_err_buffer_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
