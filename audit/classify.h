@@ -23,7 +23,9 @@
 /* mpa_objstate.flags */
 #define MPA_OS_WAS_FREE  0x01 /**< free at the previous scan */
 #define MPA_OS_REPORTED  0x02 /**< this holding was already reported */
-#define MPA_OS_TAKEN     0x04 /**< taken while free, stamp unchanged: pmd */
+/* Taken while free with its (nonzero) stamp unchanged: state pmd. Stamp 0
+ * means never stamped, which says nothing about who took it: unknown. */
+#define MPA_OS_TAKEN     0x04
 
 /** What the scanner remembers of one object between scans (16 bytes). */
 struct mpa_objstate {

@@ -17,7 +17,7 @@
 
 /** Sample addresses kept per group. */
 #define MPA_GROUP_SAMPLES 4
-/** Most groups kept; further holders fold into the last group's pool. */
+/** Most groups kept; objects of further holders are counted in @c dropped. */
 #define MPA_GROUPS_MAX 4096
 
 struct mpa_group_key {

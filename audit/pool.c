@@ -21,6 +21,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Read without the lock by the datapath slow paths: atomic loads. */
 static struct mpa_pool *slots[MPA_POOLS_MAX];
 static struct mpa_pool *retired;
+volatile uint32_t mpa_nohdr_pools;
 static int events_on;
 
 void
@@ -244,17 +245,27 @@ mpa_pool_detach_all(void)
 static void
 pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 {
+	int nohdr = mp->header_size < MPA_STAMP_BACK;
+
 	mpa_registry_lock();
-	if (ev == RTE_MEMPOOL_EVENT_READY)
+	if (ev == RTE_MEMPOOL_EVENT_READY) {
+		/* Counted even if the attach fails: see mpa_nohdr_pools. */
+		if (nohdr)
+			__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 		mpa_pool_attach_locked(mp, 1);
-	else if (ev == RTE_MEMPOOL_EVENT_DESTROY)
+	} else if (ev == RTE_MEMPOOL_EVENT_DESTROY) {
 		detach_locked(mp);
+		if (nohdr)
+			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
+	}
 	mpa_registry_unlock();
 }
 
 static void
 attach_existing(struct rte_mempool *mp, void *arg)
 {
+	if (mp->header_size < MPA_STAMP_BACK)
+		__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 	if (mp->populated_size == mp->size)
 		mpa_pool_attach_locked(mp, 0);
 }
@@ -286,6 +297,7 @@ mpa_pool_events_stop(void)
 		return;
 	rte_mempool_event_callback_unregister(pool_event, NULL);
 	events_on = 0;
+	mpa_nohdr_pools = 0;
 }
 
 static inline void

@@ -183,7 +183,11 @@ mpa_report_json(const struct mpa_scan_result *r,
 	stuck = NULL;
 	json_object_set_new(root, "malloc", json_array());
 	json_object_set_new(root, "errors", json_array());
+	json_object_set_new(scanner, "mode",
+			    json_string(st->last_by_service ? "service" : "thread"));
 	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));
+	json_object_set_new(scanner, "service_scans",
+			    json_integer((json_int_t)st->service_scans));
 	json_object_set_new(scanner, "objects", json_integer((json_int_t)st->objects));
 	json_object_set_new(scanner, "total_ns", json_integer((json_int_t)st->total_ns));
 	json_object_set_new(scanner, "max_ns", json_integer((json_int_t)st->max_ns));

@@ -129,6 +129,14 @@ mpa_scan_locked(uint32_t stuck_ms)
 	return (int)result.stuck;
 }
 
+void
+mpa_scan_note_runner(int by_service)
+{
+	stats.last_by_service = by_service;
+	if (by_service)
+		stats.service_scans++;
+}
+
 const struct mpa_scan_result *
 mpa_scan_result(void)
 {

@@ -34,6 +34,8 @@ struct mpa_scan_stats {
 	uint64_t total_ns;
 	uint64_t max_ns;
 	uint64_t last_ns;
+	uint64_t service_scans; /**< periodic scans run by the DPDK service */
+	int last_by_service;    /**< who ran the latest periodic scan */
 };
 
 struct mpa_scan_result {
@@ -53,6 +55,9 @@ struct mpa_scan_result {
  * @return stuck objects found.
  */
 int mpa_scan_locked(uint32_t stuck_ms);
+
+/** Record who ran the periodic scan that just ended; caller holds the lock. */
+void mpa_scan_note_runner(int by_service);
 
 /** Latest result and cumulative statistics; caller holds the lock. */
 const struct mpa_scan_result *mpa_scan_result(void);

@@ -27,13 +27,17 @@ static uint32_t last_scan_ms;
 
 /* Scan if a period has passed since the last scan, whoever runs it. */
 static void
-scan_if_due(uint32_t now)
+scan_if_due(uint32_t now, int by_service)
 {
-	if (period_ms == 0 || mpa_age_ms(now, last_scan_ms) < (int32_t)period_ms)
+	if (period_ms == 0 || stop_req ||
+	    mpa_age_ms(now, last_scan_ms) < (int32_t)period_ms)
 		return;
 	mpa_registry_lock();
-	last_scan_ms = now;
-	mpa_scan_locked(threshold_ms);
+	if (!stop_req) {
+		last_scan_ms = now;
+		mpa_scan_locked(threshold_ms);
+		mpa_scan_note_runner(by_service);
+	}
 	mpa_registry_unlock();
 }
 
@@ -47,7 +51,7 @@ service_active(void)
 static int32_t
 service_run(void *arg)
 {
-	scan_if_due(mpa_clock_update());
+	scan_if_due(mpa_clock_update(), 1);
 	return 0;
 }
 
@@ -63,7 +67,7 @@ thread_run(void *arg)
 		uint32_t now = mpa_clock_update();
 
 		if (!service_active())
-			scan_if_due(now);
+			scan_if_due(now, 0);
 		mpa_registry_lock();
 		mpa_pool_reap(now, 0);
 		mpa_registry_unlock();
@@ -77,6 +81,11 @@ service_register(void)
 {
 	struct rte_service_spec spec;
 
+	if (service_id != UINT32_MAX) { /* registered by an earlier start */
+		rte_service_component_runstate_set(service_id, 1);
+		rte_service_runstate_set(service_id, 1);
+		return;
+	}
 	memset(&spec, 0, sizeof(spec));
 	strncpy(spec.name, "mpaudit_scan", sizeof(spec.name) - 1);
 	spec.callback = service_run;
@@ -111,20 +120,20 @@ mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms)
 	return 0;
 }
 
+/*
+ * The service is switched off but stays registered: DPDK cannot tell us
+ * when a service lcore has left the callback, and unregistering under a
+ * running callback is unsafe. stop_req makes a late callback a no-op.
+ */
 void
 mpa_scanner_stop(void)
 {
+	stop_req = 1;
 	if (service_id != UINT32_MAX) {
 		rte_service_runstate_set(service_id, 0);
 		rte_service_component_runstate_set(service_id, 0);
-		/* Wait until no service lcore runs the callback any more. */
-		while (rte_service_may_be_active(service_id) == 1)
-			rte_pause();
-		rte_service_component_unregister(service_id);
-		service_id = UINT32_MAX;
 	}
 	if (thread_on) {
-		stop_req = 1;
 		pthread_join(thread, NULL);
 		thread_on = 0;
 	}

@@ -103,6 +103,13 @@ struct mpa_site {
 
 /** Nonzero while the auditor runs; checked once per call. */
 extern volatile int mpa_on;
+/**
+ * Number of live pools whose objects have no header room for a stamp
+ * (RTE_MEMPOOL_F_NO_CACHE_ALIGN). Pools are counted from the mempool READY
+ * event, before any of their objects can be handed out, so while this is 0
+ * a burst of mbufs can be stamped without looking at their pools.
+ */
+extern volatile uint32_t mpa_nohdr_pools;
 /** Coarse clock in milliseconds, published by the scanner thread. */
 extern volatile uint32_t mpa_clock_ms;
 
@@ -233,6 +240,22 @@ mpa_site_holder(uint8_t state, struct mpa_site *site)
 		__atomic_store_n(&site->holder, h, __ATOMIC_RELAXED);
 	}
 	return h;
+}
+
+/**
+ * Stamp a burst of mbufs (head segments). The common case is one load and
+ * one store per mbuf.
+ */
+static inline void
+mpa_stamp_burst(struct rte_mbuf * const *pkts, uint16_t n, uint64_t stamp)
+{
+	if (likely(mpa_nohdr_pools == 0)) {
+		for (uint16_t i = 0; i < n; i++)
+			*mpa_stamp_slot(pkts[i]) = stamp;
+	} else {
+		for (uint16_t i = 0; i < n; i++)
+			mpa_stamp_obj(pkts[i]->pool, pkts[i], stamp);
+	}
 }
 
 /** Stamp an mbuf chain segment by segment. */
@@ -389,10 +412,9 @@ mpa_w_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 	uint16_t nb = rte_eth_rx_burst(port, queue, pkts, n);
 
 	if (nb != 0 && mpa_on) {
-		uint64_t s = mpa_stamp_make(mpa_holder(MPA_ST_RX, site, port, queue, NULL),
-					    mpa_cur_lcore(), mpa_clock_ms);
-		for (uint16_t i = 0; i < nb; i++)
-			mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
+		mpa_stamp_burst(pkts, nb,
+				mpa_stamp_make(mpa_holder(MPA_ST_RX, site, port, queue, NULL),
+					       mpa_cur_lcore(), mpa_clock_ms));
 	}
 	return nb;
 }
@@ -407,18 +429,14 @@ mpa_w_eth_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		return rte_eth_tx_burst(port, queue, pkts, n);
 
 	/* Only the head segment is stamped: the chain travels as one. */
-	uint64_t s = mpa_stamp_make(mpa_holder(MPA_ST_TX, site, port, queue, NULL),
-				    mpa_cur_lcore(), mpa_clock_ms);
-	for (uint16_t i = 0; i < n; i++)
-		mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
+	mpa_stamp_burst(pkts, n,
+			mpa_stamp_make(mpa_holder(MPA_ST_TX, site, port, queue, NULL),
+				       mpa_cur_lcore(), mpa_clock_ms));
 	sent = rte_eth_tx_burst(port, queue, pkts, n);
-	if (unlikely(sent < n)) {
-		/* Refused packets stay with the caller. */
-		s = mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
-				   mpa_cur_lcore(), mpa_clock_ms);
-		for (uint16_t i = sent; i < n; i++)
-			mpa_stamp_obj(pkts[i]->pool, pkts[i], s);
-	}
+	if (unlikely(sent < n)) /* refused packets stay with the caller */
+		mpa_stamp_burst(pkts + sent, n - sent,
+				mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
+					       mpa_cur_lcore(), mpa_clock_ms));
 	return sent;
 }
 

@@ -37,6 +37,8 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <rte_service.h>
+
 #ifdef MPAUDIT_INSTRUMENTED
 #include <mpaudit.h>
 #endif
@@ -505,6 +507,47 @@ fwd_run(struct fwd_ctx *c)
 	return rc == 0 ? 0 : -1;
 }
 
+#ifdef MPAUDIT_INSTRUMENTED
+/*
+ * A generic application keeps running unaudited on a bad MPAUDIT_*
+ * value; the demo forwarder exists to audit, so for it that is a usage
+ * error, reported before EAL starts.
+ */
+static int
+fwd_audit_check_env(void)
+{
+	struct mpa_config cfg;
+	char err[256];
+
+	if (mpa_config_from_env(&cfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, FWD_PROG ": %s\n", err);
+	return -1;
+}
+
+/*
+ * With service lcores (EAL -s/-S), scan from the first one through the
+ * auditor's DPDK service instead of its control thread.
+ */
+static void
+fwd_audit_map_service(void)
+{
+	uint32_t lcores[RTE_MAX_LCORE], id;
+	int n = rte_service_lcore_list(lcores, RTE_DIM(lcores));
+
+	if (n <= 0 || rte_service_get_by_name("mpaudit_scan", &id) != 0)
+		return;
+	if (rte_service_map_lcore_set(id, lcores[0], 1) != 0) {
+		fprintf(stderr, FWD_PROG ": cannot map the scan service to lcore %u\n",
+			lcores[0]);
+		return;
+	}
+	rte_service_lcore_start(lcores[0]);
+	printf(FWD_PROG ": audit scans run as a service on lcore %u\n",
+	       lcores[0]);
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -516,6 +559,12 @@ main(int argc, char **argv)
 	rc = fwd_args_parse(argc, argv, &opts, &eal);
 	if (rc != FWD_ARGS_OK)
 		return rc;
+#ifdef MPAUDIT_INSTRUMENTED
+	if (fwd_audit_check_env() != 0) {
+		fwd_args_free(&eal);
+		return FWD_EXIT_USAGE;
+	}
+#endif
 
 	if (rte_eal_init(eal.argc, eal.argv) < 0) {
 		/* EAL has said what; bad EAL arguments are usage errors. */
@@ -526,6 +575,9 @@ main(int argc, char **argv)
 		return rc;
 	}
 
+#ifdef MPAUDIT_INSTRUMENTED
+	fwd_audit_map_service();
+#endif
 	c->opts = &opts;
 	c->burst = (uint16_t)opts.burst;
 	c->hold_port = FWD_PORT_NONE;

@@ -282,17 +282,22 @@ test_taken_while_free_is_pmd(void **state)
 	held_at(&o, s, MPA_ST_APP, 33000, MPA_V_STUCK, MPA_ST_PMD, 6000);
 }
 
-/* Never stamped, seen free, then taken: pmd as well. */
+/*
+ * Never stamped, seen free, then taken: the stamp says nothing, so the
+ * holder is unknown (not pmd), aged from the first scan that saw it held.
+ */
 static void
-test_unstamped_taken_is_pmd(void **state)
+test_unstamped_taken_is_unknown(void **state)
 {
 	struct obj o;
 
 	obj_init(&o, 1);
 	free_at(&o, 0, MPA_ST_NONE, 300000);
-	held_at(&o, 0, MPA_ST_NONE, 301000, MPA_V_HELD, MPA_ST_PMD, 0);
-	held_at(&o, 0, MPA_ST_NONE, 305999, MPA_V_HELD, MPA_ST_PMD, 4999);
-	held_at(&o, 0, MPA_ST_NONE, 306000, MPA_V_STUCK_NEW, MPA_ST_PMD, 5000);
+	held_at(&o, 0, MPA_ST_NONE, 301000, MPA_V_HELD, MPA_ST_UNKNOWN, 0);
+	assert_int_equal(o.os.since, 301000);
+	held_at(&o, 0, MPA_ST_NONE, 305999, MPA_V_HELD, MPA_ST_UNKNOWN, 4999);
+	held_at(&o, 0, MPA_ST_NONE, 306000, MPA_V_STUCK_NEW, MPA_ST_UNKNOWN, 5000);
+	held_at(&o, 0, MPA_ST_NONE, 307000, MPA_V_STUCK, MPA_ST_UNKNOWN, 6000);
 }
 
 /* Held with a FREE stamp, never seen free: pmd, aged from first sight. */
@@ -459,7 +464,7 @@ main(void)
 		cmocka_unit_test(test_stamp_change_resets),
 		cmocka_unit_test(test_reused_after_report),
 		cmocka_unit_test(test_taken_while_free_is_pmd),
-		cmocka_unit_test(test_unstamped_taken_is_pmd),
+		cmocka_unit_test(test_unstamped_taken_is_unknown),
 		cmocka_unit_test(test_free_stamp_held_is_pmd),
 		cmocka_unit_test(test_unknown_holder_state),
 		cmocka_unit_test(test_never_stamped_is_unknown),
