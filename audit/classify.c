@@ -46,7 +46,7 @@ mpa_classify(struct mpa_objstate *os, int is_free, int have_free_set,
 		is_free = 1;
 
 	if (is_free) {
-		os->stamp = stamp;
+		os->stamp = 0;
 		os->flags = MPA_OS_WAS_FREE;
 		os->held_scans = 0;
 		os->since = now;
@@ -59,13 +59,14 @@ mpa_classify(struct mpa_objstate *os, int is_free, int have_free_set,
 	if (!same) {
 		/*
 		 * A new holding. If the object was free at the last scan and its
-		 * stamp did not move, whatever took it stamps nothing (a driver
-		 * refilling RX descriptors, uninstrumented code): its age counts
-		 * from now. A moved stamp dates the holding itself.
+		 * stamp predates that scan, whatever took it stamps nothing (a
+		 * driver refilling RX descriptors, uninstrumented code): its age
+		 * counts from now. A newer stamp dates the holding itself.
 		 */
 		os->flags &= ~(MPA_OS_REPORTED | MPA_OS_TAKEN);
-		if ((os->flags & MPA_OS_WAS_FREE) && stamp == os->stamp &&
-		    stamp != 0)
+		if ((os->flags & MPA_OS_WAS_FREE) && stamp != 0 &&
+		    mpa_age_ms(os->since, mpa_stamp_time(stamp)) >
+		    (int32_t)MPA_TAKEN_SLACK_MS)
 			os->flags |= MPA_OS_TAKEN;
 		os->flags &= ~MPA_OS_WAS_FREE;
 		if (live_state(stamp_state) && !(os->flags & MPA_OS_TAKEN))

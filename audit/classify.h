@@ -19,18 +19,25 @@
 
 /** Scans an object must be seen held with the same stamp to be stuck. */
 #define MPA_CONFIRM_SCANS 2
+/*
+ * A stamp older than the scan that saw the object free, by more than the
+ * clock's staleness, was written before that scan: whatever took the object
+ * since stamped nothing.
+ */
+#define MPA_TAKEN_SLACK_MS (2 * MPA_CLOCK_TICK_MS)
 
 /* mpa_objstate.flags */
 #define MPA_OS_WAS_FREE  0x01 /**< free at the previous scan */
 #define MPA_OS_REPORTED  0x02 /**< this holding was already reported */
-/* Taken while free with its (nonzero) stamp unchanged: state pmd. Stamp 0
+/* Taken since it was seen free, and not stamped since: state pmd. Stamp 0
  * means never stamped, which says nothing about who took it: unknown. */
 #define MPA_OS_TAKEN     0x04
 
 /** What the scanner remembers of one object between scans (16 bytes). */
 struct mpa_objstate {
-	uint64_t stamp;      /**< stamp seen at the previous scan */
-	uint32_t since;      /**< start of the current holding, clock ms */
+	uint64_t stamp;      /**< stamp seen at the previous scan, if held */
+	uint32_t since;      /**< start of the current holding, or the time of
+				  the scan that last saw the object free */
 	uint8_t flags;
 	uint8_t held_scans;  /**< consecutive scans held with this stamp */
 	uint16_t pad;
@@ -53,7 +60,10 @@ struct mpa_class {
  * Classify one object.
  *
  * @param os           the object's memory; updated
- * @param is_free      object was found in the pool's ring or a cache
+ * @param is_free      object was found in the pool's ring or a cache; the
+ *                     stamp is then not looked at (the scanner does not read
+ *                     it: most objects are free, and their stamps would cost
+ *                     a cache miss each)
  * @param have_free_set the pool's free objects could be enumerated; if not,
  *                     a FREE or never-set stamp is taken to mean free
  * @param stamp        the object's current stamp

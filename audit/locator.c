@@ -32,6 +32,36 @@ run_init(struct mpa_run *r, uintptr_t first, uint32_t first_idx,
 	r->inv = odd_inverse(r->stride >> r->shift);
 }
 
+static int
+build_dir(struct mpa_locator *loc)
+{
+	uint64_t span = (uint64_t)(loc->hi - loc->lo) + 1;
+	uint64_t want = (uint64_t)loc->nruns * MPA_LOCATOR_DIR_PER_RUN;
+	uint32_t shift = 0, r = 0;
+
+	if (want > MPA_LOCATOR_DIR_MAX)
+		want = MPA_LOCATOR_DIR_MAX;
+	/* Smallest granule that covers the span in at most 'want' entries. */
+	while (shift < 63 && (span >> shift) >= want)
+		shift++;
+	loc->dir_shift = shift;
+	loc->dir_n = (uint32_t)(((span - 1) >> shift) + 1);
+	loc->dir = malloc(sizeof(*loc->dir) * loc->dir_n);
+	if (loc->dir == NULL) {
+		free(loc->runs);
+		loc->runs = NULL;
+		return -ENOMEM;
+	}
+	for (uint32_t g = 0; g < loc->dir_n; g++) {
+		uintptr_t start = loc->lo + ((uintptr_t)g << shift);
+
+		while (r + 1 < loc->nruns && loc->runs[r + 1].first <= start)
+			r++;
+		loc->dir[g] = r;
+	}
+	return 0;
+}
+
 int
 mpa_locator_build(struct mpa_locator *loc, const uintptr_t *addrs, uint32_t n)
 {
@@ -76,7 +106,7 @@ mpa_locator_build(struct mpa_locator *loc, const uintptr_t *addrs, uint32_t n)
 	loc->nobjs = n;
 	loc->lo = addrs[0];
 	loc->hi = addrs[n - 1];
-	return 0;
+	return build_dir(loc);
 }
 
 void
@@ -85,29 +115,24 @@ mpa_locator_free(struct mpa_locator *loc)
 	if (loc == NULL)
 		return;
 	free(loc->runs);
+	free(loc->dir);
 	memset(loc, 0, sizeof(*loc));
 }
 
 int64_t
 mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr)
 {
-	uint32_t lo = 0, hi;
 	const struct mpa_run *r;
 	uint64_t off, idx;
+	uint32_t i;
 
 	if (loc->nruns == 0 || addr < loc->lo || addr > loc->hi)
 		return -1;
-	/* Last run whose first object is <= addr. */
-	hi = loc->nruns;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (loc->runs[mid].first <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	r = &loc->runs[lo];
+	/* Last run whose first object is <= addr, starting from its granule. */
+	i = loc->dir[(addr - loc->lo) >> loc->dir_shift];
+	while (i + 1 < loc->nruns && loc->runs[i + 1].first <= addr)
+		i++;
+	r = &loc->runs[i];
 	off = addr - r->first;
 	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
 		return -1;

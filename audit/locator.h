@@ -11,12 +11,14 @@
  *
  * Object addresses are not base + i * stride: without hugepages DPDK skips
  * to the next page rather than let an object straddle one, and a pool may
- * span several memory chunks. The locator cuts the sorted address list
- * (from rte_mempool_obj_iter) into maximal runs of equal stride; a lookup
- * is a binary search over runs (usually one to a few) and an exact
- * division by the run's stride done with a multiply (the stride's odd part
- * has an inverse modulo 2^64), so the scanner can place every free pointer
- * it finds in a few nanoseconds.
+ * span several memory chunks; with 2 MB hugepages no object straddles a
+ * page either, so a 262,144-mbuf pool has about 300 runs. The locator cuts
+ * the sorted address list (from rte_mempool_obj_iter) into maximal runs of
+ * equal stride. A lookup goes through a directory of equal address
+ * granules (about four per run) to the run, usually with no search at all,
+ * then divides by the run's stride exactly with a multiply (the stride's
+ * odd part has an inverse modulo 2^64), so the scanner can place every free
+ * pointer it finds in a few nanoseconds.
  */
 
 #include <stdint.h>
@@ -30,8 +32,16 @@ struct mpa_run {
 	uint32_t shift;      /**< trailing zero bits of stride */
 };
 
+/** Directory granules per run, so a granule rarely spans several runs. */
+#define MPA_LOCATOR_DIR_PER_RUN 4
+/** Largest directory, in entries. */
+#define MPA_LOCATOR_DIR_MAX (1u << 20)
+
 struct mpa_locator {
 	struct mpa_run *runs;
+	uint32_t *dir;       /**< per granule: last run starting at or before it */
+	uint32_t dir_n;
+	uint32_t dir_shift;  /**< log2 of the granule size */
 	uint32_t nruns;
 	uint32_t nobjs;
 	uintptr_t lo;        /**< first object address */

@@ -45,6 +45,7 @@ struct mpa_pool {
 	struct mpa_objstate *st;  /**< scanner memory per object */
 	uint64_t *freemap;        /**< bit per object: free at this scan */
 	uint32_t retire_ms;       /**< clock when detached */
+	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;
 	/* Results of the latest scan. */
 	uint32_t in_use;

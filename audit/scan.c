@@ -34,17 +34,28 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	  uint32_t stuck_ms, struct mpa_result_pool *rp)
 {
 	uint32_t nfree = mpa_pool_snapshot_free(p);
-	uint32_t stuck = 0, held = 0;
+	uint32_t stuck = 0, held = 0, prev = p->last_scan_ms;
 
 	for (uint32_t i = 0; i < p->size; i++) {
 		int is_free = (p->freemap[i >> 6] >> (i & 63)) & 1;
 		struct mpa_class c;
 		uint64_t s;
 
+		/* Free objects' stamps are not needed: no cache miss for them. */
+		if (is_free && p->have_free_set) {
+			if (p->st[i].held_scans != 0 ||
+			    !(p->st[i].flags & MPA_OS_WAS_FREE))
+				mpa_classify(&p->st[i], 1, 1, 0, MPA_ST_NONE,
+					     now, stuck_ms, &c);
+			continue;
+		}
 		if (p->header_stamp && i + MPA_SCAN_PREFETCH < p->size)
 			rte_prefetch0(mpa_stamp_slot(
 				(void *)p->addrs[i + MPA_SCAN_PREFETCH]));
 		s = mpa_pool_stamp(p, i);
+		/* Free at the previous scan: that scan's time, see classify.h. */
+		if (p->st[i].flags & MPA_OS_WAS_FREE)
+			p->st[i].since = prev;
 		mpa_classify(&p->st[i], is_free, p->have_free_set, s,
 			     mpa_holder_state(mpa_stamp_holder(s)), now,
 			     stuck_ms, &c);
@@ -74,6 +85,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	/* Without a free set, "free" means "not seen held". */
 	if (!p->have_free_set)
 		nfree = p->size - held;
+	p->last_scan_ms = now;
 	p->nfree = nfree;
 	p->in_use = p->size - nfree;
 	p->stuck = stuck;

@@ -176,7 +176,7 @@ test_free_resets(void **state)
 {
 	uint64_t s = mpa_stamp_make(H_APP, LCORE, 1000);
 	uint64_t f = mpa_stamp_make(H_FREE, LCORE, 9000);
-	uint64_t s2 = mpa_stamp_make(H_APP, LCORE, 9500);
+	uint64_t s2 = mpa_stamp_make(H_APP, LCORE, 11500);
 	struct obj o;
 
 	obj_init(&o, 1);
@@ -186,19 +186,20 @@ test_free_resets(void **state)
 	assert_int_equal(o.os.flags, MPA_OS_WAS_FREE);
 	assert_int_equal(o.os.held_scans, 0);
 	assert_int_equal(o.os.since, 10000);
-	assert_true(o.os.stamp == f);
+	/* A free object's stamp is not read, so nothing of it is kept. */
+	assert_true(o.os.stamp == 0);
 	free_at(&o, f, MPA_ST_FREE, 11000);
 	assert_int_equal(o.os.flags, MPA_OS_WAS_FREE);
 
 	/* Allocated again: a new holding, reported anew when stuck. */
-	held_at(&o, s2, MPA_ST_APP, 12000, MPA_V_HELD, MPA_ST_APP, 2500);
+	held_at(&o, s2, MPA_ST_APP, 12000, MPA_V_HELD, MPA_ST_APP, 500);
 	assert_int_equal(o.os.flags, 0);
-	held_at(&o, s2, MPA_ST_APP, 14499, MPA_V_HELD, MPA_ST_APP, 4999);
-	held_at(&o, s2, MPA_ST_APP, 14500, MPA_V_STUCK_NEW, MPA_ST_APP, 5000);
-	held_at(&o, s2, MPA_ST_APP, 15000, MPA_V_STUCK, MPA_ST_APP, 5500);
+	held_at(&o, s2, MPA_ST_APP, 16499, MPA_V_HELD, MPA_ST_APP, 4999);
+	held_at(&o, s2, MPA_ST_APP, 16500, MPA_V_STUCK_NEW, MPA_ST_APP, 5000);
+	held_at(&o, s2, MPA_ST_APP, 17000, MPA_V_STUCK, MPA_ST_APP, 5500);
 
 	/* Free with a live stamp too (freed by code that stamps nothing). */
-	free_at(&o, s2, MPA_ST_APP, 16000);
+	free_at(&o, s2, MPA_ST_APP, 18000);
 	assert_int_equal(o.os.flags, MPA_OS_WAS_FREE);
 	assert_int_equal(o.os.held_scans, 0);
 }
@@ -251,8 +252,9 @@ test_reused_after_report(void **state)
 }
 
 /*
- * Seen free, then held with the stamp unchanged: taken by code that
- * stamps nothing. The age counts from the first scan that saw it held.
+ * Seen free, then held with a stamp older than that free sighting: taken
+ * by code that stamps nothing. The age counts from the first scan that saw
+ * it held.
  */
 static void
 test_taken_while_free_is_pmd(void **state)
@@ -280,6 +282,31 @@ test_taken_while_free_is_pmd(void **state)
 	held_at(&o, s, MPA_ST_APP, 27000, MPA_V_HELD, MPA_ST_PMD, 0);
 	held_at(&o, s, MPA_ST_APP, 32000, MPA_V_STUCK_NEW, MPA_ST_PMD, 5000);
 	held_at(&o, s, MPA_ST_APP, 33000, MPA_V_STUCK, MPA_ST_PMD, 6000);
+}
+
+/*
+ * The published clock can lag by a tick, so a stamp written just after a
+ * scan may carry a time slightly before it: within MPA_TAKEN_SLACK_MS it
+ * still dates a live holding; beyond, the object was taken unstamped.
+ */
+static void
+test_taken_slack(void **state)
+{
+	uint64_t within = mpa_stamp_make(H_RX, LCORE, 10000 - MPA_TAKEN_SLACK_MS);
+	uint64_t beyond = mpa_stamp_make(H_RX, LCORE, 10000 - MPA_TAKEN_SLACK_MS - 1);
+	struct obj o;
+
+	obj_init(&o, 1);
+	free_at(&o, 0, MPA_ST_NONE, 10000);
+	held_at(&o, within, MPA_ST_RX, 11000, MPA_V_HELD, MPA_ST_RX,
+		1000 + MPA_TAKEN_SLACK_MS);
+	assert_int_equal(o.os.flags, 0);
+
+	obj_init(&o, 1);
+	free_at(&o, 0, MPA_ST_NONE, 10000);
+	held_at(&o, beyond, MPA_ST_RX, 11000, MPA_V_HELD, MPA_ST_PMD, 0);
+	assert_int_equal(o.os.flags, MPA_OS_TAKEN);
+	assert_int_equal(o.os.since, 11000);
 }
 
 /*
@@ -354,7 +381,7 @@ static void
 test_no_free_set(void **state)
 {
 	uint64_t f = mpa_stamp_make(H_FREE, LCORE, 500);
-	uint64_t s = mpa_stamp_make(H_APP, LCORE, 1500);
+	uint64_t s = mpa_stamp_make(H_APP, LCORE, 62000);
 	struct obj o;
 	struct mpa_class c;
 
@@ -362,15 +389,15 @@ test_no_free_set(void **state)
 	held_at(&o, 0, MPA_ST_NONE, 1000, MPA_V_FREE, MPA_ST_FREE, 0);
 	assert_int_equal(o.os.flags, MPA_OS_WAS_FREE);
 	held_at(&o, f, MPA_ST_FREE, 2000, MPA_V_FREE, MPA_ST_FREE, 0);
-	held_at(&o, f, MPA_ST_FREE, 90000, MPA_V_FREE, MPA_ST_FREE, 0);
-	/* Allocated: a live stamp that moved dates the holding. */
-	held_at(&o, s, MPA_ST_APP, 3000, MPA_V_HELD, MPA_ST_APP, 1500);
+	held_at(&o, f, MPA_ST_FREE, 60000, MPA_V_FREE, MPA_ST_FREE, 0);
+	/* Allocated: a live stamp newer than the free sighting dates it. */
+	held_at(&o, s, MPA_ST_APP, 63500, MPA_V_HELD, MPA_ST_APP, 1500);
 	assert_int_equal(o.os.flags, 0);
-	held_at(&o, s, MPA_ST_APP, 6500, MPA_V_STUCK_NEW, MPA_ST_APP, 5000);
-	held_at(&o, s, MPA_ST_APP, 7500, MPA_V_STUCK, MPA_ST_APP, 6000);
+	held_at(&o, s, MPA_ST_APP, 67000, MPA_V_STUCK_NEW, MPA_ST_APP, 5000);
+	held_at(&o, s, MPA_ST_APP, 68000, MPA_V_STUCK, MPA_ST_APP, 6000);
 
 	/* is_free still wins when the caller knows. */
-	mpa_classify(&o.os, 1, 0, s, MPA_ST_APP, 8000, STUCK_MS, &c);
+	mpa_classify(&o.os, 1, 0, s, MPA_ST_APP, 69000, STUCK_MS, &c);
 	assert_int_equal(c.verdict, MPA_V_FREE);
 	assert_int_equal(c.state, MPA_ST_FREE);
 	assert_int_equal(c.age_ms, 0);
@@ -464,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_stamp_change_resets),
 		cmocka_unit_test(test_reused_after_report),
 		cmocka_unit_test(test_taken_while_free_is_pmd),
+		cmocka_unit_test(test_taken_slack),
 		cmocka_unit_test(test_unstamped_taken_is_unknown),
 		cmocka_unit_test(test_free_stamp_held_is_pmd),
 		cmocka_unit_test(test_unknown_holder_state),
