@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -119,8 +120,42 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 	return rc;
 }
 
+/*
+ * The report is written at exit; a path that cannot be written is a bad
+ * configuration, better said at start than after a day of soak.
+ */
+static int
+check_report_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct mpa_config *)0)->report_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen,
+			 "invalid MPAUDIT_REPORT='%s': cannot write in directory '%s': %s",
+			 path, dir, strerror(errno));
+	return -EINVAL;
+}
+
 int
 mpa_config_from_env(struct mpa_config *cfg, char *err, size_t errlen)
 {
-	return mpa_config_parse(cfg, environ, err, errlen);
+	int rc = mpa_config_parse(cfg, environ, err, errlen);
+
+	if (rc == 0 && cfg->report_path[0] != '\0') {
+		rc = check_report_dir(cfg->report_path, err, errlen);
+		if (rc != 0)
+			mpa_config_defaults(cfg);
+	}
+	return rc;
 }

@@ -16,6 +16,7 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 
+#include "classify.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -74,9 +75,14 @@ mpa_init_with(const struct mpa_config *c)
 		atexit(at_exit);
 		atexit_done = 1;
 	}
-	MPA_LOG(INFO, "auditing: stuck threshold %u ms, scan every %u ms%s%s",
-		cfg.stuck_ms, cfg.scan_ms, cfg.report_path[0] ? ", report to " : "",
-		cfg.report_path);
+	if (cfg.scan_ms != 0)
+		MPA_LOG(INFO, "auditing: stuck threshold %u ms, scan every %u ms%s%s",
+			cfg.stuck_ms, cfg.scan_ms,
+			cfg.report_path[0] ? ", report to " : "", cfg.report_path);
+	else
+		MPA_LOG(INFO, "auditing: stuck threshold %u ms, no periodic scan, final scan at exit%s%s",
+			cfg.stuck_ms, cfg.report_path[0] ? ", report to " : "",
+			cfg.report_path);
 	return 0;
 err:
 	MPA_LOG(ERR, "cannot start: %s; auditing disabled, the application runs unaudited",
@@ -116,7 +122,14 @@ mpa_fini(void)
 		return finished ? fini_result : MPA_EXIT_CLEAN;
 	mpa_scanner_stop();
 	mpa_registry_lock();
-	mpa_scan_locked(cfg.stuck_ms);
+	/*
+	 * Two scans: a holding is stuck only once seen in MPA_CONFIRM_SCANS
+	 * consecutive scans, and without periodic scans (MPAUDIT_SCAN_MS=0)
+	 * the final scan would be the first. The datapath has stopped by
+	 * now, so the second scan only confirms.
+	 */
+	for (int i = 0; i < MPA_CONFIRM_SCANS; i++)
+		mpa_scan_locked(cfg.stuck_ms);
 	r = mpa_scan_result();
 	rc = r->stuck != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
 	if (cfg.report_path[0] != '\0' &&
