@@ -9,6 +9,7 @@
 
 #include "holder.h"
 #include "log.h"
+#include "ring.h"
 
 /*
  * Interning runs on a per-thread cache miss only (once per call site and
@@ -106,6 +107,9 @@ mpa_holder_intern(uint8_t state, const struct mpa_site *site, uint16_t port,
 	__atomic_store_n(&holder_n, id + 1, __ATOMIC_RELEASE);
 out:
 	rte_spinlock_unlock(&holder_lock);
+	/* A ring seen by an enqueue wrapper is watched from now on. */
+	if (state == MPA_ST_RING && ring != NULL)
+		mpa_ring_watch(ring);
 	return id;
 }
 

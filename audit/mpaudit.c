@@ -19,9 +19,11 @@
 #include "classify.h"
 #include "clock.h"
 #include "config.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "pool.h"
 #include "report.h"
+#include "ring.h"
 #include "scan.h"
 #include "scanner.h"
 
@@ -30,6 +32,7 @@ RTE_LOG_REGISTER(mpa_logtype, mpaudit, INFO);
 volatile int mpa_on;
 
 static struct mpa_config cfg;
+static const char *mode = MPA_MODE_INSTRUMENTED;
 static int started;        /* mpa_init succeeded */
 static int finished;       /* mpa_fini ran */
 static int fini_result;
@@ -96,6 +99,20 @@ err:
 	return rc;
 }
 
+const char *
+mpa_mode(void)
+{
+	return mode;
+}
+
+int
+mpa_init_mode(const char *m)
+{
+	if (!started)
+		mode = m;
+	return mpa_init();
+}
+
 int
 mpa_init(void)
 {
@@ -131,7 +148,7 @@ mpa_fini(void)
 	for (int i = 0; i < MPA_CONFIRM_SCANS; i++)
 		mpa_scan_locked(cfg.stuck_ms);
 	r = mpa_scan_result();
-	rc = r->stuck != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
+	rc = mpa_report_exit_code(r);
 	if (cfg.report_path[0] != '\0' &&
 	    mpa_report_write_file(cfg.report_path, r, mpa_scan_stats(), &cfg) != 0)
 		rc = MPA_EXIT_FAILED;
@@ -141,6 +158,7 @@ mpa_fini(void)
 	mpa_pool_events_stop();
 	mpa_pool_detach_all();
 	mpa_pool_reap(0, 1);
+	mpa_ring_unwatch_all();
 	mpa_scan_reset();
 	mpa_registry_unlock();
 	fflush(stderr);

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "errors.h"
 #include "holder.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "report.h"
 
@@ -145,6 +147,45 @@ group_json(const struct mpa_scan_result *r, const struct mpa_group *g)
 	return o;
 }
 
+int
+mpa_report_exit_code(const struct mpa_scan_result *r)
+{
+	return r->stuck != 0 || mpa_error_count() != 0 ? MPA_EXIT_FOUND :
+							 MPA_EXIT_CLEAN;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+/* Kept errors, then one entry saying how many more there were. */
+static json_t *
+errors_json(void)
+{
+	uint64_t n = mpa_error_count();
+	json_t *a = json_array();
+
+	for (uint64_t i = 0; i < n && i < MPA_ERRORS_MAX; i++) {
+		const struct mpa_error *e = mpa_error_get(i);
+		json_t *o;
+		char addr[32];
+
+		if (e == NULL)
+			continue;
+		o = json_object();
+		snprintf(addr, sizeof(addr), "0x%" PRIxPTR, e->addr);
+		json_object_set_new(o, "type", json_string(mpa_error_type_name(e->type)));
+		json_object_set_new(o, "pool_or_heap", str_or_null(e->where));
+		json_object_set_new(o, "address", json_string(addr));
+		json_object_set_new(o, "site", str_or_null(e->site));
+		json_object_set_new(o, "first_site", str_or_null(e->first_site));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *
 mpa_report_json(const struct mpa_scan_result *r,
 		const struct mpa_scan_stats *st, const struct mpa_config *cfg)
@@ -157,7 +198,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 		goto err;
 	json_object_set_new(root, "tool", json_string("mpaudit"));
 	json_object_set_new(root, "version", json_string(MPA_VERSION));
-	json_object_set_new(root, "mode", json_string("instrumented"));
+	json_object_set_new(root, "mode", json_string(mpa_mode()));
 	json_object_set_new(config, "stuck_ms", json_integer(cfg->stuck_ms));
 	json_object_set_new(config, "scan_ms", json_integer(cfg->scan_ms));
 	json_object_set_new(root, "config", config);
@@ -173,6 +214,8 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_object_set_new(o, "stuck", json_integer(p->stuck));
 		json_object_set_new(o, "stamp", json_string(p->header_stamp ? "header" : "side"));
 		json_object_set_new(o, "free_set", json_string(p->have_free_set ? "ring+cache" : "stamps"));
+		json_object_set_new(o, "driver_held", json_integer(p->driver_held));
+		json_object_set_new(o, "driver_expected", json_integer(p->driver_expected));
 		json_array_append_new(pools, o);
 	}
 	json_object_set_new(root, "pools", pools);
@@ -182,7 +225,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 	json_object_set_new(root, "stuck", stuck);
 	stuck = NULL;
 	json_object_set_new(root, "malloc", json_array());
-	json_object_set_new(root, "errors", json_array());
+	json_object_set_new(root, "errors", errors_json());
 	json_object_set_new(scanner, "mode",
 			    json_string(st->last_by_service ? "service" : "thread"));
 	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));
@@ -197,9 +240,9 @@ mpa_report_json(const struct mpa_scan_result *r,
 	json_object_set_new(summary, "stuck", json_integer(r->stuck));
 	json_object_set_new(summary, "groups", json_integer(r->groups.n));
 	json_object_set_new(summary, "ungrouped", json_integer(r->groups.dropped));
-	json_object_set_new(summary, "errors", json_integer(0));
-	json_object_set_new(summary, "exit_code",
-			    json_integer(r->stuck != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN));
+	json_object_set_new(summary, "errors",
+			    json_integer((json_int_t)mpa_error_count()));
+	json_object_set_new(summary, "exit_code", json_integer(mpa_report_exit_code(r)));
 	json_object_set_new(root, "summary", summary);
 	return root;
 err:
@@ -282,8 +325,22 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 				fprintf(f, "-\n");
 		}
 	}
-	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools: %s\n",
-		r->stuck, r->groups.n, r->npools,
-		r->stuck != 0 ? "LEAKS FOUND" : "clean");
+	if (mpa_error_count() != 0) {
+		uint64_t n = mpa_error_count();
+
+		fprintf(f, "\n%-13s %-18s %-24s %s\n", "ERROR", "ADDRESS",
+			"POOL_OR_HEAP", "SITE");
+		for (uint64_t i = 0; i < n && i < MPA_ERRORS_MAX; i++) {
+			const struct mpa_error *e = mpa_error_get(i);
+
+			if (e != NULL)
+				fprintf(f, "%-13s 0x%-16" PRIxPTR " %-24s %s\n",
+					mpa_error_type_name(e->type), e->addr,
+					e->where, e->site[0] ? e->site : "-");
+		}
+	}
+	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools, %" PRIu64 " free errors: %s\n",
+		r->stuck, r->groups.n, r->npools, mpa_error_count(),
+		mpa_report_exit_code(r) != MPA_EXIT_CLEAN ? "LEAKS FOUND" : "clean");
 	return (int)r->stuck;
 }

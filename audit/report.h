@@ -18,6 +18,9 @@
 #include "mpaudit.h"
 #include "scan.h"
 
+/** MPA_EXIT_FOUND if @p r has stuck objects or free errors were seen. */
+int mpa_report_exit_code(const struct mpa_scan_result *r);
+
 /** Log every group that gained newly stuck objects at this scan. */
 void mpa_report_log_new(const struct mpa_scan_result *r);
 

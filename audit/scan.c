@@ -2,9 +2,11 @@
  * Copyright (c) 2026 The mpaudit developers
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_ethdev.h>
 #include <rte_prefetch.h>
 #include <rte_string_fns.h>
 
@@ -12,6 +14,7 @@
 #include "holder.h"
 #include "log.h"
 #include "report.h"
+#include "ring.h"
 #include "scan.h"
 
 /* How far ahead the object walk prefetches stamps. */
@@ -19,6 +22,28 @@
 
 static struct mpa_scan_result result;
 static struct mpa_scan_stats stats;
+
+/* Objects seen in watched rings at this scan, sorted by address. */
+struct ring_hit {
+	uintptr_t obj;
+	const struct rte_ring *ring;
+};
+static struct ring_hit *hits;
+static uint32_t nhits, hits_cap;
+
+/*
+ * RX descriptors configured per pool: a driver keeps that many mbufs of the
+ * pool posted, so that many `pmd` holdings are expected, not leaks.
+ */
+struct drv_expect {
+	const struct rte_mempool *mp;
+	uint32_t desc;
+	uint32_t nqueues;
+	uint16_t port;    /* the queue, when the pool feeds exactly one */
+	uint16_t queue;
+};
+static struct drv_expect expect[MPA_POOLS_MAX];
+static uint32_t nexpect;
 
 static uint64_t
 now_ns(void)
@@ -30,11 +55,126 @@ now_ns(void)
 }
 
 static void
+collect_hit(const struct rte_ring *r, void *obj, void *arg)
+{
+	if (nhits == hits_cap) {
+		uint32_t cap = hits_cap != 0 ? hits_cap * 2 : 1024;
+		struct ring_hit *h = realloc(hits, cap * sizeof(*h));
+
+		if (h == NULL)
+			return; /* the object keeps its stamp's holder */
+		hits = h;
+		hits_cap = cap;
+	}
+	hits[nhits].obj = (uintptr_t)obj;
+	hits[nhits].ring = r;
+	nhits++;
+}
+
+static int
+hit_cmp(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct ring_hit *)a)->obj;
+	uintptr_t y = ((const struct ring_hit *)b)->obj;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct rte_ring *
+ring_of(uintptr_t obj)
+{
+	uint32_t lo = 0, hi = nhits;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (hits[mid].obj < obj)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nhits && hits[lo].obj == obj ? hits[lo].ring : NULL;
+}
+
+static void
+collect_ring_hits(void)
+{
+	nhits = 0;
+	mpa_ring_foreach_obj(collect_hit, NULL);
+	if (nhits > 1)
+		qsort(hits, nhits, sizeof(*hits), hit_cmp);
+}
+
+static void
+collect_driver_expectations(void)
+{
+	uint16_t port;
+
+	nexpect = 0;
+	RTE_ETH_FOREACH_DEV(port) {
+		struct rte_eth_dev_info info;
+
+		if (rte_eth_dev_info_get(port, &info) != 0)
+			continue;
+		for (uint16_t q = 0; q < info.nb_rx_queues; q++) {
+			struct rte_eth_rxq_info qi;
+			uint32_t i;
+
+			/* Not every driver can say; its holdings are then pmd. */
+			if (rte_eth_rx_queue_info_get(port, q, &qi) != 0 ||
+			    qi.mp == NULL)
+				continue;
+			for (i = 0; i < nexpect && expect[i].mp != qi.mp; i++)
+				;
+			if (i == nexpect) {
+				if (nexpect == MPA_POOLS_MAX)
+					continue;
+				memset(&expect[i], 0, sizeof(expect[i]));
+				expect[i].mp = qi.mp;
+				expect[i].port = port;
+				expect[i].queue = q;
+				nexpect++;
+			}
+			expect[i].desc += qi.nb_desc;
+			expect[i].nqueues++;
+		}
+	}
+}
+
+static const struct drv_expect *
+driver_expectation(const struct rte_mempool *mp)
+{
+	for (uint32_t i = 0; i < nexpect; i++)
+		if (expect[i].mp == mp)
+			return &expect[i];
+	return NULL;
+}
+
+/*
+ * Held objects in a watched ring are the ring's, whatever their stamp says,
+ * except objects handed to tx_burst: a driver's TX ring (net_ring) holds
+ * those. A stamp that already names this ring keeps its call site.
+ */
+static uint32_t
+ring_holder(uint64_t s, const struct rte_ring *r)
+{
+	const struct mpa_holder_ent *h = mpa_holder_get(mpa_stamp_holder(s));
+
+	if (h != NULL && h->state == MPA_ST_RING && h->ring == r)
+		return mpa_stamp_holder(s);
+	return mpa_holder_intern(MPA_ST_RING, NULL, UINT16_MAX, UINT16_MAX, r);
+}
+
+static void
 scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	  uint32_t stuck_ms, struct mpa_result_pool *rp)
 {
 	uint32_t nfree = mpa_pool_snapshot_free(p);
 	uint32_t stuck = 0, held = 0, prev = p->last_scan_ms;
+	const struct drv_expect *de = driver_expectation(p->mp);
+	struct mpa_group pmd = { .key = { .pool = pool_idx,
+					  .lcore = MPA_LCORE_NONE,
+					  .state = MPA_ST_PMD } };
 
 	for (uint32_t i = 0; i < p->size; i++) {
 		int is_free = (p->freemap[i >> 6] >> (i & 63)) & 1;
@@ -70,17 +210,49 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			.lcore = (uint8_t)mpa_stamp_lcore(s),
 			.state = c.state,
 		};
-		/* pmd and unknown holdings are not the stamp's doing. */
-		if (c.state == MPA_ST_PMD || c.state == MPA_ST_UNKNOWN) {
-			key.holder = c.state == MPA_ST_PMD &&
-				     mpa_holder_state(key.holder) == MPA_ST_FREE ?
-				     key.holder : 0;
-			if (key.holder == 0)
-				key.lcore = MPA_LCORE_NONE;
+		const struct rte_ring *r = nhits != 0 ? ring_of(p->addrs[i]) : NULL;
+
+		if (r != NULL && c.state != MPA_ST_TX) {
+			key.state = MPA_ST_RING;
+			key.holder = ring_holder(s, r);
+		} else if (c.state == MPA_ST_PMD) {
+			/* Counted against the pool's RX descriptors below. */
+			pmd.count++;
+			if (c.verdict == MPA_V_STUCK_NEW)
+				pmd.new_count++;
+			if (c.age_ms > pmd.max_age_ms)
+				pmd.max_age_ms = c.age_ms;
+			if (pmd.nsamples < MPA_GROUP_SAMPLES)
+				pmd.samples[pmd.nsamples++] = p->addrs[i];
+			continue;
+		} else if (c.state == MPA_ST_UNKNOWN) {
+			key.holder = 0; /* not the stamp's doing */
+			key.lcore = MPA_LCORE_NONE;
 		}
 		mpa_groups_add(&result.groups, &key, c.age_ms, p->addrs[i],
 			       c.verdict == MPA_V_STUCK_NEW);
 		stuck++;
+	}
+
+	/*
+	 * Driver holdings up to the configured RX descriptors are expected;
+	 * only the excess is reported, on the RX queue when the pool feeds
+	 * exactly one.
+	 */
+	rp->driver_held = pmd.count;
+	rp->driver_expected = de != NULL ? de->desc : 0;
+	if (pmd.count > rp->driver_expected) {
+		uint32_t excess = pmd.count - rp->driver_expected;
+
+		if (de != NULL && de->nqueues == 1)
+			pmd.key.holder = mpa_holder_intern(MPA_ST_PMD, NULL,
+							   de->port, de->queue,
+							   NULL);
+		for (uint32_t k = 0; k < excess; k++)
+			mpa_groups_add(&result.groups, &pmd.key, pmd.max_age_ms,
+				       k < pmd.nsamples ? pmd.samples[k] : 0,
+				       k < pmd.new_count);
+		stuck += excess;
 	}
 	/* Without a free set, "free" means "not seen held". */
 	if (!p->have_free_set)
@@ -110,6 +282,8 @@ mpa_scan_locked(uint32_t stuck_ms)
 	result.new_stuck = 0;
 	result.now_ms = now;
 	result.stuck_ms = stuck_ms;
+	collect_ring_hits();
+	collect_driver_expectations();
 	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
 		struct mpa_pool *p = mpa_pool_slot(i);
 		struct mpa_result_pool *rp;
@@ -166,5 +340,8 @@ mpa_scan_reset(void)
 {
 	mpa_groups_free(&result.groups);
 	memset(&result, 0, sizeof(result));
+	free(hits);
+	hits = NULL;
+	nhits = hits_cap = 0;
 	memset(&stats, 0, sizeof(stats));
 }

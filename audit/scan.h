@@ -26,6 +26,8 @@ struct mpa_result_pool {
 	uint32_t stuck;
 	int header_stamp;
 	int have_free_set;
+	uint32_t driver_held;     /**< stuck objects in state pmd */
+	uint32_t driver_expected; /**< RX descriptors fed by this pool */
 };
 
 struct mpa_scan_stats {

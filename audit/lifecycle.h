@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_LIFECYCLE_H
+#define MPA_LIFECYCLE_H
+
+/*
+ * Internal side of the auditor's lifecycle (mpaudit.c), for the modes that
+ * start it: instrumented (mpa_eal_init) and zero-recompile (preload.c).
+ */
+
+/** Mode names, as reported in the JSON "mode" field. */
+#define MPA_MODE_INSTRUMENTED "instrumented"
+#define MPA_MODE_PRELOAD "preload"
+
+/** mpa_init() reading MPAUDIT_* from the environment, in mode @p mode. */
+int mpa_init_mode(const char *mode);
+
+/** The mode the auditor was started in. */
+const char *mpa_mode(void);
+
+#endif /* MPA_LIFECYCLE_H */

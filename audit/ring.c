@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_eal_memconfig.h>
+#include <rte_memzone.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_tailq.h>
+
+#include "log.h"
+#include "ring.h"
+
+/*
+ * Slots are claimed and released with atomics so that mpa_ring_watch() can
+ * run on any thread (ring creation is interposed in zero-recompile mode);
+ * only the scanner dereferences a watched ring, and only under the EAL
+ * tailq read lock after finding it in the ring list.
+ */
+static const struct rte_ring *watched[MPA_RINGS_MAX];
+static int full_logged;
+
+int
+mpa_ring_watch(const struct rte_ring *r)
+{
+	int free_slot = -1;
+
+	if (r == NULL || strncmp(r->name, RTE_MEMPOOL_MZ_PREFIX,
+				 strlen(RTE_MEMPOOL_MZ_PREFIX)) == 0)
+		return -EINVAL;
+	for (int i = 0; i < MPA_RINGS_MAX; i++) {
+		const struct rte_ring *w = __atomic_load_n(&watched[i],
+							   __ATOMIC_ACQUIRE);
+
+		if (w == r)
+			return 0;
+		if (w == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	for (int i = free_slot < 0 ? MPA_RINGS_MAX : free_slot;
+	     i < MPA_RINGS_MAX; i++) {
+		const struct rte_ring *expected = NULL;
+
+		if (__atomic_compare_exchange_n(&watched[i], &expected, r, 0,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return 0;
+	}
+	if (!__atomic_exchange_n(&full_logged, 1, __ATOMIC_RELAXED))
+		MPA_LOG(WARNING, "cannot watch ring %s: already watching %d rings; objects in further rings are attributed by their stamps only",
+			r->name, MPA_RINGS_MAX);
+	return -ENOSPC;
+}
+
+void
+mpa_ring_unwatch(const struct rte_ring *r)
+{
+	for (int i = 0; i < MPA_RINGS_MAX; i++) {
+		const struct rte_ring *expected = r;
+
+		__atomic_compare_exchange_n(&watched[i], &expected, NULL, 0,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+}
+
+void
+mpa_ring_unwatch_all(void)
+{
+	for (int i = 0; i < MPA_RINGS_MAX; i++)
+		__atomic_store_n(&watched[i], NULL, __ATOMIC_RELEASE);
+	full_logged = 0;
+}
+
+/*
+ * struct rte_ring does not record its element size; its memzone does, in
+ * effect: only a ring whose memory fits pointer-sized elements (and not
+ * twice that) is read, so a slot read never leaves the ring's memory.
+ * Rings built with rte_ring_init() in the caller's memory have no memzone
+ * and are not read.
+ */
+static int
+ring_of_pointers(const struct rte_ring *r)
+{
+	ssize_t lo = rte_ring_get_memsize_elem(sizeof(void *), r->size);
+	ssize_t hi = rte_ring_get_memsize_elem(2 * sizeof(void *), r->size);
+
+	return r->memzone != NULL && lo > 0 && hi > 0 &&
+	       r->memzone->len >= (size_t)lo && r->memzone->len < (size_t)hi;
+}
+
+/* Caller holds the tailq read lock, so the list cannot change under us. */
+static int
+ring_listed(struct rte_tailq_entry_head *head, const struct rte_ring *r)
+{
+	struct rte_tailq_entry *te;
+
+	TAILQ_FOREACH(te, head, next)
+		if (te->data == r)
+			return 1;
+	return 0;
+}
+
+void
+mpa_ring_foreach_obj(void (*fn)(const struct rte_ring *r, void *obj,
+				 void *arg), void *arg)
+{
+	struct rte_tailq_entry_head *head;
+	int any = 0;
+
+	for (int i = 0; i < MPA_RINGS_MAX && !any; i++)
+		any = __atomic_load_n(&watched[i], __ATOMIC_ACQUIRE) != NULL;
+	if (!any)
+		return;
+	head = RTE_TAILQ_LOOKUP(RTE_TAILQ_RING_NAME, rte_tailq_entry_head);
+	if (head == NULL)
+		return;
+
+	/*
+	 * rte_ring_free() unlinks the ring under the tailq write lock before
+	 * freeing its memory: a ring still listed while we hold the read lock
+	 * stays readable until we release it.
+	 */
+	rte_mcfg_tailq_read_lock();
+	for (int i = 0; i < MPA_RINGS_MAX; i++) {
+		const struct rte_ring *r = __atomic_load_n(&watched[i],
+							   __ATOMIC_ACQUIRE);
+		uint32_t cons, prod, n;
+		const uint8_t *slots;
+
+		if (r == NULL || !ring_listed(head, r) || !ring_of_pointers(r))
+			continue;
+		slots = (const uint8_t *)&r[1];
+		cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+		prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+		n = (prod - cons) & r->mask;
+		if (n > r->capacity)
+			n = r->capacity;
+		for (uint32_t k = 0; k < n; k++) {
+			void *obj;
+
+			memcpy(&obj, slots + (size_t)((cons + k) & r->mask) *
+			       sizeof(void *), sizeof(obj));
+			fn(r, obj, arg);
+		}
+	}
+	rte_mcfg_tailq_read_unlock();
+}
