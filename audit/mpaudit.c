@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "clock.h"
 #include "config.h"
+#include "driver.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "pool.h"
@@ -159,6 +160,7 @@ mpa_fini(void)
 	mpa_pool_detach_all();
 	mpa_pool_reap(0, 1);
 	mpa_ring_unwatch_all();
+	mpa_rxq_forget();
 	mpa_scan_reset();
 	mpa_registry_unlock();
 	fflush(stderr);

@@ -11,6 +11,7 @@
 #include <rte_string_fns.h>
 
 #include "clock.h"
+#include "driver.h"
 #include "holder.h"
 #include "log.h"
 #include "report.h"
@@ -31,18 +32,8 @@ struct ring_hit {
 static struct ring_hit *hits;
 static uint32_t nhits, hits_cap;
 
-/*
- * RX descriptors configured per pool: a driver keeps that many mbufs of the
- * pool posted, so that many `pmd` holdings are expected, not leaks.
- */
-struct drv_expect {
-	const struct rte_mempool *mp;
-	uint32_t desc;
-	uint32_t nqueues;
-	uint16_t port;    /* the queue, when the pool feeds exactly one */
-	uint16_t queue;
-};
-static struct drv_expect expect[MPA_POOLS_MAX];
+/* Expected driver holdings per pool, refreshed at every scan. */
+static struct mpa_drv_expect expect[MPA_POOLS_MAX];
 static uint32_t nexpect;
 
 static uint64_t
@@ -105,43 +96,7 @@ collect_ring_hits(void)
 		qsort(hits, nhits, sizeof(*hits), hit_cmp);
 }
 
-static void
-collect_driver_expectations(void)
-{
-	uint16_t port;
-
-	nexpect = 0;
-	RTE_ETH_FOREACH_DEV(port) {
-		struct rte_eth_dev_info info;
-
-		if (rte_eth_dev_info_get(port, &info) != 0)
-			continue;
-		for (uint16_t q = 0; q < info.nb_rx_queues; q++) {
-			struct rte_eth_rxq_info qi;
-			uint32_t i;
-
-			/* Not every driver can say; its holdings are then pmd. */
-			if (rte_eth_rx_queue_info_get(port, q, &qi) != 0 ||
-			    qi.mp == NULL)
-				continue;
-			for (i = 0; i < nexpect && expect[i].mp != qi.mp; i++)
-				;
-			if (i == nexpect) {
-				if (nexpect == MPA_POOLS_MAX)
-					continue;
-				memset(&expect[i], 0, sizeof(expect[i]));
-				expect[i].mp = qi.mp;
-				expect[i].port = port;
-				expect[i].queue = q;
-				nexpect++;
-			}
-			expect[i].desc += qi.nb_desc;
-			expect[i].nqueues++;
-		}
-	}
-}
-
-static const struct drv_expect *
+static const struct mpa_drv_expect *
 driver_expectation(const struct rte_mempool *mp)
 {
 	for (uint32_t i = 0; i < nexpect; i++)
@@ -171,7 +126,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 {
 	uint32_t nfree = mpa_pool_snapshot_free(p);
 	uint32_t stuck = 0, held = 0, prev = p->last_scan_ms;
-	const struct drv_expect *de = driver_expectation(p->mp);
+	const struct mpa_drv_expect *de = driver_expectation(p->mp);
 	struct mpa_group pmd = { .key = { .pool = pool_idx,
 					  .lcore = MPA_LCORE_NONE,
 					  .state = MPA_ST_PMD } };
@@ -283,7 +238,7 @@ mpa_scan_locked(uint32_t stuck_ms)
 	result.now_ms = now;
 	result.stuck_ms = stuck_ms;
 	collect_ring_hits();
-	collect_driver_expectations();
+	nexpect = mpa_driver_expectations(expect, MPA_POOLS_MAX);
 	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
 		struct mpa_pool *p = mpa_pool_slot(i);
 		struct mpa_result_pool *rp;

@@ -64,6 +64,8 @@
 #define rte_mempool_generic_put(mp, o, n, c) \
 	mpa_w_mempool_generic_put((mp), (o), (n), (c), MPA_SITE())
 
+#define rte_eth_rx_queue_setup(p, q, n, s, c, mp) \
+	mpa_w_eth_rx_queue_setup((p), (q), (n), (s), (c), (mp))
 #define rte_eth_rx_burst(p, q, m, n) \
 	mpa_w_eth_rx_burst((p), (q), (m), (n), MPA_SITE())
 #define rte_eth_tx_burst(p, q, m, n) \

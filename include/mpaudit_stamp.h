@@ -601,6 +601,23 @@ MPA_RING_DEQ1_ELEM(rte_ring_dequeue_elem)
 MPA_RING_DEQ1_ELEM(rte_ring_mc_dequeue_elem)
 MPA_RING_DEQ1_ELEM(rte_ring_sc_dequeue_elem)
 
+/** Record an RX queue's configuration: its driver's expected holdings. */
+void mpa_rxq_note(uint16_t port, uint16_t queue, uint16_t nb_desc,
+		  const struct rte_mempool *mp);
+
+static inline int
+mpa_w_eth_rx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc,
+			 unsigned int socket,
+			 const struct rte_eth_rxconf *conf,
+			 struct rte_mempool *mp)
+{
+	int rc = rte_eth_rx_queue_setup(port, queue, nb_desc, socket, conf, mp);
+
+	if (rc == 0)
+		mpa_rxq_note(port, queue, nb_desc, mp);
+	return rc;
+}
+
 /** rte_eal_init() followed by mpa_init(). */
 int mpa_eal_init(int argc, char **argv);
 /** mpa_fini() followed by rte_eal_cleanup(). */
