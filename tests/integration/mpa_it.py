@@ -512,6 +512,26 @@ def t_driver_holdings(ctx, c):
            "was never up" % run.name, m and int(m.group(1)) > 0)
 
 
+def t_override_disabled(ctx, c):
+    """-include mpaudit_override.h with MPAUDIT_DISABLE: the plain calls,
+    no auditor (the binary links without libmpaudit), same behaviour."""
+    exe = ctx.fwd + "-disabled"
+    undefined = subprocess.run(["nm", "-u", exe], stdout=subprocess.PIPE,
+                               universal_newlines=True).stdout
+    c.eq("override_disabled: mpaudit symbols referenced",
+         [l for l in undefined.split() if l.startswith("mpa_")], [])
+    cmd = [exe] + ctx.eal("override_disabled", LCORES_IO) + \
+        ["--", "--duration", "1", "--stats-ms", "0", "--app-leak", "8"]
+    run = ctx.run("override_disabled", cmd, LEAK_ENV, timeout=60,
+                  report=False)
+    check_exit(c, run, 0)
+    c.eq("%s: auditor output" % run.name,
+         [l for l in run.err.splitlines() if l.startswith("mpaudit:")], [])
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: the app still runs its leak knob" % run.name,
+         sorted(truth.values()), [8])
+
+
 def t_service(ctx, c):
     run, truth = leaks_run(ctx, c, "service", LCORES_SERVICE,
                            extra_eal=["-S", str(SERVICE_LCORE)])
@@ -715,6 +735,7 @@ TESTS = {
     "service": t_service,
     "final_scan_only": t_final_scan_only,
     "driver_holdings": t_driver_holdings,
+    "override_disabled": t_override_disabled,
 }
 
 
