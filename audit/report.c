@@ -32,7 +32,6 @@ group_view(const struct mpa_scan_result *r, const struct mpa_group *g,
 	   struct group_view *v)
 {
 	const struct mpa_holder_ent *h = mpa_holder_get(g->key.holder);
-	int eth = g->key.state == MPA_ST_RX || g->key.state == MPA_ST_TX;
 
 	memset(v, 0, sizeof(*v));
 	v->pool = g->key.pool < r->npools ? r->pools[g->key.pool].name : "?";
@@ -42,7 +41,8 @@ group_view(const struct mpa_scan_result *r, const struct mpa_group *g,
 	v->queue = -1;
 	if (h == NULL)
 		return;
-	if (eth && h->port != UINT16_MAX) {
+	/* rx, tx, and pmd groups charged to the one RX queue of their pool. */
+	if (h->port != UINT16_MAX) {
 		v->port = h->port;
 		v->queue = h->queue;
 	}
@@ -160,7 +160,7 @@ str_or_null(const char *s)
 	return s != NULL && *s != '\0' ? json_string(s) : json_null();
 }
 
-/* Kept errors, then one entry saying how many more there were. */
+/* The kept errors; summary.errors has the total, also beyond those. */
 static json_t *
 errors_json(void)
 {
@@ -242,6 +242,9 @@ mpa_report_json(const struct mpa_scan_result *r,
 	json_object_set_new(summary, "ungrouped", json_integer(r->groups.dropped));
 	json_object_set_new(summary, "errors",
 			    json_integer((json_int_t)mpa_error_count()));
+	json_object_set_new(summary, "errors_listed",
+			    json_integer((json_int_t)(mpa_error_count() < MPA_ERRORS_MAX ?
+						      mpa_error_count() : MPA_ERRORS_MAX)));
 	json_object_set_new(summary, "exit_code", json_integer(mpa_report_exit_code(r)));
 	json_object_set_new(root, "summary", summary);
 	return root;
@@ -299,7 +302,7 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			p->in_use, p->nfree, p->stuck);
 	}
 	if (r->groups.n != 0) {
-		fprintf(f, "\n%8s  %-7s %5s %5s %5s  %-14s %9s  %s\n", "STUCK",
+		fprintf(f, "\n%8s  %-7s %5s %5s %5s  %-14s %11s  %s\n", "STUCK",
 			"STATE", "LCORE", "PORT", "QUEUE", "RING", "MAX_AGE",
 			"SITE");
 		for (uint32_t i = 0; i < r->groups.n; i++) {
@@ -336,11 +339,14 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			if (e != NULL)
 				fprintf(f, "%-13s 0x%-16" PRIxPTR " %-24s %s\n",
 					mpa_error_type_name(e->type), e->addr,
-					e->where, e->site[0] ? e->site : "-");
+					e->where[0] ? e->where : "-",
+					e->site[0] ? e->site : "-");
 		}
 	}
 	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools, %" PRIu64 " free errors: %s\n",
 		r->stuck, r->groups.n, r->npools, mpa_error_count(),
-		mpa_report_exit_code(r) != MPA_EXIT_CLEAN ? "LEAKS FOUND" : "clean");
+		r->stuck != 0 && mpa_error_count() != 0 ? "LEAKS AND FREE ERRORS FOUND" :
+		r->stuck != 0 ? "LEAKS FOUND" :
+		mpa_error_count() != 0 ? "FREE ERRORS FOUND" : "clean");
 	return (int)r->stuck;
 }
