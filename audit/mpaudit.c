@@ -65,6 +65,7 @@ mpa_init_with(const struct mpa_config *c)
 		return -EINVAL;
 	}
 	cfg = *c;
+	mpa_scan_configure(cfg.stuck_ms);
 	mpa_clock_update();
 	rc = mpa_pool_events_start();
 	if (rc != 0)
@@ -156,6 +157,7 @@ mpa_fini(void)
 	if (cfg.summary)
 		mpa_report_print_summary(stderr, r, mpa_scan_stats(), &cfg);
 	mpa_on = 0;
+	mpa_scan_configure(0);
 	mpa_pool_events_stop();
 	mpa_pool_detach_all();
 	mpa_pool_reap(0, 1);

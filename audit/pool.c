@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
+#include "scan.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Read without the lock by the datapath slow paths: atomic loads. */
@@ -254,6 +255,9 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 			__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 		mpa_pool_attach_locked(mp, 1);
 	} else if (ev == RTE_MEMPOOL_EVENT_DESTROY) {
+		for (int i = 0; i < MPA_POOLS_MAX; i++)
+			if (slots[i] != NULL && slots[i]->mp == mp)
+				mpa_scan_retire_locked(slots[i]);
 		detach_locked(mp);
 		if (nohdr)
 			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);

@@ -216,6 +216,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_object_set_new(o, "free_set", json_string(p->have_free_set ? "ring+cache" : "stamps"));
 		json_object_set_new(o, "driver_held", json_integer(p->driver_held));
 		json_object_set_new(o, "driver_expected", json_integer(p->driver_expected));
+		json_object_set_new(o, "destroyed", json_boolean(p->destroyed));
 		json_array_append_new(pools, o);
 	}
 	json_object_set_new(root, "pools", pools);

@@ -122,7 +122,7 @@ ring_holder(uint64_t s, const struct rte_ring *r)
 
 static void
 scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
-	  uint32_t stuck_ms, struct mpa_result_pool *rp)
+	  uint32_t stuck_ms, struct mpa_result_pool *rp, struct mpa_groups *g)
 {
 	uint32_t nfree = mpa_pool_snapshot_free(p);
 	uint32_t stuck = 0, held = 0, prev = p->last_scan_ms;
@@ -184,7 +184,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			key.holder = 0; /* not the stamp's doing */
 			key.lcore = MPA_LCORE_NONE;
 		}
-		mpa_groups_add(&result.groups, &key, c.age_ms, p->addrs[i],
+		mpa_groups_add(g, &key, c.age_ms, p->addrs[i],
 			       c.verdict == MPA_V_STUCK_NEW);
 		stuck++;
 	}
@@ -204,7 +204,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 							   de->port, de->queue,
 							   NULL);
 		for (uint32_t k = 0; k < excess; k++)
-			mpa_groups_add(&result.groups, &pmd.key, pmd.max_age_ms,
+			mpa_groups_add(g, &pmd.key, pmd.max_age_ms,
 				       k < pmd.nsamples ? pmd.samples[k] : 0,
 				       k < pmd.new_count);
 		stuck += excess;
@@ -223,6 +223,97 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	rp->stuck = stuck;
 	rp->header_stamp = p->header_stamp;
 	rp->have_free_set = p->have_free_set;
+}
+
+/*
+ * Pools destroyed while the auditor ran keep the result of a last scan made
+ * just before they went (applications often free their pools before
+ * rte_eal_cleanup, so the final report would otherwise not see them). A
+ * pool created again under the same name replaces its earlier row.
+ */
+struct retired_pool {
+	struct mpa_result_pool row;
+	struct mpa_groups groups;  /* key.pool is 0: re-keyed when added */
+};
+static struct retired_pool retired[MPA_RETIRED_MAX];
+static uint32_t nretired;
+
+static void
+add_retired(void)
+{
+	for (uint32_t i = 0; i < nretired; i++) {
+		const struct retired_pool *rp = &retired[i];
+		uint32_t idx = result.npools++;
+
+		result.pools[idx] = rp->row;
+		result.stuck += rp->row.stuck;
+		for (uint32_t k = 0; k < rp->groups.n; k++) {
+			const struct mpa_group *gr = &rp->groups.v[k];
+			struct mpa_group_key key = gr->key;
+
+			key.pool = idx;
+			/* Stuck objects were logged at retirement: not new. */
+			for (uint32_t n = 0; n < gr->count; n++)
+				mpa_groups_add(&result.groups, &key, gr->max_age_ms,
+					       n < gr->nsamples ? gr->samples[n] : 0,
+					       0);
+		}
+	}
+}
+
+/* Threshold for scans not started by the scanner (0: auditor stopped). */
+static uint32_t retire_stuck_ms;
+
+void
+mpa_scan_configure(uint32_t stuck_ms)
+{
+	retire_stuck_ms = stuck_ms;
+}
+
+void
+mpa_scan_retire_locked(struct mpa_pool *p)
+{
+	uint32_t stuck_ms = retire_stuck_ms;
+
+	struct retired_pool *rp = NULL;
+	struct mpa_result_pool row;
+	struct mpa_groups g = { 0 };
+	struct mpa_scan_result one;
+	uint32_t now;
+
+	if (stuck_ms == 0)
+		return;
+	for (uint32_t i = 0; i < nretired && rp == NULL; i++)
+		if (strcmp(retired[i].row.name, p->name) == 0)
+			rp = &retired[i];
+	if (rp == NULL) {
+		if (nretired == MPA_RETIRED_MAX)
+			return; /* the report says only what it can keep */
+		rp = &retired[nretired++];
+		memset(rp, 0, sizeof(*rp));
+	}
+	collect_ring_hits();
+	nexpect = mpa_driver_expectations(expect, MPA_POOLS_MAX);
+	/* Confirmed like the final report: two scans back to back. */
+	for (int i = 0; i < MPA_CONFIRM_SCANS; i++) {
+		now = mpa_clock_update();
+		mpa_groups_reset(&g);
+		memset(&row, 0, sizeof(row));
+		scan_pool(p, 0, now, stuck_ms, &row, &g);
+	}
+	row.destroyed = 1;
+	mpa_groups_free(&rp->groups);
+	rp->row = row;
+	rp->groups = g;
+	if (g.n != 0) {
+		memset(&one, 0, sizeof(one));
+		one.npools = 1;
+		one.pools[0] = row;
+		one.groups = g;
+		MPA_LOG(WARNING, "pool %s destroyed with %u stuck objects",
+			p->name, row.stuck);
+		mpa_report_log_new(&one);
+	}
 }
 
 int
@@ -247,11 +338,12 @@ mpa_scan_locked(uint32_t stuck_ms)
 			continue;
 		rp = &result.pools[result.npools];
 		memset(rp, 0, sizeof(*rp));
-		scan_pool(p, result.npools, now, stuck_ms, rp);
+		scan_pool(p, result.npools, now, stuck_ms, rp, &result.groups);
 		result.stuck += rp->stuck;
 		objects += p->size;
 		result.npools++;
 	}
+	add_retired();
 	mpa_groups_sort(&result.groups);
 	for (uint32_t i = 0; i < result.groups.n; i++)
 		result.new_stuck += result.groups.v[i].new_count;
@@ -295,6 +387,9 @@ mpa_scan_reset(void)
 {
 	mpa_groups_free(&result.groups);
 	memset(&result, 0, sizeof(result));
+	for (uint32_t i = 0; i < nretired; i++)
+		mpa_groups_free(&retired[i].groups);
+	nretired = 0;
 	free(hits);
 	hits = NULL;
 	nhits = hits_cap = 0;

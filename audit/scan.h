@@ -28,7 +28,11 @@ struct mpa_result_pool {
 	int have_free_set;
 	uint32_t driver_held;     /**< stuck objects in state pmd */
 	uint32_t driver_expected; /**< RX descriptors fed by this pool */
+	int destroyed;            /**< freed while audited: its last scan */
 };
+
+/** Destroyed pools whose last scan is kept for the report. */
+#define MPA_RETIRED_MAX 16
 
 struct mpa_scan_stats {
 	uint64_t scans;
@@ -45,7 +49,7 @@ struct mpa_scan_result {
 	uint32_t now_ms;        /**< clock at the scan */
 	uint32_t stuck_ms;      /**< threshold used */
 	uint32_t npools;
-	struct mpa_result_pool pools[MPA_POOLS_MAX];
+	struct mpa_result_pool pools[MPA_POOLS_MAX + MPA_RETIRED_MAX];
 	struct mpa_groups groups;
 	uint32_t stuck;         /**< stuck objects, all pools */
 	uint32_t new_stuck;     /**< of which first reported at this scan */
@@ -60,6 +64,15 @@ int mpa_scan_locked(uint32_t stuck_ms);
 
 /** Record who ran the periodic scan that just ended; caller holds the lock. */
 void mpa_scan_note_runner(int by_service);
+
+/**
+ * Scan a pool about to be destroyed and keep the result for the reports;
+ * caller holds the lock.
+ */
+void mpa_scan_retire_locked(struct mpa_pool *p);
+
+/** Threshold for mpa_scan_retire_locked(); 0 turns retirement scans off. */
+void mpa_scan_configure(uint32_t stuck_ms);
 
 /** Latest result and cumulative statistics; caller holds the lock. */
 const struct mpa_scan_result *mpa_scan_result(void);

@@ -18,6 +18,9 @@
  *    held objects, into an object header, to the stack, to the heap, NULL)
  *    through ring it_junk, mixed with real objects, and leaves some junk
  *    there: the auditor must ignore them and crash on nothing;
+ *  - keeps IT_FREED_KEEP objects of pool it_freed and, after the sleep,
+ *    frees that pool with them still out: the report must still show them,
+ *    from the pool's last scan before it went;
  *  - sleeps past the stuck threshold;
  *  - checks that every object's pattern and header are intact: the auditor
  *    must never write inside an object (exit 1 otherwise);
@@ -60,6 +63,12 @@
 #define IT_JUNK_NAME "it_junk"
 #define IT_RING_SIZE 16
 #define IT_JUNK_SIZE 64
+
+/* A pool freed with objects still held: its last scan must be reported. */
+#define IT_FREED_NAME "it_freed"
+#define IT_FREED_NB 255
+#define IT_FREED_SIZE 64
+#define IT_FREED_KEEP 4
 
 /* The ground truth: what stays held when the program ends. */
 #define IT_PLAIN_KEEP 7
@@ -319,9 +328,10 @@ main(int argc, char **argv)
 	void *plain_keep[IT_PLAIN_KEEP];
 	void *nocache_keep[IT_NOCACHE_KEEP];
 	void *ring_objs[IT_RING_KEEP];
-	struct rte_mempool *plain, *nocache;
+	void *freed_keep[IT_FREED_KEEP];
+	struct rte_mempool *plain, *nocache, *freed;
 	struct rte_ring *ring, *junk;
-	int plain_line, nocache_line = 0, ring_line;
+	int plain_line, nocache_line = 0, ring_line, freed_line;
 	unsigned int sleep_ms, bad = 0, i;
 	int ret, rc;
 
@@ -382,7 +392,17 @@ main(int argc, char **argv)
 		goto fail;
 	}
 
+	freed = rte_mempool_create(IT_FREED_NAME, IT_FREED_NB, IT_FREED_SIZE, 0,
+				   0, NULL, NULL, NULL, NULL,
+				   (int)rte_socket_id(), 0);
+	if (freed == NULL)
+		goto nomem;
+	freed_line = __LINE__; rc = rte_mempool_get_bulk(freed, freed_keep, IT_FREED_KEEP);
+	if (rc != 0)
+		goto nomem;
+
 	it_sleep_ms(sleep_ms);
+	rte_mempool_free(freed);
 
 	bad += it_pool_check(plain, IT_PLAIN_SEED);
 	bad += it_pool_check(nocache, IT_NOCACHE_SEED);
@@ -393,6 +413,8 @@ main(int argc, char **argv)
 		 nocache_line);
 	it_truth("ring_plain", IT_RING_KEEP, IT_PLAIN_NAME, "ring",
 		 IT_RING_NAME, ring_line);
+	it_truth("app_freed", IT_FREED_KEEP, IT_FREED_NAME, "app", NULL,
+		 freed_line);
 	printf(PROG ": in_use %s=%u %s=%u\n",
 	       IT_PLAIN_NAME, rte_mempool_in_use_count(plain),
 	       IT_NOCACHE_NAME, rte_mempool_in_use_count(nocache));
