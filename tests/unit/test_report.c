@@ -181,7 +181,8 @@ leaks_result(struct mpa_scan_result *r, struct mpa_group *v)
 	p = add_pool(r, "mpaudit_fwd_pool", 8191, 200, 7991, 88, 1, 1);
 	p->driver_held = 67;
 	p->driver_expected = 64;
-	add_pool(r, "objs", 100, 8, 92, 6, 0, 0);
+	/* A pool destroyed while audited: its last scan. */
+	add_pool(r, "objs", 100, 8, 92, 6, 0, 0)->destroyed = 1;
 
 	g = add_group(r, 0, h_rx, 1, MPA_ST_RX, 40, 40, 5014);
 	add_sample(g, 0x10068a300);
@@ -221,10 +222,10 @@ static const char leaks_json[] =
 	" {\"name\": \"mpaudit_fwd_pool\", \"size\": 8191, \"in_use\": 200,"
 	"  \"free\": 7991, \"stuck\": 88, \"stamp\": \"header\","
 	"  \"free_set\": \"ring+cache\", \"driver_held\": 67,"
-	"  \"driver_expected\": 64},"
+	"  \"driver_expected\": 64, \"destroyed\": false},"
 	" {\"name\": \"objs\", \"size\": 100, \"in_use\": 8, \"free\": 92,"
 	"  \"stuck\": 6, \"stamp\": \"side\", \"free_set\": \"stamps\","
-	"  \"driver_held\": 0, \"driver_expected\": 0}"
+	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": true}"
 	"],"
 	"\"stuck\": ["
 	" {\"pool\": \"mpaudit_fwd_pool\", \"state\": \"rx\", \"lcore\": 1,"
@@ -325,7 +326,7 @@ static const char clean_json[] =
 	"\"pools\": ["
 	" {\"name\": \"clean_pool\", \"size\": 512, \"in_use\": 0, \"free\": 512,"
 	"  \"stuck\": 0, \"stamp\": \"header\", \"free_set\": \"ring+cache\","
-	"  \"driver_held\": 0, \"driver_expected\": 0}"
+	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": false}"
 	"],"
 	"\"stuck\": [],"
 	"\"malloc\": [],"
