@@ -39,6 +39,27 @@ mpa_rxq_forget(void)
 	rte_spinlock_unlock(&conf_lock);
 }
 
+/*
+ * Only a started port's set-up queues hold mbufs. ethdev has no public
+ * query for that, and rte_eth_rx_queue_info_get() logs an error for a
+ * queue that is not set up, so ask the fast-path table the inline
+ * rte_eth_rx_burst() uses. While a port is started, its entry points at
+ * the port's own RX and TX queue arrays; stopped, both point at one shared
+ * dummy array (of NULLs in 22.11.0, of dummy queues in later 22.11
+ * releases), so "RX array != TX array" tells a started port either way.
+ */
+static int
+rxq_live(uint16_t port, uint16_t q)
+{
+	void **rx = __atomic_load_n(&rte_eth_fp_ops[port].rxq.data,
+				    __ATOMIC_ACQUIRE);
+	void **tx = __atomic_load_n(&rte_eth_fp_ops[port].txq.data,
+				    __ATOMIC_ACQUIRE);
+
+	return rx != NULL && rx != tx && q < RTE_MAX_QUEUES_PER_PORT &&
+	       rx[q] != NULL;
+}
+
 /* The driver's own answer first; else what the application configured. */
 static int
 rxq_info(uint16_t port, uint16_t q, const struct rte_mempool **mp,
@@ -47,6 +68,8 @@ rxq_info(uint16_t port, uint16_t q, const struct rte_mempool **mp,
 	struct rte_eth_rxq_info qi;
 	int ok = 0;
 
+	if (!rxq_live(port, q))
+		return 0;
 	if (rte_eth_rx_queue_info_get(port, q, &qi) == 0 && qi.mp != NULL &&
 	    qi.nb_desc != 0) {
 		*mp = qi.mp;
