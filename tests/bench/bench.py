@@ -38,6 +38,13 @@ FWD = os.environ.get("BENCH_FWD",
                      os.path.join(BUILD, "apps", "mpaudit-fwd", "mpaudit-fwd"))
 FWD_PLAIN = os.environ.get("BENCH_FWD_PLAIN", FWD + "-plain")
 RESULTS = os.path.join(BUILD, "bench-results.txt")
+PRELOAD = os.environ.get("BENCH_PRELOAD",
+                         os.path.join(BUILD, "audit", "libmpaudit_preload.so"))
+TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
+# testpmd's total over all ports, printed when it stops forwarding.
+TESTPMD_TOTAL_RE = re.compile(
+    r"Accumulated forward statistics for all ports\+*\s*\n"
+    r"\s*RX-packets:\s*(\d+).*\n\s*TX-packets:\s*(\d+)")
 
 DEFAULT_RUNS = 5
 DEFAULT_SECS = 5
@@ -237,6 +244,61 @@ class Runner:
         return None
 
 
+def run_testpmd(r, what, mem, preload):
+    """Unmodified testpmd, io forwarding between two net_null ports for
+    r.secs seconds (it forwards from start-up, -a, until its stdin closes).
+    Returns Mpps (TX packets of all ports / seconds) or None."""
+    global _prefix_seq
+    _prefix_seq += 1
+    prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
+    app = ["--forward-mode=io", "-a", "--stats-period", "0"]
+    if "--no-huge" in mem:
+        app.append("--total-num-mbufs=16384")
+    cmd = [TESTPMD] + EAL_COMMON + mem + ["--file-prefix", prefix, "--"] + app
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MPAUDIT_")}
+    if preload:
+        env.update({"LD_PRELOAD": PRELOAD, "MPAUDIT_SUMMARY": "0"})
+    try:
+        p = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, errors="replace")
+        time.sleep(r.secs)
+        out, _ = p.communicate(input="\n", timeout=RUN_TIMEOUT_EXTRA_S)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+        return r.fail(what, cmd, "timed out", out)
+    except OSError as e:
+        return r.fail(what, cmd, str(e), "")
+    finally:
+        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+    m = TESTPMD_TOTAL_RE.search(out)
+    if p.returncode != 0 or m is None:
+        return r.fail(what, cmd, "exit status %d, no accumulated statistics"
+                      % p.returncode, out)
+    return int(m.group(2)) / r.secs / 1e6
+
+
+def bench_testpmd(r, label, mem, runs):
+    """(plain Mpps list, preloaded Mpps list) for unmodified testpmd."""
+    args = shlex.split(mem)
+
+    def variant(name, preload):
+        def fn(i):
+            mpps = run_testpmd(r, "[%s] testpmd %s run %d" % (label, name,
+                                                             i + 1),
+                               args, preload)
+            if mpps is not None:
+                progress(label, "testpmd " + name, i, runs, mpps)
+            return mpps
+        return fn
+
+    res = alternate(runs, [("plain", variant("plain", False)),
+                           ("preload", variant("preload", True))])
+    return res["plain"], res["preload"]
+
+
 def alternate(runs, variants):
     """Run each variant `runs` times, alternating the order (AB BA AB ...).
 
@@ -370,7 +432,7 @@ def main():
             print("bench: %s is not built" % b, file=sys.stderr)
             return 1
 
-    n_runs = len(modes) * runs * 2 * (1 + len(sizes))
+    n_runs = len(modes) * runs * 2 * (2 + len(sizes))
     print("bench: %d runs of %d s each (about %d min); memory: %s" % (
         n_runs, secs, (n_runs * (secs + 3) + 59) // 60,
         "; ".join("%s = %s" % m for m in modes)), flush=True)
@@ -378,7 +440,7 @@ def main():
         print("bench: hugepages not in use, only --no-huge is measured")
 
     r = Runner(secs)
-    fwd_rows, scan_rows = [], []
+    fwd_rows, scan_rows, pmd_rows = [], [], []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
         for label, mem in modes:
@@ -387,6 +449,9 @@ def main():
             for nb in sizes:
                 on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
                 scan_rows.append(scanner_row(label, nb, on, off))
+            if os.access(TESTPMD, os.X_OK) and os.path.exists(PRELOAD):
+                plain, pre = bench_testpmd(r, label, mem, runs)
+                pmd_rows.append(forwarding_row(label, plain, pre))
 
     lines = [
         "mpaudit benchmarks: medians of %d alternating runs x %d s; "
@@ -406,7 +471,12 @@ def main():
         "  %-10s %7s %8s %10s %10s %8s %9s %9s %7s" % (
             "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
             "Mpps off", "Mpps on", "ratio"),
-    ] + scan_rows
+    ] + scan_rows + [
+        "",
+        "c. unmodified dpdk-testpmd, io forwarding (Mpps = TX packets / run "
+        "time): plain vs LD_PRELOAD=libmpaudit_preload.so; n = good runs",
+        "  %-10s %9s %9s %7s" % ("memory", "plain", "preload", "ratio"),
+    ] + pmd_rows
     if r.notes or r.failures:
         lines.append("")
     for note in r.notes:
