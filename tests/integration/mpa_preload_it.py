@@ -625,11 +625,14 @@ def t_preload_bad_config(ctx, c):
             check_io_session(c, run, 0, sessions[0][0], sessions[0][1], 2)
         check_bad_config_msg(c, run, var)
 
-    # The leaky forwarder exits 3 under a working preload; unaudited, 0.
+    # The leaky forwarder: unaudited, it leaks the same, and the auditor
+    # says nothing but its message (a working preload logs its start, its
+    # callbacks and a summary of the leaks).
     name = "preload_bad_config-fwd"
     cmd = [ctx.fwd_plain] + ctx.eal(name, LCORES_IO) + \
         ["--", "--duration", "1", "--stats-ms", "0"] + PRELOAD_LEAK_ARGS
-    run = ctx.run(name, cmd, ctx.penv({"MPAUDIT_STUCK_MS": "abc"}),
+    run = ctx.run(name, cmd, ctx.penv({"MPAUDIT_STUCK_MS": "abc",
+                                       "MPAUDIT_SCAN_MS": "50"}),
                   timeout=60, report=False)
     check_exit(c, run, 0)
     _, kinds = truth_groups(run, "mpaudit-fwd")
@@ -638,12 +641,18 @@ def t_preload_bad_config(ctx, c):
 
 
 def check_bad_config_msg(c, run, var):
+    """One message naming @var that says auditing is disabled, and not a
+    word more from the auditor (no callbacks, no scans, no summary)."""
     lines = [l for l in run.err.splitlines()
              if var in l and not l.startswith("EAL")]
     if c.true("%s: no stderr line names %s" % (run.name, var), lines):
         c.true("%s: the line naming %s does not say auditing is disabled: "
                "%r" % (run.name, var, lines),
                any("disabled" in l for l in lines))
+    c.eq("%s: the auditor's stderr lines (only the message naming %s)" %
+         (run.name, var),
+         [l for l in run.err.splitlines() if l.startswith("mpaudit:")],
+         [l for l in lines if l.startswith("mpaudit:")] or ["<one line>"])
     c.eq("%s: 'newly stuck' log lines" % run.name, newly_stuck_lines(run), [])
 
 
