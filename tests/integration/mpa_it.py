@@ -762,31 +762,36 @@ def main():
             print("mpa_it: %s is not an executable" % exe, file=sys.stderr)
             return 1
 
-    ctx = Ctx(args)
-    c = Checker()
     print("mpa_it: %s, EAL memory: %s" % (args.test, " ".join(
         os.environ.get("MPA_EAL_MEM", "").split() or
         DEFAULT_EAL_MEM.split())))
+    return run_case("mpa_it", args.test, TESTS[args.test], Ctx(args))
+
+
+def run_case(prog, name, test, ctx):
+    """Run one case, print its verdict (and on failure every failed check
+    and the runs' output), clean up. Returns the exit status."""
+    c = Checker()
     failed = True
     try:
         try:
-            TESTS[args.test](ctx, c)
+            test(ctx, c)
         except Failed as e:
             c.errors.append(str(e))
         failed = bool(c.errors)
         if failed:
-            print("mpa_it: %s FAILED" % args.test)
+            print("%s: %s FAILED" % (prog, name))
             for e in c.errors:
                 print("  - " + e)
             for r in ctx.runs:
                 print(r.tail())
         else:
-            print("mpa_it: %s passed (%s)" % (args.test, ", ".join(
+            print("%s: %s passed (%s)" % (prog, name, ", ".join(
                 "%s %.1f s" % (r.name, r.secs) for r in ctx.runs)))
         sys.stdout.flush()
     finally:
         # Also on an unexpected exception: no EAL runtime directory left.
-        ctx.cleanup(keep=failed)
+        ctx.cleanup(keep=failed or os.environ.get("MPA_IT_KEEP") == "1")
     return 1 if failed else 0
 
 

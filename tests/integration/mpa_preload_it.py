@@ -29,7 +29,7 @@ from mpa_it import (  # noqa: E402
     Checker, Ctx, Failed, Run, DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE,
     LCORES_IO, LEAK_ENV, check_ages, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_logged_once, check_truth_kinds, key_of,
-    key_str, pool_entry, truth_groups)
+    key_str, pool_entry, run_case, truth_groups)
 
 MODE = "preload"
 
@@ -757,32 +757,12 @@ def main():
                   file=sys.stderr)
             return 1
 
-    ctx = PCtx(args)
-    c = Checker()
     print("mpa_preload_it: %s, preload %s, EAL memory: %s" % (
         args.test, args.preload, " ".join(
             os.environ.get("MPA_EAL_MEM", "").split() or
             DEFAULT_EAL_MEM.split())))
-    failed = True
-    try:
-        try:
-            TESTS[args.test](ctx, c)
-        except Failed as e:
-            c.errors.append(str(e))
-        failed = bool(c.errors)
-        if failed:
-            print("mpa_preload_it: %s FAILED" % args.test)
-            for e in c.errors:
-                print("  - " + e)
-            for r in ctx.runs:
-                print(r.tail())
-        else:
-            print("mpa_preload_it: %s passed (%s)" % (args.test, ", ".join(
-                "%s %.1f s" % (r.name, r.secs) for r in ctx.runs)))
-        sys.stdout.flush()
-    finally:
-        ctx.cleanup(keep=failed or os.environ.get("MPA_IT_KEEP") == "1")
-    return 1 if failed else 0
+    return run_case("mpa_preload_it", args.test, TESTS[args.test],
+                    PCtx(args))
 
 
 if __name__ == "__main__":
