@@ -299,8 +299,10 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 	for (uint32_t i = 0; i < r->npools; i++) {
 		const struct mpa_result_pool *p = &r->pools[i];
 
-		fprintf(f, "%-24s %10u %10u %10u %10u\n", p->name, p->size,
-			p->in_use, p->nfree, p->stuck);
+		/* A destroyed pool's row is its last scan before it went. */
+		fprintf(f, "%-24s %10u %10u %10u %10u%s\n", p->name, p->size,
+			p->in_use, p->nfree, p->stuck,
+			p->destroyed ? "  (destroyed)" : "");
 	}
 	if (r->groups.n != 0) {
 		fprintf(f, "\n%8s  %-7s %5s %5s %5s  %-14s %11s  %s\n", "STUCK",

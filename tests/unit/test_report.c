@@ -278,7 +278,7 @@ static const char leaks_summary[] =
 	"mpaudit: report after 20 scans, threshold 1000 ms\n"
 	"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 	"mpaudit_fwd_pool               8191        200       7991         88\n"
-	"objs                            100          8         92          6\n"
+	"objs                            100          8         92          6  (destroyed)\n"
 	"\n"
 	"   STUCK  STATE   LCORE  PORT QUEUE  RING               MAX_AGE  SITE\n"
 	"      40  rx          1     2     5  -                    5.0 s  apps/x/main.c:123 (rx_loop)\n"
