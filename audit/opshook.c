@@ -22,6 +22,7 @@
 #include "log.h"
 #include "opshook.h"
 #include "pool.h"
+#include "ring.h"
 
 /* Only pools of these ops keep their free objects in an rte_ring. */
 #define HOOK_OPS_PREFIX "ring_"
@@ -125,9 +126,7 @@ static int
 ring_holds(const struct rte_ring *r, const void *obj)
 {
 	const void * const volatile *slots = (const void * const volatile *)&r[1];
-	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-	uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-	uint32_t n = (prod - cons) & r->mask;
+	uint32_t cons, n = mpa_ring_window(r, &cons);
 
 	for (uint32_t k = 0; k < n; k++)
 		if (slots[(cons + k) & r->mask] == obj)
@@ -290,38 +289,13 @@ hook_pool_free(struct hook_pool *hp)
 	free(hp);
 }
 
-struct addr_list {
-	uintptr_t *v;
-	uint32_t n;
-	uint32_t cap;
-};
-
-static void
-collect_addr(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
-{
-	struct addr_list *l = arg;
-
-	if (l->n < l->cap)
-		l->v[l->n++] = (uintptr_t)obj;
-}
-
-static int
-addr_cmp(const void *a, const void *b)
-{
-	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Pools that exist already: their ring says which objects are in it. */
 static void
 in_ring_from_snapshot(struct hook_pool *hp)
 {
 	const struct rte_ring *r = hp->mp->pool_data;
 	const void * const *slots = (const void * const *)&r[1];
-	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-	uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-	uint32_t n = (prod - cons) & r->mask;
+	uint32_t cons, n = mpa_ring_window(r, &cons);
 
 	for (uint32_t k = 0; k < n; k++) {
 		int64_t idx = mpa_locator_find(&hp->loc,
@@ -335,34 +309,25 @@ in_ring_from_snapshot(struct hook_pool *hp)
 static struct hook_pool *
 hook_pool_new(struct rte_mempool *mp, int fresh)
 {
-	struct addr_list l = { 0 };
+	uintptr_t *addrs = NULL;
 	struct hook_pool *hp;
 	int rc = -ENOMEM;
 
 	hp = calloc(1, sizeof(*hp));
-	l.cap = mp->size;
-	l.v = malloc(sizeof(*l.v) * l.cap);
-	if (hp == NULL || l.v == NULL)
+	if (hp == NULL)
 		goto err;
 	hp->mp = mp;
 	hp->size = mp->size;
 	hp->in_ring = calloc(mp->size, sizeof(*hp->in_ring));
 	if (hp->in_ring == NULL)
 		goto err;
-	rte_mempool_obj_iter(mp, collect_addr, &l);
-	rc = -EINVAL;
-	if (l.n != hp->size)
-		goto err;
-	for (uint32_t i = 1; i < l.n; i++) {
-		if (l.v[i] <= l.v[i - 1]) {
-			qsort(l.v, l.n, sizeof(*l.v), addr_cmp);
-			break;
-		}
-	}
-	rc = mpa_locator_build(&hp->loc, l.v, l.n);
+	rc = mpa_pool_addrs(mp, &addrs);
 	if (rc != 0)
 		goto err;
-	free(l.v);
+	rc = mpa_locator_build(&hp->loc, addrs, hp->size);
+	if (rc != 0)
+		goto err;
+	free(addrs);
 	/* A pool that just became ready has every object in its ring. */
 	if (fresh)
 		memset(hp->in_ring, 1, hp->size);
@@ -372,7 +337,7 @@ hook_pool_new(struct rte_mempool *mp, int fresh)
 err:
 	MPA_LOG(WARNING, "no double-free checks for pool %s: %s", mp->name,
 		strerror(-rc));
-	free(l.v);
+	free(addrs);
 	hook_pool_free(hp);
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
+#include "ring.h"
 #include "scan.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,6 +80,31 @@ addr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int
+mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out)
+{
+	struct addr_walk w = { .cap = mp->size };
+
+	*out = NULL;
+	w.addrs = malloc(sizeof(*w.addrs) * w.cap);
+	if (w.addrs == NULL)
+		return -ENOMEM;
+	rte_mempool_obj_iter(mp, collect_obj, &w);
+	if (w.n != mp->size) {
+		free(w.addrs);
+		return -EINVAL;
+	}
+	/* obj_iter walks memory chunks in list order, not address order. */
+	for (uint32_t i = 1; i < w.n; i++) {
+		if (w.addrs[i] <= w.addrs[i - 1]) {
+			qsort(w.addrs, w.n, sizeof(*w.addrs), addr_cmp);
+			break;
+		}
+	}
+	*out = w.addrs;
+	return 0;
+}
+
 /* Only ring-based pools expose their free objects in a form we can read. */
 static int
 ops_is_ring(const struct rte_mempool *mp)
@@ -92,7 +118,6 @@ ops_is_ring(const struct rte_mempool *mp)
 int
 mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 {
-	struct addr_walk w = { 0 };
 	struct mpa_pool *p = NULL;
 	int slot = -1, rc;
 
@@ -119,22 +144,17 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	p->size = mp->size;
 	p->header_stamp = mp->header_size >= MPA_STAMP_BACK;
 	p->have_free_set = ops_is_ring(mp);
-	w.cap = mp->size;
-	w.addrs = malloc(sizeof(*w.addrs) * w.cap);
-	p->addrs = w.addrs;
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	if (!p->header_stamp)
 		p->side = calloc(p->size, sizeof(*p->side));
-	if (w.addrs == NULL || p->st == NULL || p->freemap == NULL ||
+	if (p->st == NULL || p->freemap == NULL ||
 	    (!p->header_stamp && p->side == NULL))
 		goto err;
 
-	rte_mempool_obj_iter(mp, collect_obj, &w);
-	rc = -EINVAL;
-	if (w.n != p->size)
+	rc = mpa_pool_addrs(mp, &p->addrs);
+	if (rc != 0)
 		goto err;
-	qsort(p->addrs, p->size, sizeof(*p->addrs), addr_cmp);
 	rc = mpa_locator_build(&p->loc, p->addrs, p->size);
 	if (rc != 0)
 		goto err;
@@ -348,12 +368,8 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 	if (p->have_free_set) {
 		const struct rte_ring *r = mp->pool_data;
 		void *const *ring_objs = (void *const *)&r[1];
-		uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-		uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-		uint32_t n = (prod - cons) & r->mask;
+		uint32_t cons, n = mpa_ring_window(r, &cons);
 
-		if (n > r->capacity)
-			n = r->capacity;
 		for (uint32_t i = 0; i < n; i++)
 			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree);
 	}

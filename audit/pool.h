@@ -59,6 +59,13 @@ void mpa_registry_unlock(void);
 /** Slot @p i of the registry, or NULL; caller holds the lock. */
 struct mpa_pool *mpa_pool_slot(unsigned int i);
 
+/**
+ * The addresses of a populated pool's objects, sorted: the object indices
+ * used by the locator, the stamps and the scanner. Allocated; the caller
+ * frees it. @return 0, -ENOMEM, -EINVAL (not fully populated).
+ */
+int mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out);
+
 /** Attach, caller holds the lock. @p fresh: clear the stamps (new pool). */
 int mpa_pool_attach_locked(struct rte_mempool *mp, int fresh);
 

@@ -127,17 +127,13 @@ mpa_ring_foreach_obj(void (*fn)(const struct rte_ring *r, void *obj,
 	for (int i = 0; i < MPA_RINGS_MAX; i++) {
 		const struct rte_ring *r = __atomic_load_n(&watched[i],
 							   __ATOMIC_ACQUIRE);
-		uint32_t cons, prod, n;
+		uint32_t cons, n;
 		const uint8_t *slots;
 
 		if (r == NULL || !ring_listed(head, r) || !ring_of_pointers(r))
 			continue;
 		slots = (const uint8_t *)&r[1];
-		cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-		prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-		n = (prod - cons) & r->mask;
-		if (n > r->capacity)
-			n = r->capacity;
+		n = mpa_ring_window(r, &cons);
 		for (uint32_t k = 0; k < n; k++) {
 			void *obj;
 

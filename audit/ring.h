@@ -21,6 +21,25 @@
 
 #include <rte_ring.h>
 
+/**
+ * The occupied slots of a ring of pointers, as one racy snapshot: the
+ * count, and in @p first the index of the first (mask it per slot). The
+ * tails are read at the same offsets for every sync type (the HTS and RTS
+ * head/tail unions keep the tail where rte_ring_headtail has it). A count
+ * beyond the capacity can only come from reading the two tails at
+ * different moments, and is clamped.
+ */
+static inline uint32_t
+mpa_ring_window(const struct rte_ring *r, uint32_t *first)
+{
+	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+	uint32_t n = (prod - cons) & r->mask;
+
+	*first = cons;
+	return n > r->capacity ? r->capacity : n;
+}
+
 /** Most rings watched at once. */
 #define MPA_RINGS_MAX 64
 
