@@ -87,6 +87,26 @@ mpa_groups_add(struct mpa_groups *g, const struct mpa_group_key *key,
 	return 0;
 }
 
+int
+mpa_groups_merge(struct mpa_groups *g, const struct mpa_group_key *key,
+		 const struct mpa_group *src)
+{
+	struct mpa_group *grp = find_or_add(g, key);
+
+	if (grp == NULL) {
+		g->dropped += src->count;
+		return -ENOMEM;
+	}
+	grp->count += src->count;
+	grp->new_count += src->new_count;
+	if (src->max_age_ms > grp->max_age_ms)
+		grp->max_age_ms = src->max_age_ms;
+	for (uint32_t i = 0; i < src->nsamples &&
+	     grp->nsamples < MPA_GROUP_SAMPLES; i++)
+		grp->samples[grp->nsamples++] = src->samples[i];
+	return 0;
+}
+
 static int
 group_cmp(const void *pa, const void *pb)
 {

@@ -57,6 +57,15 @@ void mpa_groups_free(struct mpa_groups *g);
 int mpa_groups_add(struct mpa_groups *g, const struct mpa_group_key *key,
 		   int32_t age_ms, uintptr_t addr, int is_new);
 
+/**
+ * Count a whole group of objects at once under @p key (its own key is
+ * ignored): counts add up, the oldest age wins, samples fill up to
+ * MPA_GROUP_SAMPLES.
+ * @return 0, or -ENOMEM (its objects are counted in @c dropped).
+ */
+int mpa_groups_merge(struct mpa_groups *g, const struct mpa_group_key *key,
+		     const struct mpa_group *src);
+
 /** Sort by count, largest first; ties by oldest first, then by key. */
 void mpa_groups_sort(struct mpa_groups *g);
 

@@ -203,10 +203,12 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			pmd.key.holder = mpa_holder_intern(MPA_ST_PMD, NULL,
 							   de->port, de->queue,
 							   NULL);
-		for (uint32_t k = 0; k < excess; k++)
-			mpa_groups_add(g, &pmd.key, pmd.max_age_ms,
-				       k < pmd.nsamples ? pmd.samples[k] : 0,
-				       k < pmd.new_count);
+		pmd.count = excess;
+		if (pmd.new_count > excess)
+			pmd.new_count = excess;
+		if (pmd.nsamples > excess)
+			pmd.nsamples = excess;
+		mpa_groups_merge(g, &pmd.key, &pmd);
 		stuck += excess;
 	}
 	/* Without a free set, "free" means "not seen held". */
@@ -252,11 +254,11 @@ add_retired(void)
 			struct mpa_group_key key = gr->key;
 
 			key.pool = idx;
+			struct mpa_group old = *gr;
+
 			/* Stuck objects were logged at retirement: not new. */
-			for (uint32_t n = 0; n < gr->count; n++)
-				mpa_groups_add(&result.groups, &key, gr->max_age_ms,
-					       n < gr->nsamples ? gr->samples[n] : 0,
-					       0);
+			old.new_count = 0;
+			mpa_groups_merge(&result.groups, &key, &old);
 		}
 	}
 }

@@ -269,6 +269,61 @@ test_reset_keeps_memory(void **state)
 }
 
 /* At MPA_GROUPS_MAX groups a new key is dropped, known keys still count. */
+/*
+ * A whole group counted at once: under the given key (the source's own is
+ * ignored), counts add, the oldest age wins, samples fill up to the cap;
+ * into a full table, all its objects are dropped.
+ */
+static void
+test_merge(void **state)
+{
+	struct mpa_groups g = { 0 };
+	struct mpa_group_key k = key(2, 77, 3, MPA_ST_PMD);
+	struct mpa_group src = { .key = key(9, 9, 9, MPA_ST_APP), .count = 1000,
+				 .new_count = 10, .max_age_ms = 4000,
+				 .nsamples = 3,
+				 .samples = { 0x100, 0x200, 0x300 } };
+	int i;
+
+	assert_int_equal(mpa_groups_add(&g, &k, 6000, 0x10, 1), 0);
+	assert_int_equal(mpa_groups_merge(&g, &k, &src), 0);
+	assert_int_equal(g.n, 1);
+	i = find(&g, &k);
+	assert_int_equal(i, 0);
+	assert_key(&g.v[0].key, 2, 77, 3, MPA_ST_PMD);
+	assert_int_equal(g.v[0].count, 1001);
+	assert_int_equal(g.v[0].new_count, 11);
+	assert_int_equal(g.v[0].max_age_ms, 6000);
+	assert_int_equal(g.v[0].nsamples, MPA_GROUP_SAMPLES);
+	assert_int_equal(g.v[0].samples[0], 0x10);
+	assert_int_equal(g.v[0].samples[1], 0x100);
+	assert_int_equal(g.v[0].samples[2], 0x200);
+	assert_int_equal(g.v[0].samples[3], 0x300);
+
+	/* Into a new key: a new group equal to the source but for its key. */
+	k = key(2, 78, 3, MPA_ST_PMD);
+	src.max_age_ms = 7000;
+	assert_int_equal(mpa_groups_merge(&g, &k, &src), 0);
+	i = find(&g, &k);
+	assert_int_equal(i, 1);
+	assert_int_equal(g.v[1].count, 1000);
+	assert_int_equal(g.v[1].new_count, 10);
+	assert_int_equal(g.v[1].max_age_ms, 7000);
+	assert_int_equal(g.v[1].nsamples, 3);
+	assert_int_equal(g.dropped, 0);
+
+	/* A full table drops the whole source, counted. */
+	for (uint32_t n = g.n; n < MPA_GROUPS_MAX; n++) {
+		struct mpa_group_key f = key(5, n + 100, 0, MPA_ST_RING);
+
+		assert_int_equal(mpa_groups_add(&g, &f, 1, 0, 0), 0);
+	}
+	k = key(6, 1, 0, MPA_ST_PMD);
+	assert_int_equal(mpa_groups_merge(&g, &k, &src), -ENOMEM);
+	assert_int_equal(g.dropped, 1000);
+	mpa_groups_free(&g);
+}
+
 static void
 test_capacity_limit(void **state)
 {
@@ -345,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_sort_small),
 		cmocka_unit_test(test_reset_keeps_memory),
 		cmocka_unit_test(test_capacity_limit),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_free_accepts_empty),
 	};
 
