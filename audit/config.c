@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "stack.h"
 
 #define MPA_ENV_PREFIX "MPAUDIT_"
 
@@ -22,6 +24,11 @@ mpa_config_defaults(struct mpa_config *cfg)
 	cfg->stuck_ms = MPA_DEFAULT_STUCK_MS;
 	cfg->scan_ms = MPA_DEFAULT_SCAN_MS;
 	cfg->summary = 1;
+	cfg->heap = 3;
+	cfg->heap_depth = MPA_STACK_DEFAULT_DEPTH;
+	cfg->heap_max_mb = MPA_DEFAULT_HEAP_MAX_MB;
+	cfg->dump_signal = SIGRTMIN;
+	cfg->track_signal = SIGRTMIN + 1;
 }
 
 /* Strict decimal: digits only, no sign, no trailing text, within range. */
@@ -54,6 +61,47 @@ range_error(char *err, size_t errlen, const char *name, const char *value,
 			 "invalid %s='%s': expected an integer from %u to %u",
 			 name, value, min, max);
 	return -EINVAL;
+}
+
+static int
+bad_value(char *err, size_t errlen, const char *name, const char *value,
+	  const char *expected)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "invalid %s='%s': expected %s", name,
+			 value, expected);
+	return -EINVAL;
+}
+
+/*
+ * A real-time signal: "off", "RTMIN", "RTMIN+k", "SIGRTMIN+k" or its
+ * number. Other signals are refused: the application or the EAL may own
+ * them, and a default action of a standard signal could kill the host.
+ */
+static int
+parse_signal(const char *s, int *out)
+{
+	uint32_t k = 0;
+
+	if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (strncmp(s, "RTMIN", 5) == 0) {
+		if (s[5] == '+' && parse_u32(s + 6, 0, 64, &k) != 0)
+			return -EINVAL;
+		if (s[5] != '\0' && s[5] != '+')
+			return -EINVAL;
+		k += (uint32_t)SIGRTMIN;
+	} else if (parse_u32(s, 1, 1024, &k) != 0) {
+		return -EINVAL;
+	}
+	if ((int)k < SIGRTMIN || (int)k > SIGRTMAX)
+		return -ERANGE;
+	*out = (int)k;
+	return 0;
 }
 
 int
@@ -97,6 +145,42 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 				rc = range_error(err, errlen, name, val, 0, 1);
 			else
 				cfg->summary = (int)v;
+		} else if (strcmp(name, "MPAUDIT_HEAP") == 0) {
+			if (strcmp(val, "all") == 0)
+				cfg->heap = 3;
+			else if (strcmp(val, "libc") == 0)
+				cfg->heap = 1;
+			else if (strcmp(val, "rte") == 0)
+				cfg->heap = 2;
+			else if (strcmp(val, "off") == 0)
+				cfg->heap = 0;
+			else
+				rc = bad_value(err, errlen, name, val,
+					       "all, rte, libc or off");
+		} else if (strcmp(name, "MPAUDIT_HEAP_DEPTH") == 0) {
+			if (parse_u32(val, 1, MPA_STACK_MAX_DEPTH, &cfg->heap_depth) != 0)
+				rc = range_error(err, errlen, name, val, 1,
+						 MPA_STACK_MAX_DEPTH);
+		} else if (strcmp(name, "MPAUDIT_HEAP_TRACK") == 0) {
+			if (strcmp(val, "init") == 0)
+				cfg->heap_manual = 0;
+			else if (strcmp(val, "manual") == 0)
+				cfg->heap_manual = 1;
+			else
+				rc = bad_value(err, errlen, name, val,
+					       "init or manual");
+		} else if (strcmp(name, "MPAUDIT_HEAP_MAX_MB") == 0) {
+			if (parse_u32(val, 1, MPA_MAX_HEAP_MAX_MB, &cfg->heap_max_mb) != 0)
+				rc = range_error(err, errlen, name, val, 1,
+						 MPA_MAX_HEAP_MAX_MB);
+		} else if (strcmp(name, "MPAUDIT_DUMP_SIGNAL") == 0 ||
+			   strcmp(name, "MPAUDIT_TRACK_SIGNAL") == 0) {
+			int *sig = name[8] == 'D' ? &cfg->dump_signal :
+						     &cfg->track_signal;
+
+			if (parse_signal(val, sig) != 0)
+				rc = bad_value(err, errlen, name, val,
+					       "off, RTMIN, RTMIN+k or a real-time signal number");
 		} else if (strcmp(name, "MPAUDIT_REPORT") == 0) {
 			if (*val == '\0' || strlen(val) >= sizeof(cfg->report_path)) {
 				if (err != NULL && errlen > 0)
@@ -110,7 +194,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 		} else {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY)",
+					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
 					 name);
 			rc = -EINVAL;
 		}

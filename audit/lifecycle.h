@@ -17,6 +17,12 @@
 /** mpa_init() reading MPAUDIT_* from the environment, in mode @p mode. */
 int mpa_init_mode(const char *mode);
 
+/**
+ * Scan now, write the JSON report (if MPAUDIT_REPORT is set) and print the
+ * summary on stderr: the dump signal's action, and mpa_heap_dump().
+ */
+int mpa_dump_now(void);
+
 /** The mode the auditor was started in. */
 const char *mpa_mode(void);
 

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@
 #include "ring.h"
 #include "scan.h"
 #include "scanner.h"
+#include "signals.h"
+#include "telemetry.h"
+#include "stack.h"
+#include "heap.h"
+#include "mpaudit_heap.h"
 
 RTE_LOG_REGISTER(mpa_logtype, mpaudit, INFO);
 
@@ -59,9 +65,14 @@ mpa_init_with(const struct mpa_config *c)
 	if (started)
 		return 0;
 	if (c->stuck_ms == 0 || c->scan_ms > MPA_MAX_SCAN_MS ||
-	    c->stuck_ms > MPA_MAX_STUCK_MS) {
-		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u); auditing disabled, the application runs unaudited",
-			c->stuck_ms, c->scan_ms);
+	    c->stuck_ms > MPA_MAX_STUCK_MS || c->heap > 3 ||
+	    c->heap_depth == 0 || c->heap_depth > MPA_STACK_MAX_DEPTH ||
+	    c->heap_max_mb == 0 || c->heap_max_mb > MPA_MAX_HEAP_MAX_MB ||
+	    (c->dump_signal != 0 && (c->dump_signal < SIGRTMIN || c->dump_signal > SIGRTMAX)) ||
+	    (c->track_signal != 0 && (c->track_signal < SIGRTMIN || c->track_signal > SIGRTMAX))) {
+		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, heap %u, heap_depth %u, heap_max_mb %u, signals %d/%d); auditing disabled, the application runs unaudited",
+			c->stuck_ms, c->scan_ms, c->heap, c->heap_depth,
+			c->heap_max_mb, c->dump_signal, c->track_signal);
 		return -EINVAL;
 	}
 	cfg = *c;
@@ -76,6 +87,8 @@ mpa_init_with(const struct mpa_config *c)
 	started = 1;
 	finished = 0;
 	mpa_on = 1;
+	mpa_signals_start(&cfg);
+	mpa_telemetry_register();
 	if (!atexit_done) {
 		atexit(at_exit);
 		atexit_done = 1;
@@ -139,8 +152,13 @@ mpa_fini(void)
 
 	if (finished || !started)
 		return finished ? fini_result : MPA_EXIT_CLEAN;
+	mpa_heap_internal_enter();
+	mpa_signals_stop();
 	mpa_scanner_stop();
 	mpa_registry_lock();
+	/* At exit every heap allocation still outstanding is a leak. */
+	mpa_report_heap_age(0);
+	mpa_heap_poll();
 	/*
 	 * Two scans: a holding is stuck only once seen in MPA_CONFIRM_SCANS
 	 * consecutive scans, and without periodic scans (MPAUDIT_SCAN_MS=0)
@@ -169,6 +187,7 @@ mpa_fini(void)
 	finished = 1;
 	started = 0;
 	fini_result = rc;
+	mpa_heap_internal_leave();
 	return rc;
 }
 
@@ -196,10 +215,46 @@ mpa_report_write(const char *path)
 		return -EINVAL;
 	if (!started)
 		return -ENODEV;
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
+	mpa_report_heap_age(cfg.stuck_ms);
 	rc = mpa_report_write_file(path, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
+	mpa_heap_internal_leave();
 	return rc;
+}
+
+int
+mpa_dump_now(void)
+{
+	int rc = 0;
+
+	if (!started)
+		return -ENODEV;
+	mpa_heap_internal_enter();
+	mpa_registry_lock();
+	mpa_scan_locked(cfg.stuck_ms);
+	mpa_report_heap_age(cfg.stuck_ms);
+	if (cfg.report_path[0] != '\0')
+		rc = mpa_report_write_file(cfg.report_path, mpa_scan_result(),
+					   mpa_scan_stats(), &cfg);
+	fprintf(stderr, "mpaudit: dump on request%s%s\n",
+		cfg.report_path[0] ? ", report written to " : "", cfg.report_path);
+	mpa_report_print_summary(stderr, mpa_scan_result(), mpa_scan_stats(), &cfg);
+	fflush(stderr);
+	mpa_registry_unlock();
+	mpa_heap_internal_leave();
+	return rc;
+}
+
+int
+mpa_heap_dump(void)
+{
+	struct mpa_heap_stats st;
+
+	/* As the other mpa_heap_* calls: -ENOTSUP without heap tracking. */
+	mpa_heap_stats(&st);
+	return started && st.active ? mpa_dump_now() : -ENOTSUP;
 }
 
 int
@@ -209,9 +264,12 @@ mpa_report_print(FILE *f)
 
 	if (!started)
 		return 0;
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
+	mpa_report_heap_age(cfg.stuck_ms);
 	rc = mpa_report_print_summary(f, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
+	mpa_heap_internal_leave();
 	return rc;
 }
 

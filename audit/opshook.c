@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "locator.h"
+#include "heap.h"
 #include "log.h"
 #include "opshook.h"
 #include "pool.h"
@@ -416,6 +417,8 @@ reap_locked(void)
 static void
 hook_pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 {
+	/* The application's thread, the auditor's allocations. */
+	mpa_heap_internal_enter();
 	pthread_mutex_lock(&hook_lock);
 	if (hook_on && ev == RTE_MEMPOOL_EVENT_READY) {
 		tracked_add_locked(mp, 1);
@@ -426,6 +429,7 @@ hook_pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 	}
 	reap_locked();
 	pthread_mutex_unlock(&hook_lock);
+	mpa_heap_internal_leave();
 }
 
 static void

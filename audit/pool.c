@@ -14,6 +14,7 @@
 #include <rte_string_fns.h>
 
 #include "clock.h"
+#include "heap.h"
 #include "log.h"
 #include "pool.h"
 #include "ring.h"
@@ -268,6 +269,8 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 {
 	int nohdr = mp->header_size < MPA_STAMP_BACK;
 
+	/* The application's thread, the auditor's allocations. */
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
 	if (ev == RTE_MEMPOOL_EVENT_READY) {
 		/* Counted even if the attach fails: see mpa_nohdr_pools. */
@@ -283,6 +286,7 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 	}
 	mpa_registry_unlock();
+	mpa_heap_internal_leave();
 }
 
 static void

@@ -57,6 +57,8 @@
 #include "opshook.h"
 #include "driver.h"
 #include "ring.h"
+#include "heap.h"
+#include "heap_int.h"
 
 /* A symbol only libmpaudit.so exports: the application is instrumented. */
 #define LIBMPAUDIT_MARKER "mpa_eal_init"
@@ -191,16 +193,21 @@ preload_start(void)
 	if (dlsym(RTLD_NEXT, "rte_version") != (void *)rte_version) {
 		fprintf(stderr, "mpaudit: libmpaudit_preload.so is built for %s, not for the application's DPDK; the application runs unaudited\n",
 			rte_version());
+		mpa_heap_fail("the application's DPDK is another version");
 		return;
 	}
 	/* Two auditors in one process would stamp with two holder tables. */
 	if (dlsym(RTLD_DEFAULT, LIBMPAUDIT_MARKER) != NULL) {
 		MPA_LOG(WARNING, "the application is built with libmpaudit; libmpaudit_preload.so stays inactive");
+		mpa_heap_fail("the application is built with libmpaudit");
 		return;
 	}
 	mpa_init_mode(MPA_MODE_PRELOAD);
-	if (!mpa_enabled())
-		return; /* mpa_init() said why; the application runs unaudited */
+	if (!mpa_enabled()) {
+		/* mpa_init() said why; the application runs unaudited */
+		mpa_heap_fail("the configuration was rejected");
+		return;
+	}
 	started_here = 1;
 	mpa_opshook_start();
 	/* Ports can only start after rte_eal_init(), but look anyway. */
@@ -218,8 +225,13 @@ rte_eal_init(int argc, char **argv)
 	depth++;
 	rc = REAL(rte_eal_init)(argc, argv);
 	depth--;
-	if (rc >= 0 && depth == 0)
+	if (rc >= 0 && depth == 0) {
+		/* What the auditor allocates to start is its own. */
+		mpa_heap_internal_enter();
 		preload_start();
+		mpa_heap_internal_leave();
+		mpa_heap_eal_ready();
+	}
 	return rc;
 }
 
@@ -241,8 +253,11 @@ rte_eth_dev_start(uint16_t port_id)
 	depth++;
 	rc = REAL(rte_eth_dev_start)(port_id);
 	depth--;
-	if (rc == 0 && depth == 0 && mpa_on)
+	if (rc == 0 && depth == 0 && mpa_on) {
+		mpa_heap_internal_enter();
 		add_port_callbacks(port_id);
+		mpa_heap_internal_leave();
+	}
 	return rc;
 }
 
@@ -259,8 +274,11 @@ rte_eth_rx_queue_setup(uint16_t port_id, uint16_t rx_queue_id,
 	rc = REAL(rte_eth_rx_queue_setup)(port_id, rx_queue_id, nb_rx_desc,
 					  socket_id, rx_conf, mb_pool);
 	depth--;
-	if (rc == 0 && depth == 0)
+	if (rc == 0 && depth == 0) {
+		mpa_heap_internal_enter();
 		mpa_rxq_note(port_id, rx_queue_id, nb_rx_desc, mb_pool);
+		mpa_heap_internal_leave();
+	}
 	return rc;
 }
 
@@ -273,8 +291,11 @@ rte_ring_create_elem(const char *name, unsigned int esize, unsigned int count,
 	depth++;
 	r = REAL(rte_ring_create_elem)(name, esize, count, socket_id, flags);
 	depth--;
-	if (r != NULL && depth == 0 && mpa_on)
+	if (r != NULL && depth == 0 && mpa_on) {
+		mpa_heap_internal_enter();
 		mpa_ring_watch(r);
+		mpa_heap_internal_leave();
+	}
 	return r;
 }
 
@@ -287,8 +308,11 @@ rte_ring_create(const char *name, unsigned int count, int socket_id,
 	depth++;
 	r = REAL(rte_ring_create)(name, count, socket_id, flags);
 	depth--;
-	if (r != NULL && depth == 0 && mpa_on)
+	if (r != NULL && depth == 0 && mpa_on) {
+		mpa_heap_internal_enter();
 		mpa_ring_watch(r);
+		mpa_heap_internal_leave();
+	}
 	return r;
 }
 

@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "classify.h"
 #include "errors.h"
+#include "heap.h"
+#include "heapreport.h"
 #include "holder.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -147,11 +150,38 @@ group_json(const struct mpa_scan_result *r, const struct mpa_group *g)
 	return o;
 }
 
+/*
+ * Heap allocations reported: at least this old. 0 for the final report
+ * (everything still outstanding at exit is a leak), the stuck threshold
+ * for reports taken while the application runs.
+ */
+static uint32_t heap_age_ms;
+
+void
+mpa_report_heap_age(uint32_t min_age_ms)
+{
+	heap_age_ms = min_age_ms;
+}
+
+/* Heap groups at the current age threshold (0 without heap tracking). */
+static int
+heap_groups(void)
+{
+	struct mpa_heap_group *g = NULL;
+	int n;
+
+	mpa_heap_internal_enter();
+	n = mpa_heap_groups(heap_age_ms, &g);
+	free(g);
+	mpa_heap_internal_leave();
+	return n > 0 ? n : 0;
+}
+
 int
 mpa_report_exit_code(const struct mpa_scan_result *r)
 {
-	return r->stuck != 0 || mpa_error_count() != 0 ? MPA_EXIT_FOUND :
-							 MPA_EXIT_CLEAN;
+	return r->stuck != 0 || mpa_error_count() != 0 || heap_groups() != 0 ?
+	       MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
 }
 
 static json_t *
@@ -192,6 +222,8 @@ mpa_report_json(const struct mpa_scan_result *r,
 {
 	json_t *root = json_object(), *pools = json_array(), *stuck = json_array();
 	json_t *config = json_object(), *scanner = json_object(), *summary = json_object();
+	json_t *heap = NULL;
+	int nheap;
 
 	if (root == NULL || pools == NULL || stuck == NULL || config == NULL ||
 	    scanner == NULL || summary == NULL)
@@ -225,8 +257,10 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_array_append_new(stuck, group_json(r, &r->groups.v[i]));
 	json_object_set_new(root, "stuck", stuck);
 	stuck = NULL;
-	json_object_set_new(root, "malloc", json_array());
+	nheap = mpa_heap_report_groups(heap_age_ms, &heap);
+	json_object_set_new(root, "malloc", heap);
 	json_object_set_new(root, "errors", errors_json());
+	json_object_set_new(root, "heap", mpa_heap_stats_json());
 	json_object_set_new(scanner, "mode",
 			    json_string(st->last_by_service ? "service" : "thread"));
 	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));
@@ -246,7 +280,10 @@ mpa_report_json(const struct mpa_scan_result *r,
 	json_object_set_new(summary, "errors_listed",
 			    json_integer((json_int_t)(mpa_error_count() < MPA_ERRORS_MAX ?
 						      mpa_error_count() : MPA_ERRORS_MAX)));
-	json_object_set_new(summary, "exit_code", json_integer(mpa_report_exit_code(r)));
+	json_object_set_new(summary, "malloc_groups", json_integer(nheap));
+	json_object_set_new(summary, "exit_code",
+			    json_integer(r->stuck != 0 || mpa_error_count() != 0 ||
+					 nheap != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN));
 	json_object_set_new(root, "summary", summary);
 	return root;
 err:
@@ -292,6 +329,10 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			 const struct mpa_scan_stats *st,
 			 const struct mpa_config *cfg)
 {
+	struct mpa_heap_stats hs;
+	char heap[48] = "";
+	int nheap, leaks;
+
 	fprintf(f, "mpaudit: report after %" PRIu64 " scans, threshold %u ms\n",
 		st->scans, cfg->stuck_ms);
 	fprintf(f, "%-24s %10s %10s %10s %10s\n", "POOL", "SIZE", "IN_USE",
@@ -346,10 +387,15 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 					e->site[0] ? e->site : "-");
 		}
 	}
-	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools, %" PRIu64 " free errors: %s\n",
-		r->stuck, r->groups.n, r->npools, mpa_error_count(),
-		r->stuck != 0 && mpa_error_count() != 0 ? "LEAKS AND FREE ERRORS FOUND" :
-		r->stuck != 0 ? "LEAKS FOUND" :
+	nheap = mpa_heap_print(f, heap_age_ms);
+	leaks = r->stuck != 0 || nheap != 0;
+	mpa_heap_stats(&hs);
+	if (hs.active)
+		snprintf(heap, sizeof(heap), ", %d heap leak groups", nheap);
+	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools%s, %" PRIu64 " free errors: %s\n",
+		r->stuck, r->groups.n, r->npools, heap, mpa_error_count(),
+		leaks && mpa_error_count() != 0 ? "LEAKS AND FREE ERRORS FOUND" :
+		leaks ? "LEAKS FOUND" :
 		mpa_error_count() != 0 ? "FREE ERRORS FOUND" : "clean");
 	return (int)r->stuck;
 }

@@ -18,7 +18,13 @@
 #include "mpaudit.h"
 #include "scan.h"
 
-/** MPA_EXIT_FOUND if @p r has stuck objects or free errors were seen. */
+/**
+ * Age from which outstanding heap allocations are reported: 0 at exit,
+ * the stuck threshold while the application runs.
+ */
+void mpa_report_heap_age(uint32_t min_age_ms);
+
+/** MPA_EXIT_FOUND if @p r has stuck objects, or heap leaks or free errors were seen. */
 int mpa_report_exit_code(const struct mpa_scan_result *r);
 
 /** Log every group that gained newly stuck objects at this scan. */

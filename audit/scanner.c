@@ -16,6 +16,8 @@
 #include "pool.h"
 #include "scan.h"
 #include "scanner.h"
+#include "signals.h"
+#include "heap.h"
 
 static pthread_t thread;
 static int thread_on;
@@ -63,9 +65,13 @@ thread_run(void *arg)
 		.tv_nsec = MPA_CLOCK_TICK_MS * 1000000L,
 	};
 
+	/* What this thread allocates is the auditor's, never a leak. */
+	mpa_heap_internal_enter();
 	while (!stop_req) {
 		uint32_t now = mpa_clock_update();
 
+		mpa_signals_poll();
+		mpa_heap_poll();
 		if (!service_active())
 			scan_if_due(now, 0);
 		mpa_registry_lock();

@@ -52,6 +52,13 @@ struct mpa_config {
 	uint32_t scan_ms;    /**< MPAUDIT_SCAN_MS: scan period; 0 = no periodic scan */
 	char report_path[4096]; /**< MPAUDIT_REPORT: JSON report path, "" = none */
 	int summary;         /**< MPAUDIT_SUMMARY: print the exit summary (default 1) */
+	/* Heap tracking (zero-recompile mode), see mpaudit_heap.h. */
+	unsigned int heap;   /**< MPAUDIT_HEAP: bit 0 libc, bit 1 rte_malloc; 0 = off */
+	uint32_t heap_depth; /**< MPAUDIT_HEAP_DEPTH: stack frames kept, 1..64 */
+	int heap_manual;     /**< MPAUDIT_HEAP_TRACK: 0 = from rte_eal_init, 1 = manual */
+	uint32_t heap_max_mb; /**< MPAUDIT_HEAP_MAX_MB: cap on the tracker's memory */
+	int dump_signal;     /**< MPAUDIT_DUMP_SIGNAL: dump on this signal, 0 = off */
+	int track_signal;    /**< MPAUDIT_TRACK_SIGNAL: toggle tracking, 0 = off */
 };
 
 /**

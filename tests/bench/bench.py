@@ -10,14 +10,24 @@ drift in the machine hits both variants alike:
   b. the scanner at 16384 and 262144 mbufs: cost per object and per scan
      (from the JSON report's `scanner` object) and the forwarding ratio with
      the scanner on (MPAUDIT_SCAN_MS=1000) vs off (MPAUDIT_SCAN_MS=0);
+  c. unmodified dpdk-testpmd plain vs LD_PRELOAD=libmpaudit_preload.so;
+  d. heap tracking: heapbench (tests/bench/heapbench.c), ns per
+     allocation + free pair, plain vs under the preload with MPAUDIT_HEAP=all
+     (default stack depth, and depth 1 single-threaded), for rte_malloc and
+     libc malloc, one and two concurrently allocating lcores;
 
 each with the EAL memory arguments chosen by ./run (MPA_EAL_MEM, hugepages
 if available) and with --no-huge. Medians of BENCH_RUNS runs (default 5) of
-BENCH_SECS seconds (default 5). Benchmarks print numbers; they never fail on
-timing. A run that fails is reported with its stderr tail and skipped.
+BENCH_SECS seconds (default 5); section d runs a fixed number of pairs
+instead (BENCH_HEAP_OPS overrides it). Benchmarks print numbers; they never
+fail on timing. A run that fails is reported with its stderr tail and
+skipped.
 
 The table is printed and written to build/bench-results.txt.
-`bench.py --self-test` checks the parsing without running DPDK.
+`bench.py --only heap` (or a comma list of fwd, scanner, testpmd, heap)
+runs only those sections and appends its table to that file instead of
+replacing it. `bench.py --self-test` checks the parsing without running
+DPDK.
 """
 
 import json
@@ -40,6 +50,8 @@ FWD_PLAIN = os.environ.get("BENCH_FWD_PLAIN", FWD + "-plain")
 RESULTS = os.path.join(BUILD, "bench-results.txt")
 PRELOAD = os.environ.get("BENCH_PRELOAD",
                          os.path.join(BUILD, "audit", "libmpaudit_preload.so"))
+HEAPBENCH = os.environ.get("BENCH_HEAPBENCH",
+                           os.path.join(BUILD, "tests", "bench", "heapbench"))
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # testpmd's total over all ports, printed when it stops forwarding.
 TESTPMD_TOTAL_RE = re.compile(
@@ -65,6 +77,24 @@ EAL_COMMON = ["--no-pci", "--lcores", "0@0,1@1",
 FWD_RE = re.compile(r"mpaudit-fwd: forwarded (\d+) packets in ([0-9.]+) s "
                     r"\(([0-9.]+) Mpps\)")
 SCANNER_FIELDS = ("scans", "objects", "total_ns", "max_ns", "last_ns")
+
+SECTIONS = ("fwd", "scanner", "testpmd", "heap")
+
+# Section d. Pairs per thread and timed loop: ~10-50 ms untracked, long
+# enough for the clock. heapbench repeats each loop HEAP_REPS times and
+# prints the median, so that a preemption on this shared machine does not
+# decide a run; a run (EAL init included) still takes under a second or
+# so, and the section about a minute.
+HEAP_KINDS = ("rte", "libc")
+HEAP_THREADS = (1, 2)
+HEAP_OPS = {"rte": 100000, "libc": 1000000}
+HEAP_REPS = 5
+HEAP_CASES = ("window", "pair")
+HEAP_SIZE = 256
+HEAP_DEFAULT_DEPTH = 16      # MPAUDIT_HEAP_DEPTH unset
+HEAP_TARGET_RATIO = 2.0      # tracked ns / plain ns
+HEAP_EAL = ["--no-pci", "--lcores", "0@0,1@1"]
+HEAPBENCH_RE = re.compile(r"^heapbench: (.*)$", re.M)
 
 _prefix_seq = 0
 
@@ -403,6 +433,224 @@ def forwarding_row(label, plain, audited):
         len(plain), len(audited))
 
 
+def parse_heapbench(text):
+    """{case: (ns per pair, fastest loop's ns per pair)} from heapbench's
+    `heapbench: k=v ...` lines; the fastest defaults to the median."""
+    out = {}
+    for m in HEAPBENCH_RE.finditer(text):
+        kv = dict(f.split("=", 1) for f in m.group(1).split() if "=" in f)
+        try:
+            ns = float(kv.get("ns_per_pair", ""))
+            best = float(kv.get("min_ns", ns))
+        except ValueError:
+            continue
+        if "case" in kv and ns >= 0 and best >= 0:
+            out[kv["case"]] = (ns, best)
+    return out
+
+
+def heap_status(output, report, kind=None, min_allocs=0, depth=None):
+    """What the preload said about heap tracking in one run, as a phrase,
+    or None if it tracked (and, where the report says, saw at least
+    min_allocs in-scope allocations of kind "rte" or "libc", and kept
+    stacks of the given depth).
+
+    From its stderr (a configuration it rejected disables it all) and its
+    JSON report's `heap` object when there is one; never raises, because
+    the benchmark must print its numbers whatever the preload's state.
+    """
+    for line in output.splitlines():
+        if line.startswith("mpaudit:") and ("disabled" in line or
+                                            "unaudited" in line):
+            return "preload inactive (%s)" % line[len("mpaudit:"):].strip()
+    try:
+        with open(report) as f:
+            rep = json.load(f)
+    except (OSError, ValueError):
+        return "preload wrote no report: heap tracking state unknown"
+    heap = rep.get("heap") if isinstance(rep, dict) else None
+    if not isinstance(heap, dict):
+        return "no 'heap' object in the preload's report: heap tracking " \
+            "not in this preload (tracked = preload without heap tracking)"
+    if heap.get("active") is False:
+        why = heap.get("disabled")
+        return "heap tracking inactive" + (" (%s)" % why if why else "")
+    if heap.get("active") is not True:
+        return "heap tracking state not in the report ('heap.active' " \
+            "missing)"
+    if heap.get("tracking") is False:
+        return "heap tracking active but not in scope ('heap.tracking' " \
+            "false)"
+    got = heap.get("depth")
+    if depth is not None and isinstance(got, int) and got != depth:
+        return "heap tracking at depth %d, not the %d asked for" % (got,
+                                                                      depth)
+    live = heap.get("live")
+    name = {"rte": "rte_malloc", "libc": "libc"}.get(kind)
+    if isinstance(live, dict) and isinstance(live.get(name), dict):
+        n = live[name].get("allocs")
+        if isinstance(n, int) and n < min_allocs:
+            return "heap tracking active but saw %d %s allocations of the " \
+                "%d or more made" % (n, name, min_allocs)
+    return None
+
+
+def run_heapbench(r, what, mem, kind, threads, ops, env_extra=None,
+                  report=None, confirmed=None):
+    """One heapbench run; returns parse_heapbench()'s dict or None.
+
+    env_extra None: plain (no LD_PRELOAD). With report, the preload writes
+    its JSON report there and its heap tracking state becomes a note;
+    confirmed (a list) then gets whether heap tracking was seen on.
+    """
+    global _prefix_seq
+    _prefix_seq += 1
+    prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
+    cmd = ([HEAPBENCH] + HEAP_EAL + mem + ["--file-prefix", prefix, "--",
+           "--kind", kind, "--threads", str(threads), "--ops", str(ops),
+           "--size", str(HEAP_SIZE), "--reps", str(HEAP_REPS)])
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MPAUDIT_") and k != "LD_PRELOAD"}
+    if env_extra is not None:
+        env.update({"LD_PRELOAD": PRELOAD, "MPAUDIT_SUMMARY": "0"})
+        env.update(env_extra)
+        if report:
+            env["MPAUDIT_REPORT"] = report
+            if os.path.exists(report):
+                os.unlink(report)
+    try:
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=RUN_TIMEOUT_EXTRA_S,
+                           universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr or ""
+        if isinstance(err, bytes):
+            err = err.decode(errors="replace")
+        return r.fail(what, cmd, "timed out", err)
+    except OSError as e:
+        return r.fail(what, cmd, str(e), "")
+    finally:
+        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+    if p.returncode not in (0, 3):
+        return r.fail(what, cmd, "exit status %d" % p.returncode,
+                      p.stderr, p.stdout)
+    if p.returncode != 0:
+        note = "%s: exit status %d (audit found something)" % (
+            what.split(" run ")[0], p.returncode)
+        if note not in r.notes:
+            r.notes.append(note)
+    res = parse_heapbench(p.stdout)
+    if any(c not in res for c in HEAP_CASES):
+        return r.fail(what, cmd, "no 'heapbench: ... ns_per_pair=' line "
+                      "for every case", p.stderr, p.stdout)
+    if env_extra is not None and report:
+        # At least the timed loops' pairs, every thread and case.
+        st = heap_status(p.stderr, report, kind,
+                         threads * len(HEAP_CASES) * HEAP_REPS * ops,
+                         int(env_extra.get("MPAUDIT_HEAP_DEPTH",
+                                           HEAP_DEFAULT_DEPTH)))
+        if confirmed is not None:
+            confirmed.append(st is None)
+        if st:
+            # One note per memory mode and state, not per kind and variant.
+            note = "%s heap tracked runs: %s" % (what.split("]")[0] + "]", st)
+            if note not in r.notes:
+                r.notes.append(note)
+    return res
+
+
+def heap_variants(threads):
+    """[(name, depth shown in the table, preload env or None for plain)]."""
+    v = [("plain", None, None),
+         ("tracked", HEAP_DEFAULT_DEPTH, {"MPAUDIT_HEAP": "all"})]
+    # The cheapest stack, single-threaded only: what capture itself costs.
+    if threads == 1:
+        v.append(("depth1", 1, {"MPAUDIT_HEAP": "all",
+                                "MPAUDIT_HEAP_DEPTH": "1"}))
+    return v
+
+
+def bench_heap(r, label, mem, runs, kind, threads, ops, tmpdir):
+    """({variant: [parse_heapbench() dicts]}, {variants whose heap tracking
+    was not confirmed}) for one kind and thread count."""
+    args = eal_mem_for(mem)
+    confirmed = {}
+    report = os.path.join(tmpdir, "heap-%s-%s-%d.json" % (label, kind,
+                                                           threads))
+
+    def variant(name, env_extra):
+        def fn(i):
+            what = "[%s] heap %s x%d %s run %d" % (label, kind, threads,
+                                                   name, i + 1)
+            # The first round asks for the report, to learn (and note)
+            # whether heap tracking was on; later rounds skip writing it.
+            res = run_heapbench(r, what, args, kind, threads, ops,
+                                env_extra=env_extra,
+                                report=report if i == 0 else None,
+                                confirmed=confirmed.setdefault(name, []))
+            if res:
+                print("  [%s] heap %s x%d %s run %d/%d: %s" % (
+                    label, kind, threads, name, i + 1, runs,
+                    ", ".join("%s %.1f ns (fastest %.1f)" % (c, res[c][0],
+                                                             res[c][1])
+                              for c in HEAP_CASES)), flush=True)
+            return res
+        return fn
+
+    res = alternate(runs, [(name, variant(name, env))
+                           for name, _, env in heap_variants(threads)])
+    # A failed first run leaves a variant unconfirmed too.
+    return res, {name for name, v in confirmed.items() if not any(v)}
+
+
+def heap_rows(label, kind, threads, res, unconfirmed=()):
+    """Table rows (one per case and tracked variant) of bench_heap()."""
+    rows = []
+    for case in HEAP_CASES:
+        plain = median([x[case][0] for x in res["plain"]])
+        plain_best = median([x[case][1] for x in res["plain"]])
+        for name, depth, env in heap_variants(threads):
+            if env is None:
+                continue
+            tracked = median([x[case][0] for x in res[name]])
+            best = median([x[case][1] for x in res[name]])
+            rt = ratio(tracked, plain)
+            verdict = "" if rt is None else "?" if name in unconfirmed \
+                else "ok" if rt <= HEAP_TARGET_RATIO else "over"
+            rows.append("  %-10s %-4s %3d %-6s %5d %8s %8s %7s %7s %-4s  "
+                        "(n=%d/%d)" % (
+                            label, kind, threads, case, depth,
+                            fmt(plain, "%.1f", 8), fmt(tracked, "%.1f", 8),
+                            fmt(rt, "%.2f", 7),
+                            fmt(ratio(best, plain_best), "%.2f", 7), verdict,
+                            len(res["plain"]), len(res[name])))
+    return rows
+
+
+def heap_header():
+    return [
+        "d. heap tracking (ns per %d-byte alloc+free pair per thread, "
+        "heapbench): plain vs LD_PRELOAD=libmpaudit_preload.so "
+        "MPAUDIT_HEAP=all; n = good runs plain/tracked" % HEAP_SIZE,
+        "   window = 64 blocks live, pair = free right after alloc; "
+        "depth = MPAUDIT_HEAP_DEPTH (%d: default); a run's figure is the "
+        "median of its %d timed loops;" % (HEAP_DEFAULT_DEPTH, HEAP_REPS),
+        "   fastest = ratio of the runs' fastest loops (what a process "
+        "sharing the CPU cannot inflate); tgt: ratio <= %.0f ok, else over; "
+        "? = heap tracking not confirmed (see notes)" % HEAP_TARGET_RATIO,
+        "  %-10s %-4s %3s %-6s %5s %8s %8s %7s %7s %s" % (
+            "memory", "kind", "thr", "case", "depth", "plain", "tracked",
+            "ratio", "fastest", "tgt"),
+    ]
+
+
+def heap_ops():
+    """Pairs per thread and case, per kind (BENCH_HEAP_OPS: both)."""
+    n = env_int("BENCH_HEAP_OPS", 0)
+    return {k: n or HEAP_OPS[k] for k in HEAP_KINDS}
+
+
 def memory_modes():
     """[(label, EAL memory args)]: ./run's choice, then --no-huge."""
     chosen = os.environ.get("MPA_EAL_MEM", "").strip()
@@ -421,62 +669,131 @@ def dpdk_version():
         return "?"
 
 
-def main():
+def parse_sections(argv):
+    """Sections selected by `--only a,b` (all without it), or exit."""
+    if not argv:
+        return list(SECTIONS), False
+    if len(argv) == 2 and argv[0] == "--only":
+        names = [x for x in argv[1].split(",") if x]
+        if names and all(x in SECTIONS for x in names):
+            return [x for x in SECTIONS if x in names], True
+    sys.exit("usage: %s [--self-test | --only SECTION[,SECTION...]]\n"
+             "sections: %s" % (sys.argv[0], ", ".join(SECTIONS)))
+
+
+def main(argv):
+    sections, only = parse_sections(argv)
     runs = env_int("BENCH_RUNS", DEFAULT_RUNS)
     secs = env_int("BENCH_SECS", DEFAULT_SECS)
     sizes = env_mbufs()
     modes = memory_modes()
+    ops = heap_ops()
+    fwd_secs = [x for x in sections if x != "heap"]
 
-    for b in (FWD_PLAIN, FWD):
+    need = []
+    if "fwd" in sections or "scanner" in sections:
+        need += [FWD_PLAIN, FWD]
+    if "heap" in sections:
+        need += [HEAPBENCH]
+    for b in need:
         if not os.access(b, os.X_OK):
             print("bench: %s is not built" % b, file=sys.stderr)
             return 1
+    heap_preload = "heap" in sections and os.path.exists(PRELOAD)
+    if "heap" in sections and not heap_preload:
+        print("bench: %s is not built: heap section skipped" % PRELOAD,
+              file=sys.stderr)
 
-    n_runs = len(modes) * runs * 2 * (2 + len(sizes))
-    print("bench: %d runs of %d s each (about %d min); memory: %s" % (
-        n_runs, secs, (n_runs * (secs + 3) + 59) // 60,
-        "; ".join("%s = %s" % m for m in modes)), flush=True)
+    per_mode = 0
+    if "fwd" in sections:
+        per_mode += 2
+    if "scanner" in sections:
+        per_mode += 2 * len(sizes)
+    if "testpmd" in sections:
+        per_mode += 2
+    n_runs = len(modes) * runs * per_mode
+    # heapbench runs take about a second each (EAL init included).
+    n_heap = (len(modes) * runs * sum(len(heap_variants(t))
+                                      for t in HEAP_THREADS) *
+              len(HEAP_KINDS) if heap_preload else 0)
+    print("bench: %d runs of %d s and %d heapbench runs (about %d min); "
+          "memory: %s" % (
+              n_runs, secs, n_heap, (n_runs * (secs + 3) + n_heap + 59) // 60,
+              "; ".join("%s = %s" % m for m in modes)), flush=True)
     if len(modes) == 1:
         print("bench: hugepages not in use, only --no-huge is measured")
 
     r = Runner(secs)
-    fwd_rows, scan_rows, pmd_rows = [], [], []
+    fwd_rows, scan_rows, pmd_rows, heap_rows_ = [], [], [], []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
         for label, mem in modes:
-            plain, audited = bench_forwarding(r, label, mem, runs)
-            fwd_rows.append(forwarding_row(label, plain, audited))
-            for nb in sizes:
-                on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
-                scan_rows.append(scanner_row(label, nb, on, off))
-            if os.access(TESTPMD, os.X_OK) and os.path.exists(PRELOAD):
+            if "fwd" in sections:
+                plain, audited = bench_forwarding(r, label, mem, runs)
+                fwd_rows.append(forwarding_row(label, plain, audited))
+            if "scanner" in sections:
+                for nb in sizes:
+                    on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
+                    scan_rows.append(scanner_row(label, nb, on, off))
+            if ("testpmd" in sections and os.access(TESTPMD, os.X_OK) and
+                    os.path.exists(PRELOAD)):
                 plain, pre = bench_testpmd(r, label, mem, runs)
                 pmd_rows.append(forwarding_row(label, plain, pre))
+            if heap_preload:
+                for kind in HEAP_KINDS:
+                    for threads in HEAP_THREADS:
+                        res, unc = bench_heap(r, label, mem, runs, kind,
+                                              threads, ops[kind], tmpdir)
+                        heap_rows_ += heap_rows(label, kind, threads, res,
+                                                unc)
 
-    lines = [
-        "mpaudit benchmarks: medians of %d alternating runs x %d s; "
-        "DPDK %s, %d CPUs, 2x net_null, --lcores 0@0,1@1" % (
-            runs, secs, dpdk_version(), os.cpu_count() or 0),
-        "memory: " + "; ".join("%s = %s" % m for m in modes) +
-        " (--no-huge runs with 262144 mbufs use -m %s)" % (
-            eal_mem_for(NOHUGE_EAL_MEM, 262144)[-1]),
-        "",
-        "a. forwarding (Mpps): mpaudit-fwd-plain vs mpaudit-fwd, "
-        "default MPAUDIT_SCAN_MS/STUCK_MS; n = good runs plain/audited",
-        "  %-10s %9s %9s %7s" % ("memory", "plain", "audited", "ratio"),
-    ] + fwd_rows + [
-        "",
-        "b. scanner (MPAUDIT_SCAN_MS=1000 on vs 0 off); CPU = mean scan / 1 s; "
-        "n = good runs on/off",
-        "  %-10s %7s %8s %10s %10s %8s %9s %9s %7s" % (
-            "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
-            "Mpps off", "Mpps on", "ratio"),
-    ] + scan_rows + [
-        "",
-        "c. unmodified dpdk-testpmd, io forwarding (Mpps = TX packets / run "
-        "time): plain vs LD_PRELOAD=libmpaudit_preload.so; n = good runs",
-        "  %-10s %9s %9s %7s" % ("memory", "plain", "preload", "ratio"),
-    ] + pmd_rows
+    lines = []
+    if fwd_secs:
+        lines.append(
+            "mpaudit benchmarks: medians of %d alternating runs x %d s; "
+            "DPDK %s, %d CPUs, 2x net_null, --lcores 0@0,1@1" % (
+                runs, secs, dpdk_version(), os.cpu_count() or 0))
+    else:
+        lines.append(
+            "mpaudit benchmarks: medians of %d alternating runs; DPDK %s, "
+            "%d CPUs, --lcores 0@0,1@1" % (
+                runs, dpdk_version(), os.cpu_count() or 0))
+    if only:
+        lines[-1] += "; only " + ",".join(sections) + " (%s)" % (
+            time.strftime("%Y-%m-%d %H:%M:%S"))
+    mem_line = "memory: " + "; ".join("%s = %s" % m for m in modes)
+    if "scanner" in sections:
+        mem_line += " (--no-huge runs with 262144 mbufs use -m %s)" % (
+            eal_mem_for(NOHUGE_EAL_MEM, 262144)[-1])
+    lines.append(mem_line)
+    if "fwd" in sections:
+        lines += [
+            "",
+            "a. forwarding (Mpps): mpaudit-fwd-plain vs mpaudit-fwd, "
+            "default MPAUDIT_SCAN_MS/STUCK_MS; n = good runs plain/audited",
+            "  %-10s %9s %9s %7s" % ("memory", "plain", "audited", "ratio"),
+        ] + fwd_rows
+    if "scanner" in sections:
+        lines += [
+            "",
+            "b. scanner (MPAUDIT_SCAN_MS=1000 on vs 0 off); CPU = mean scan "
+            "/ 1 s; n = good runs on/off",
+            "  %-10s %7s %8s %10s %10s %8s %9s %9s %7s" % (
+                "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
+                "Mpps off", "Mpps on", "ratio"),
+        ] + scan_rows
+    if "testpmd" in sections:
+        lines += [
+            "",
+            "c. unmodified dpdk-testpmd, io forwarding (Mpps = TX packets / "
+            "run time): plain vs LD_PRELOAD=libmpaudit_preload.so; "
+            "n = good runs",
+            "  %-10s %9s %9s %7s" % ("memory", "plain", "preload", "ratio"),
+        ] + pmd_rows
+    if heap_preload:
+        lines += [""] + heap_header() + heap_rows_ + [
+            "  pairs per thread and timed loop: %s" % ", ".join(
+                "%s %d" % (k, ops[k]) for k in HEAP_KINDS)]
     if r.notes or r.failures:
         lines.append("")
     for note in r.notes:
@@ -489,10 +806,15 @@ def main():
     text = "\n".join(lines) + "\n"
     print()
     print(text, end="")
+    # A partial run adds to the file rather than replacing a full table.
     try:
-        with open(RESULTS, "w") as f:
+        with open(RESULTS, "a" if only else "w") as f:
+            if only and f.tell() > 0:
+                f.write("\n")
             f.write(text)
-        print("bench: results written to %s" % os.path.relpath(RESULTS))
+        print("bench: results %s %s" % ("appended to" if only else
+                                        "written to",
+                                        os.path.relpath(RESULTS)))
     except OSError as e:
         print("bench: cannot write %s: %s" % (RESULTS, e), file=sys.stderr)
     return 0
@@ -534,6 +856,62 @@ def self_test():
             raise AssertionError("float accepted")
         except ValueError:
             pass
+        # Section d: heapbench lines, the preload's heap state, the rows.
+        out = ("EAL: noise\n"
+               "heapbench: kind=libc threads=2 case=window size=256 "
+               "ops=1000 reps=5 ns_per_pair=12.50 min_ns=11.00\n"
+               "heapbench: kind=libc threads=2 case=pair size=256 "
+               "ops=1000 ns_per_pair=10\n")
+        assert parse_heapbench(out) == {"window": (12.5, 11.0),
+                                        "pair": (10.0, 10.0)}
+        assert parse_heapbench("heapbench: case=pair ns_per_pair=x") == {}
+        assert heap_status("mpaudit: unknown variable MPAUDIT_HEAP; "
+                           "auditing disabled, the application runs "
+                           "unaudited\n", p).startswith("preload inactive")
+        assert heap_status("", os.path.join(d, "none.json")).startswith(
+            "preload wrote no report")
+        live = {"libc": {"allocs": 5000}, "rte_malloc": {"allocs": 10}}
+        for heap, want in (({"active": True}, None),
+                           ({"active": True, "tracking": True,
+                             "live": live}, None),
+                           ({"active": True, "tracking": False},
+                            "heap tracking active but not in scope"),
+                           ({"active": False, "disabled": "out of memory"},
+                            "heap tracking inactive (out of memory)"),
+                           (None, "no 'heap' object")):
+            with open(p, "w") as f:
+                json.dump({"mode": "preload", "heap": heap}, f)
+            got = heap_status("", p, "libc", 4000)
+            assert got == want or (want and got.startswith(want)), got
+        with open(p, "w") as f:
+            json.dump({"heap": {"active": True, "live": live}}, f)
+        assert heap_status("", p, "libc", 4000, 1) is None
+        with open(p, "w") as f:
+            json.dump({"heap": {"active": True, "depth": 16}}, f)
+        assert heap_status("", p, "libc", 0, 1) == \
+            "heap tracking at depth 16, not the 1 asked for"
+        with open(p, "w") as f:
+            json.dump({"heap": {"active": True, "live": live}}, f)
+        assert heap_status("", p, "rte", 4000) == \
+            "heap tracking active but saw 10 rte_malloc allocations of " \
+            "the 4000 or more made"
+        res = {"plain": [{"window": (10.0, 9.0), "pair": (8.0, 8.0)},
+                         {"window": (12.0, 11.0), "pair": (9.0, 8.0)}],
+               "tracked": [{"window": (25.0, 15.0), "pair": (16.0, 12.0)}],
+               "depth1": []}
+        rows = heap_rows("no-huge", "libc", 1, res)
+        assert len(rows) == 4, rows
+        assert " 11.0 " in rows[0] and " 25.0 " in rows[0], rows[0]
+        assert " 2.27    1.50 over" in rows[0], rows[0]
+        assert "(n=2/1)" in rows[0], rows[0]
+        assert " 8.5 " in rows[2] and " 1.88    1.50 ok" in rows[2], rows[2]
+        assert "n/a" in rows[1] and "(n=2/0)" in rows[1], rows[1]
+        assert len(heap_rows("no-huge", "rte", 2, res)) == 2
+        rows2 = heap_rows("no-huge", "libc", 1, res, {"tracked"})
+        assert " 2.27    1.50 ?" in rows2[0], rows2[0]
+    assert parse_sections([]) == (list(SECTIONS), False)
+    assert parse_sections(["--only", "heap,fwd"]) == (["fwd", "heap"], True)
+    print("\n".join(heap_header() + rows))
     print(forwarding_row("hugepages", [43.0, 44.0, 45.0], [41.0, 42.0]))
     print(forwarding_row("no-huge", [], []))
     print("bench: self-test passed")
@@ -543,6 +921,4 @@ def self_test():
 if __name__ == "__main__":
     if sys.argv[1:] == ["--self-test"]:
         sys.exit(self_test())
-    if sys.argv[1:]:
-        sys.exit("usage: %s [--self-test]" % sys.argv[0])
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,7 @@ range_msg(char *buf, size_t len, const char *name, const char *val,
 }
 
 static const char unknown_tail[] =
-	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY)";
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
 
 /* Assert that @p cfg holds exactly the built-in defaults. */
 static void
@@ -44,6 +45,12 @@ assert_defaults(const struct mpa_config *cfg)
 	assert_int_equal(cfg->scan_ms, 1000);
 	assert_int_equal(cfg->summary, 1);
 	assert_string_equal(cfg->report_path, "");
+	assert_int_equal(cfg->heap, 3);
+	assert_int_equal(cfg->heap_depth, 16);
+	assert_int_equal(cfg->heap_manual, 0);
+	assert_int_equal(cfg->heap_max_mb, 4096);
+	assert_int_equal(cfg->dump_signal, SIGRTMIN);
+	assert_int_equal(cfg->track_signal, SIGRTMIN + 1);
 }
 
 /* A config filled with junk, so that parse must overwrite every field. */
@@ -452,6 +459,77 @@ test_err_buffer_limits(void **state)
 	assert_string_equal(err, "invalid MPAUDIT");
 }
 
+/* Heap variables: every accepted form, exactly. */
+static void
+test_heap_valid(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+	char var[64];
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP=all", err), 0);
+	assert_int_equal(cfg.heap, 3);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP=libc", err), 0);
+	assert_int_equal(cfg.heap, 1);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP=rte", err), 0);
+	assert_int_equal(cfg.heap, 2);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP=off", err), 0);
+	assert_int_equal(cfg.heap, 0);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP_DEPTH=1", err), 0);
+	assert_int_equal(cfg.heap_depth, 1);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP_DEPTH=64", err), 0);
+	assert_int_equal(cfg.heap_depth, 64);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP_TRACK=manual", err), 0);
+	assert_int_equal(cfg.heap_manual, 1);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP_TRACK=init", err), 0);
+	assert_int_equal(cfg.heap_manual, 0);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HEAP_MAX_MB=1", err), 0);
+	assert_int_equal(cfg.heap_max_mb, 1);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_DUMP_SIGNAL=off", err), 0);
+	assert_int_equal(cfg.dump_signal, 0);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_DUMP_SIGNAL=RTMIN", err), 0);
+	assert_int_equal(cfg.dump_signal, SIGRTMIN);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_DUMP_SIGNAL=SIGRTMIN+3", err), 0);
+	assert_int_equal(cfg.dump_signal, SIGRTMIN + 3);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_TRACK_SIGNAL=RTMIN+2", err), 0);
+	assert_int_equal(cfg.track_signal, SIGRTMIN + 2);
+	assert_int_equal(cfg.dump_signal, SIGRTMIN);
+	snprintf(var, sizeof(var), "MPAUDIT_TRACK_SIGNAL=%d", SIGRTMAX);
+	assert_int_equal(parse1(&cfg, var, err), 0);
+	assert_int_equal(cfg.track_signal, SIGRTMAX);
+	assert_string_equal(err, "");
+}
+
+static void
+test_heap_rejected(void **state)
+{
+	static const struct {
+		const char *var;
+		const char *msg;
+	} bad[] = {
+		{ "MPAUDIT_HEAP=yes", "invalid MPAUDIT_HEAP='yes': expected all, rte, libc or off" },
+		{ "MPAUDIT_HEAP=", "invalid MPAUDIT_HEAP='': expected all, rte, libc or off" },
+		{ "MPAUDIT_HEAP_DEPTH=0", "invalid MPAUDIT_HEAP_DEPTH='0': expected an integer from 1 to 64" },
+		{ "MPAUDIT_HEAP_DEPTH=65", "invalid MPAUDIT_HEAP_DEPTH='65': expected an integer from 1 to 64" },
+		{ "MPAUDIT_HEAP_DEPTH=abc", "invalid MPAUDIT_HEAP_DEPTH='abc': expected an integer from 1 to 64" },
+		{ "MPAUDIT_HEAP_TRACK=sometimes", "invalid MPAUDIT_HEAP_TRACK='sometimes': expected init or manual" },
+		{ "MPAUDIT_HEAP_MAX_MB=0", "invalid MPAUDIT_HEAP_MAX_MB='0': expected an integer from 1 to 1048576" },
+		{ "MPAUDIT_DUMP_SIGNAL=9", "invalid MPAUDIT_DUMP_SIGNAL='9': expected off, RTMIN, RTMIN+k or a real-time signal number" },
+		{ "MPAUDIT_DUMP_SIGNAL=99", "invalid MPAUDIT_DUMP_SIGNAL='99': expected off, RTMIN, RTMIN+k or a real-time signal number" },
+		{ "MPAUDIT_DUMP_SIGNAL=RTMIN+99", "invalid MPAUDIT_DUMP_SIGNAL='RTMIN+99': expected off, RTMIN, RTMIN+k or a real-time signal number" },
+		{ "MPAUDIT_TRACK_SIGNAL=RTMINX", "invalid MPAUDIT_TRACK_SIGNAL='RTMINX': expected off, RTMIN, RTMIN+k or a real-time signal number" },
+		{ "MPAUDIT_TRACK_SIGNAL=-1", "invalid MPAUDIT_TRACK_SIGNAL='-1': expected off, RTMIN, RTMIN+k or a real-time signal number" },
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		assert_int_equal(parse1(&cfg, bad[i].var, err), -EINVAL);
+		assert_string_equal(err, bad[i].msg);
+		assert_defaults(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -471,6 +549,8 @@ main(void)
 		cmocka_unit_test(test_error_resets_to_defaults),
 		cmocka_unit_test(test_parse_starts_from_defaults),
 		cmocka_unit_test(test_err_buffer_limits),
+		cmocka_unit_test(test_heap_valid),
+		cmocka_unit_test(test_heap_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

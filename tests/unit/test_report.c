@@ -266,12 +266,20 @@ static const char leaks_json[] =
 	"  \"samples\": [\"0x0\"]}"
 	"],"
 	"\"malloc\": [],"
+	"\"heap\": {\"active\": false, \"tracking\": false,"
+	"  \"disabled\": \"MPAUDIT_HEAP=off or not preloaded\", \"depth\": 16,"
+	"  \"live\": {\"libc\": {\"count\": 0, \"bytes\": 0, \"allocs\": 0, \"frees\": 0},"
+	"    \"rte_malloc\": {\"count\": 0, \"bytes\": 0, \"allocs\": 0, \"frees\": 0}},"
+	"  \"runtime\": {\"libc\": {\"count\": 0, \"bytes\": 0},"
+	"    \"rte_malloc\": {\"count\": 0, \"bytes\": 0}},"
+	"  \"records\": 0, \"stacks\": 0, \"table_bytes\": 0, \"snapshots\": []},"
 	"\"errors\": [],"
 	"\"scanner\": {\"mode\": \"thread\", \"scans\": 20, \"service_scans\": 0,"
 	"  \"objects\": 163820, \"total_ns\": 4000000, \"max_ns\": 350000,"
 	"  \"last_ns\": 180000},"
 	"\"summary\": {\"stuck\": 94, \"groups\": 7, \"ungrouped\": 2,"
-	"  \"errors\": 0, \"errors_listed\": 0, \"exit_code\": 3}"
+	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
+	"  \"exit_code\": 3}"
 	"}";
 
 static const char leaks_summary[] =
@@ -330,12 +338,20 @@ static const char clean_json[] =
 	"],"
 	"\"stuck\": [],"
 	"\"malloc\": [],"
+	"\"heap\": {\"active\": false, \"tracking\": false,"
+	"  \"disabled\": \"MPAUDIT_HEAP=off or not preloaded\", \"depth\": 16,"
+	"  \"live\": {\"libc\": {\"count\": 0, \"bytes\": 0, \"allocs\": 0, \"frees\": 0},"
+	"    \"rte_malloc\": {\"count\": 0, \"bytes\": 0, \"allocs\": 0, \"frees\": 0}},"
+	"  \"runtime\": {\"libc\": {\"count\": 0, \"bytes\": 0},"
+	"    \"rte_malloc\": {\"count\": 0, \"bytes\": 0}},"
+	"  \"records\": 0, \"stacks\": 0, \"table_bytes\": 0, \"snapshots\": []},"
 	"\"errors\": [],"
 	"\"scanner\": {\"mode\": \"service\", \"scans\": 1, \"service_scans\": 1,"
 	"  \"objects\": 512, \"total_ns\": 90000, \"max_ns\": 90000,"
 	"  \"last_ns\": 90000},"
 	"\"summary\": {\"stuck\": 0, \"groups\": 0, \"ungrouped\": 0,"
-	"  \"errors\": 0, \"errors_listed\": 0, \"exit_code\": 0}"
+	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
+	"  \"exit_code\": 0}"
 	"}";
 
 static const char clean_summary[] =
@@ -938,7 +954,7 @@ test_free_errors(void **state)
 		"  \"first_site\": null}]");
 	assert_json_key(root, "summary",
 		"{\"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 3,"
-		" \"errors_listed\": 3, \"exit_code\": 3}");
+		" \"errors_listed\": 3, \"malloc_groups\": 0, \"exit_code\": 3}");
 	assert_json_key(root, "stuck", "[]");
 	json_decref(root);
 

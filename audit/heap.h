@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_HEAP_H
+#define MPA_HEAP_H
+
+/*
+ * Heap tracking: one record per live allocation of the rte_malloc heap
+ * (rte_malloc family and memzones) and of libc, kept in a table sharded by
+ * address with one small lock per shard (no global lock on the allocation
+ * path). Records come from mmap, never from malloc.
+ *
+ * Every allocation is recorded from the first one in the process, so a
+ * free can always be checked: a pointer not in the table was never
+ * allocated (stray free), was freed already (double free: a small ring per
+ * shard remembers recent frees and where they happened), or belongs to the
+ * other heap (foreign free). Such frees are reported and not passed on.
+ *
+ * Only allocations made while tracking is on ("in scope", by default from
+ * the end of rte_eal_init()) carry a stack and are reported; the tracker's
+ * own allocations are marked internal and never reported.
+ *
+ * The interposers are in heapwrap.c; this module keeps the table and
+ * answers the report, snapshot and diff questions.
+ */
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum mpa_heap_kind {
+	MPA_HEAP_LIBC = 0,
+	MPA_HEAP_RTE = 1,   /* rte_malloc family and memzones */
+	MPA_HEAP_KINDS
+};
+
+/** Report name of a kind: "libc" or "rte_malloc". */
+const char *mpa_heap_kind_name(enum mpa_heap_kind kind);
+
+/** Outstanding in-scope allocations sharing one (kind, stack). */
+struct mpa_heap_group {
+	enum mpa_heap_kind kind;
+	uint32_t stack;          /**< stack id (stack.h), MPA_STACK_NONE if none */
+	uint64_t bytes;
+	uint64_t count;
+	uint32_t max_age_ms;
+	uintptr_t sample;        /**< address of the oldest allocation */
+	const char *type;        /**< rte_malloc type string of the sample, or NULL */
+	const char *memzone;     /**< memzone name of the sample, or NULL */
+	int socket;              /**< requested socket of the sample, -1 = any */
+	uint64_t lcores;         /**< bit per EAL lcore < 64 that allocated */
+	uint32_t non_eal;        /**< allocations made by non-EAL threads */
+};
+
+struct mpa_heap_stats {
+	int active;              /**< tracker recording (not disabled) */
+	int tracking;            /**< in scope now */
+	const char *disabled;    /**< why the tracker stopped, or NULL */
+	uint32_t depth;
+	uint64_t live_count[MPA_HEAP_KINDS];   /**< in-scope, outstanding */
+	uint64_t live_bytes[MPA_HEAP_KINDS];
+	uint64_t allocs[MPA_HEAP_KINDS];       /**< in-scope allocations seen */
+	uint64_t frees[MPA_HEAP_KINDS];
+	uint64_t records;        /**< all records, internal and out of scope too */
+	uint32_t stacks;         /**< distinct stacks interned */
+	uint64_t table_bytes;    /**< the tracker's own memory */
+	uint32_t snapshots;
+};
+
+void mpa_heap_stats(struct mpa_heap_stats *st);
+
+/**
+ * Outstanding in-scope allocations at least @p min_age_ms old, grouped by
+ * (kind, stack), sorted by bytes then count, largest first.
+ *
+ * @param out
+ *   Set to an array (free() it) of the groups.
+ * @return number of groups, or negative errno (-ENOTSUP: not active).
+ */
+int mpa_heap_groups(uint32_t min_age_ms, struct mpa_heap_group **out);
+
+/**
+ * In-scope allocations left out of every group because they are the
+ * dynamic loader's (stacks through ld.so: thread TLS blocks, link maps).
+ * live_count = the groups' counts + these. @return 0 or -ENOTSUP.
+ */
+int mpa_heap_runtime(uint64_t count[MPA_HEAP_KINDS], uint64_t bytes[MPA_HEAP_KINDS]);
+
+/** One (kind, stack) of a snapshot difference. */
+struct mpa_heap_delta {
+	enum mpa_heap_kind kind;
+	uint32_t stack;
+	uint64_t bytes_from, bytes_to;
+	uint64_t count_from, count_to;
+	int64_t bytes_delta, count_delta;
+};
+
+/** "new", "grown", "shrunk", "gone" or "same". */
+const char *mpa_heap_change_name(const struct mpa_heap_delta *d);
+
+/**
+ * Differences between snapshots @p from and @p to (NULL or "now": the
+ * outstanding set now), every (kind, stack) whose bytes or count changed,
+ * sorted by bytes_delta, largest growth first.
+ *
+ * @param out
+ *   Set to an array (free() it).
+ * @return number of entries, -ENOENT if a snapshot is unknown, -ENOTSUP.
+ */
+int mpa_heap_diff(const char *from, const char *to, struct mpa_heap_delta **out);
+
+/** Snapshot names, oldest first; @return how many (<= @p max). */
+int mpa_heap_snapshot_names(const char *names[], int max);
+
+/** Drop a snapshot. @return 0 or -ENOENT. */
+int mpa_heap_snapshot_drop(const char *name);
+
+/*
+ * Used by the report and by mpaudit.c.
+ */
+
+/** Called at the end of rte_eal_init(): apply MPAUDIT_HEAP_TRACK=init. */
+void mpa_heap_eal_ready(void);
+
+/** Log, once, why the tracker turned itself off (control thread). */
+void mpa_heap_poll(void);
+
+/** Mark the calling thread as the tracker's own (its allocations are internal). */
+void mpa_heap_internal_enter(void);
+void mpa_heap_internal_leave(void);
+
+#endif /* MPA_HEAP_H */

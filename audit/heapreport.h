@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_HEAPREPORT_H
+#define MPA_HEAPREPORT_H
+
+/*
+ * Rendering of the heap tracker's answers: JSON (report, diffs,
+ * telemetry) and the human table. Stacks are symbolised here.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "heap.h"
+
+/** Symbolised frames of stack @p id, innermost first, at most @p max_frames. */
+json_t *mpa_heap_stack_json(uint32_t id, uint32_t max_frames);
+
+/** One `malloc` group of the report. */
+json_t *mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames);
+
+/**
+ * The `malloc` array: groups of outstanding allocations at least
+ * @p min_age_ms old. @return how many groups (0 if heap tracking is off).
+ */
+int mpa_heap_report_groups(uint32_t min_age_ms, json_t **out);
+
+/** The `heap` object: state, live counts, snapshots. */
+json_t *mpa_heap_stats_json(void);
+
+/** Print the groups as a table. @return how many groups. */
+int mpa_heap_print(FILE *f, uint32_t min_age_ms);
+
+/** The difference document; NULL with *rc = negative errno. */
+json_t *mpa_heap_diff_json(const char *from, const char *to, int *rc);
+
+#endif /* MPA_HEAPREPORT_H */

@@ -1,0 +1,1267 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+/*
+ * The /mpaudit/ telemetry commands (docs/telemetry.md).
+ *
+ * DPDK 22.11's telemetry has no null and no 64-bit signed integer, caps a
+ * reply at 16 KiB and silently drops what does not fit. Hence:
+ *  - lists are dicts keyed by the entry's rank ("0", "1", ...), paginated
+ *    with a fixed number of entries per page; the worst-case size of a page
+ *    (every string at its cap, every character escaped) is checked at
+ *    compile time against the 16 KiB, so nothing is ever dropped;
+ *  - strings are clipped visibly, with "...", before DPDK sees them;
+ *  - a field that does not apply (the report's null) is left out;
+ *  - errors are replies, {"error", "code", "usage"}: a negative return
+ *    would only give the client {"cmd": null}.
+ *
+ * Heap tracking is linked in everywhere but records only under
+ * LD_PRELOAD=libmpaudit_preload.so; elsewhere the heap commands answer
+ * with the reason mpa_heap_stats() gives.
+ */
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_telemetry.h>
+
+#include "mpaudit.h"
+#include "mpaudit_heap.h"
+#include "classify.h"
+#include "errors.h"
+#include "heap.h"
+#include "holder.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "pool.h"
+#include "report.h"
+#include "scan.h"
+#include "stack.h"
+#include "symbol.h"
+#include "telemetry.h"
+
+/* ---- reply budget ------------------------------------------------------ */
+
+/*
+ * What a callback may fill: DPDK's 16 KiB output buffer less the wrapper
+ * {"<command>": ...} around it (commands are shorter than 64 characters).
+ */
+#define REPLY_BUDGET (16384 - 128)
+
+/* String caps (characters before escaping). */
+#define POOL_CAP (RTE_MEMPOOL_NAMESIZE - 1)
+#define RING_CAP (RTE_RING_NAMESIZE - 1)
+#define SITE_CAP 96       /* file:line, clipped at the head */
+#define FUNC_CAP 64
+#define FRAME_CAP 96      /* one symbolised frame */
+#define TYPE_CAP 32       /* rte_malloc type string */
+#define ZONE_CAP 31       /* memzone name (RTE_MEMZONE_NAMESIZE - 1) */
+#define NAME_CAP MPA_HEAP_NAME_MAX
+#define REASON_CAP 96
+#define ERRSITE_CAP 95    /* struct mpa_error site strings hold 95 */
+#define WHERE_CAP 31
+#define MSG_CAP (RTE_TEL_MAX_STRING_LEN - 1)
+
+/*
+ * Worst-case JSON sizes: "key": plus a value and a comma. A string may
+ * double when every character is escaped (control characters are replaced
+ * before, so nothing needs \u00XX); a number takes at most 20 digits.
+ */
+#define J_KEY(k) (sizeof(k) - 1 + 3)
+#define J_NUM(k) (J_KEY(k) + 20 + 1)
+#define J_STR(k, cap) (J_KEY(k) + 2 * (cap) + 2 + 1)
+/* "rank":{...}, with a rank of up to 10 digits. */
+#define J_ITEM (10 + 3 + 2 + 1)
+/* The page fields, the scan number and the list's own key. */
+#define J_PAGE_HEADER (J_NUM("total") + J_NUM("page") + J_NUM("pages") + \
+		       J_NUM("per_page") + J_NUM("scan") + J_NUM("listed") + \
+		       J_NUM("not_listed") + J_KEY("groups") + 2 + 2)
+
+#define POOLS_PER_PAGE 40
+#define POOL_ITEM_MAX (J_ITEM + J_STR("name", POOL_CAP) + J_NUM("size") + \
+		       J_NUM("in_use") + J_NUM("free") + J_NUM("stuck") + \
+		       J_NUM("driver_held") + J_NUM("driver_expected") + \
+		       J_NUM("destroyed"))
+_Static_assert(J_PAGE_HEADER + POOLS_PER_PAGE * POOL_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of pools may not fit in a telemetry reply");
+
+#define STUCK_PER_PAGE 20
+#define STUCK_ITEM_MAX (J_ITEM + J_STR("pool", POOL_CAP) + J_STR("state", 7) + \
+			J_NUM("lcore") + J_NUM("port") + J_NUM("queue") + \
+			J_STR("ring", RING_CAP) + J_STR("site", SITE_CAP) + \
+			J_STR("function", FUNC_CAP) + J_NUM("count") + \
+			J_NUM("new") + J_NUM("max_age_ms"))
+_Static_assert(J_PAGE_HEADER + STUCK_PER_PAGE * STUCK_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of stuck groups may not fit in a telemetry reply");
+
+#define ERRORS_PER_PAGE 20
+#define ERROR_ITEM_MAX (J_ITEM + J_STR("type", 12) + \
+			J_STR("pool_or_heap", WHERE_CAP) + J_STR("address", 18) + \
+			J_STR("site", ERRSITE_CAP) + J_STR("first_site", ERRSITE_CAP))
+_Static_assert(J_PAGE_HEADER + ERRORS_PER_PAGE * ERROR_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of free errors may not fit in a telemetry reply");
+
+/* Heap groups and diff entries carry the first frames of their stack. */
+#define HEAP_PER_PAGE 8
+#define HEAP_FRAMES 6
+#define J_STACK (J_NUM("stack_id") + J_NUM("frames") + J_KEY("stack") + 2 + \
+		 HEAP_FRAMES * (2 * FRAME_CAP + 2 + 1))
+#define HEAP_KIND_MAX (J_KEY("rte_malloc") + 2 + J_NUM("live_count") + \
+		       J_NUM("live_bytes") + J_NUM("allocs") + J_NUM("frees"))
+#define HEAP_HEADER_MAX (J_PAGE_HEADER + J_NUM("active") + J_NUM("tracking") + \
+			 J_STR("disabled", REASON_CAP) + J_NUM("depth") + \
+			 J_NUM("min_age_ms") + J_NUM("records") + \
+			 J_NUM("stacks") + J_NUM("table_bytes") + \
+			 J_NUM("total_bytes") + J_NUM("total_count") + \
+			 MPA_HEAP_KINDS * HEAP_KIND_MAX + J_KEY("snapshots") + \
+			 2 + MPA_HEAP_SNAPSHOTS_MAX * (2 * NAME_CAP + 2 + 1))
+#define HEAP_ITEM_MAX (J_ITEM + J_STR("kind", 10) + J_NUM("bytes") + \
+		       J_NUM("count") + J_NUM("max_age_ms") + \
+		       J_STR("sample", 18) + J_STR("type", TYPE_CAP) + \
+		       J_STR("memzone", ZONE_CAP) + J_NUM("socket") + \
+		       J_NUM("lcores") + J_NUM("non_eal") + J_STACK)
+_Static_assert(HEAP_HEADER_MAX + HEAP_PER_PAGE * HEAP_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of heap groups may not fit in a telemetry reply");
+
+#define DIFF_HEADER_MAX (J_PAGE_HEADER + J_STR("from", NAME_CAP) + \
+			 J_STR("to", NAME_CAP) + J_NUM("new") + J_NUM("gone") + \
+			 J_NUM("grown") + J_NUM("shrunk") + J_NUM("same") + \
+			 J_NUM("grown_bytes") + J_NUM("shrunk_bytes"))
+#define DIFF_ITEM_MAX (J_ITEM + J_STR("kind", 10) + J_STR("change", 6) + \
+		       J_NUM("bytes_from") + J_NUM("bytes_to") + \
+		       J_NUM("bytes_delta") + J_NUM("count_from") + \
+		       J_NUM("count_to") + J_NUM("count_delta") + J_STACK)
+_Static_assert(DIFF_HEADER_MAX + HEAP_PER_PAGE * DIFF_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of heap changes may not fit in a telemetry reply");
+
+/* The most containers one reply uses: a list and one dict per entry. */
+#define CONTAINERS_MAX (1 + POOLS_PER_PAGE)
+_Static_assert(POOLS_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       STUCK_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       ERRORS_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       MPA_HEAP_KINDS + 2 + 2 * HEAP_PER_PAGE <= CONTAINERS_MAX,
+	       "CONTAINERS_MAX too small");
+_Static_assert(POOLS_PER_PAGE <= RTE_TEL_MAX_DICT_ENTRIES - 16 &&
+	       MPA_HEAP_SNAPSHOTS_MAX <= RTE_TEL_MAX_ARRAY_ENTRIES,
+	       "a list exceeds DPDK's entry limits");
+
+/* ---- commands ---------------------------------------------------------- */
+
+struct tele_cmd {
+	const char *name;
+	telemetry_cb fn;
+	const char *usage;
+	const char *help;   /* < RTE_TEL_MAX_STRING_LEN, shown by /help */
+};
+
+static int cmd_summary(const char *, const char *, struct rte_tel_data *);
+static int cmd_pools(const char *, const char *, struct rte_tel_data *);
+static int cmd_stuck(const char *, const char *, struct rte_tel_data *);
+static int cmd_errors(const char *, const char *, struct rte_tel_data *);
+static int cmd_heap(const char *, const char *, struct rte_tel_data *);
+static int cmd_heap_track(const char *, const char *, struct rte_tel_data *);
+static int cmd_heap_snapshot(const char *, const char *, struct rte_tel_data *);
+static int cmd_heap_diff(const char *, const char *, struct rte_tel_data *);
+static int cmd_heap_drop(const char *, const char *, struct rte_tel_data *);
+static int cmd_dump(const char *, const char *, struct rte_tel_data *);
+
+enum {
+	C_SUMMARY, C_POOLS, C_STUCK, C_ERRORS, C_HEAP, C_HEAP_TRACK,
+	C_HEAP_SNAPSHOT, C_HEAP_DIFF, C_HEAP_DROP, C_DUMP, C_COUNT
+};
+
+static const struct tele_cmd cmds[C_COUNT] = {
+	[C_SUMMARY] = { "/mpaudit/summary", cmd_summary, "/mpaudit/summary",
+		"mpaudit verdict: mode, scans, stuck objects, groups, free errors, exit_code, heap live counts. No parameters" },
+	[C_POOLS] = { "/mpaudit/pools", cmd_pools, "/mpaudit/pools[,PAGE]",
+		"mpaudit pools: name, size, in_use, free, stuck. Parameters: int page (from 0, default 0)" },
+	[C_STUCK] = { "/mpaudit/stuck", cmd_stuck, "/mpaudit/stuck[,PAGE]",
+		"mpaudit stuck groups: pool, state, lcore, port, queue, ring, site, count, max_age_ms. Parameters: int page" },
+	[C_ERRORS] = { "/mpaudit/errors", cmd_errors, "/mpaudit/errors[,PAGE]",
+		"mpaudit free errors: type, pool_or_heap, address, site, first_site. Parameters: int page (from 0)" },
+	[C_HEAP] = { "/mpaudit/heap", cmd_heap, "/mpaudit/heap[,PAGE]",
+		"mpaudit heap: live counts and allocations older than the threshold, by stack. Parameters: int page" },
+	[C_HEAP_TRACK] = { "/mpaudit/heap_track", cmd_heap_track,
+		"/mpaudit/heap_track,on|off",
+		"mpaudit heap: start or stop tracking, replies previous and new state. Parameters: on or off" },
+	[C_HEAP_SNAPSHOT] = { "/mpaudit/heap_snapshot", cmd_heap_snapshot,
+		"/mpaudit/heap_snapshot,NAME",
+		"mpaudit heap: snapshot outstanding allocations. Parameters: name ([A-Za-z0-9_.-], 1-31)" },
+	[C_HEAP_DIFF] = { "/mpaudit/heap_diff", cmd_heap_diff,
+		"/mpaudit/heap_diff,FROM[,TO[,PAGE]]",
+		"mpaudit heap: changes by stack between snapshots. Parameters: from[,to (default now)[,int page]]" },
+	[C_HEAP_DROP] = { "/mpaudit/heap_drop", cmd_heap_drop,
+		"/mpaudit/heap_drop,NAME",
+		"mpaudit heap: drop a snapshot. Parameters: name" },
+	[C_DUMP] = { "/mpaudit/dump", cmd_dump, "/mpaudit/dump",
+		"mpaudit: write the JSON report (MPAUDIT_REPORT) now, reply with its path. No parameters" },
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+/*
+ * The auditor's own allocations on this thread (containers, the heap
+ * answers) must not look like the application's: heap tracking counts
+ * them as internal between these two calls.
+ */
+static void
+internal_enter(void)
+{
+	mpa_heap_internal_enter();
+}
+
+static void
+internal_leave(void)
+{
+	mpa_heap_internal_leave();
+}
+
+/*
+ * Copy at most @p cap characters of @p s into @p buf (cap + 1 bytes).
+ * Control characters become '?', so DPDK never needs a six-byte escape
+ * and the size bounds above hold. A longer string is cut where it matters
+ * least and the cut shows as "...": at the head for paths (the file and
+ * line are at the end), else at the tail.
+ */
+static const char *
+clip(char *buf, size_t cap, const char *s, int keep_tail)
+{
+	size_t n = strlen(s), i, o = 0;
+	const char *src = s;
+	int cut = n > cap;
+
+	if (cut) {
+		if (keep_tail) {
+			memcpy(buf, "...", 3);
+			o = 3;
+			src = s + n - (cap - 3);
+			n = cap - 3;
+		} else {
+			n = cap - 3;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (cut && !keep_tail) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * A frame "function (file:line)" too long for its cap keeps its location
+ * and loses the end of the function name (C++ templates), so the line
+ * that matters survives.
+ */
+static const char *
+clip_frame(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	const char *loc = strrchr(s, '(');
+	size_t loclen;
+
+	if (n <= cap || loc == NULL || loc == s)
+		return clip(buf, cap, s, 0);
+	loclen = strlen(loc);
+	if (loclen + 1 + 3 + 8 > cap)   /* not even 8 characters of the name */
+		return clip(buf, cap, s, 0);
+	clip(buf, cap - loclen - 1, s, 0);
+	strcat(buf, " ");
+	clip(buf + strlen(buf), loclen, loc, 0);
+	return buf;
+}
+
+static void
+add_str(struct rte_tel_data *d, const char *key, const char *v, size_t cap)
+{
+	char buf[RTE_TEL_MAX_STRING_LEN];
+
+	if (cap > sizeof(buf) - 1)
+		cap = sizeof(buf) - 1;
+	rte_tel_data_add_dict_string(d, key, clip(buf, cap, v, 0));
+}
+
+static void
+add_int(struct rte_tel_data *d, const char *key, int v)
+{
+	rte_tel_data_add_dict_int(d, key, v);
+}
+
+static void
+add_u64(struct rte_tel_data *d, const char *key, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(d, key, v);
+}
+
+/*
+ * The code of an error reply. Linux gives ENOTSUP and EOPNOTSUPP one
+ * value, and strerrorname_np() the second name; the heap API says ENOTSUP.
+ */
+static const char *
+errno_name(int err)
+{
+	const char *n;
+
+	if (err == ENOTSUP)
+		return "ENOTSUP";
+	n = strerrorname_np(err);
+	return n != NULL ? n : "EIO";
+}
+
+/*
+ * An error reply: {"error": message, "code": "EINVAL", "usage": ...}.
+ * Always returns 0, so DPDK sends it (a negative value would send null).
+ */
+static int
+reply_error(struct rte_tel_data *d, int cmd, int err, const char *fmt, ...)
+{
+	char msg[MSG_CAP + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rte_tel_data_start_dict(d);
+	add_str(d, "error", msg, MSG_CAP);
+	add_str(d, "code", errno_name(err), MSG_CAP);
+	add_str(d, "usage", cmds[cmd].usage, MSG_CAP);
+	return 0;
+}
+
+/*
+ * Containers taken before a reply is built, so that building cannot fail
+ * half-way with containers already handed to DPDK (which owns and frees
+ * what it is given, and only that).
+ */
+struct tel_pool {
+	struct rte_tel_data *v[CONTAINERS_MAX];
+	unsigned int n, used;
+};
+
+static int
+tpool_get(struct tel_pool *p, unsigned int n)
+{
+	p->n = p->used = 0;
+	if (n > CONTAINERS_MAX)
+		return -E2BIG;
+	while (p->n < n) {
+		p->v[p->n] = rte_tel_data_alloc();
+		if (p->v[p->n] == NULL) {
+			while (p->n > 0)
+				rte_tel_data_free(p->v[--p->n]);
+			return -ENOMEM;
+		}
+		p->n++;
+	}
+	return 0;
+}
+
+static struct rte_tel_data *
+tpool_dict(struct tel_pool *p)
+{
+	struct rte_tel_data *c = p->v[p->used++];
+
+	rte_tel_data_start_dict(c);
+	return c;
+}
+
+static struct rte_tel_data *
+tpool_array(struct tel_pool *p, enum rte_tel_value_type type)
+{
+	struct rte_tel_data *c = p->v[p->used++];
+
+	rte_tel_data_start_array(c, type);
+	return c;
+}
+
+/* Free the containers not handed to DPDK. */
+static void
+tpool_put(struct tel_pool *p)
+{
+	while (p->n > p->used)
+		rte_tel_data_free(p->v[--p->n]);
+}
+
+/* Hand a container to its parent; DPDK frees it after the reply. */
+static void
+add_child(struct rte_tel_data *parent, const char *key,
+	  struct rte_tel_data *child)
+{
+	rte_tel_data_add_dict_container(parent, key, child, 0);
+}
+
+static void
+add_ranked(struct rte_tel_data *list, uint32_t rank, struct rte_tel_data *item)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%" PRIu32, rank);
+	add_child(list, key, item);
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+#define ARGS_MAX 4
+#define ARGS_LEN 256
+
+struct args {
+	unsigned int n;
+	char *v[ARGS_MAX];
+	char buf[ARGS_LEN];
+};
+
+/*
+ * Split the parameters at commas. DPDK passes NULL when there are none
+ * (also for a lone trailing comma). Empty fields, too many or too long
+ * are errors. @return 0, or -1 with the error reply filled.
+ */
+static int
+args_get(struct rte_tel_data *d, int cmd, const char *params,
+	 unsigned int min, unsigned int max, struct args *a)
+{
+	char show[24];
+	char *p;
+
+	a->n = 0;
+	if (params != NULL) {
+		if (strlen(params) >= sizeof(a->buf))
+			return reply_error(d, cmd, E2BIG, "parameters longer than %d characters",
+					   ARGS_LEN - 1), -1;
+		strcpy(a->buf, params);
+		p = a->buf;
+		for (;;) {
+			char *comma = strchr(p, ',');
+
+			if (comma != NULL)
+				*comma = '\0';
+			if (*p == '\0')
+				return reply_error(d, cmd, EINVAL, "empty parameter"), -1;
+			if (a->n == max)
+				return reply_error(d, cmd, EINVAL, "unexpected parameter '%s'",
+						   clip(show, sizeof(show) - 1, p, 0)), -1;
+			a->v[a->n++] = p;
+			if (comma == NULL)
+				break;
+			p = comma + 1;
+		}
+	}
+	if (a->n < min)
+		return reply_error(d, cmd, EINVAL, "missing parameter"), -1;
+	return 0;
+}
+
+/* A page number: decimal digits only. @return 0, or -1 with the reply. */
+static int
+page_arg(struct rte_tel_data *d, int cmd, const char *s, uint32_t *page)
+{
+	char show[24];
+	size_t n;
+
+	*page = 0;
+	if (s == NULL)
+		return 0;
+	n = strspn(s, "0123456789");
+	if (n == 0 || s[n] != '\0')
+		return reply_error(d, cmd, EINVAL, "page '%s' is not a number",
+				   clip(show, sizeof(show) - 1, s, 0)), -1;
+	if (n > 9)
+		return reply_error(d, cmd, ERANGE, "page '%s' out of range",
+				   clip(show, sizeof(show) - 1, s, 0)), -1;
+	*page = (uint32_t)strtoul(s, NULL, 10);
+	return 0;
+}
+
+struct page {
+	uint32_t total, per, page, pages, first, end;
+};
+
+/*
+ * Place @p page in a list of @p total entries. An empty list still has its
+ * page 0, so a client can always ask for it. @return 0, or -1 with the
+ * error reply filled.
+ */
+static int
+page_place(struct rte_tel_data *d, int cmd, uint32_t total, uint32_t per,
+	   uint32_t page, struct page *pg)
+{
+	pg->total = total;
+	pg->per = per;
+	pg->page = page;
+	pg->pages = total == 0 ? 1 : (total + per - 1) / per;
+	if (page >= pg->pages)
+		return reply_error(d, cmd, ERANGE, "page %" PRIu32 " out of range: %" PRIu32 " page%s (0..%" PRIu32 ")",
+				   page, pg->pages, pg->pages == 1 ? "" : "s",
+				   pg->pages - 1), -1;
+	pg->first = page * per;
+	pg->end = pg->first + per < total ? pg->first + per : total;
+	return 0;
+}
+
+static void
+page_fields(struct rte_tel_data *d, const struct page *pg)
+{
+	add_u64(d, "total", pg->total);
+	add_u64(d, "page", pg->page);
+	add_u64(d, "pages", pg->pages);
+	add_u64(d, "per_page", pg->per);
+}
+
+/*
+ * Place the page and take its containers: the list's and one per entry.
+ * A container is a large struct (a whole dict), so only what the page
+ * needs. @return 0, or -1 with the error reply filled.
+ */
+static int
+page_begin(struct rte_tel_data *d, int cmd, uint32_t total, uint32_t per,
+	   uint32_t page, unsigned int per_entry, unsigned int extra,
+	   struct page *pg, struct tel_pool *tp)
+{
+	if (page_place(d, cmd, total, per, page, pg) != 0)
+		return -1;
+	if (tpool_get(tp, extra + 1 + per_entry * (pg->end - pg->first)) != 0)
+		return reply_error(d, cmd, ENOMEM, "out of memory"), -1;
+	return 0;
+}
+
+/* Snapshot names: what mpa_heap_snapshot() accepts, "now" aside. */
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= MPA_HEAP_NAME_MAX &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_.-") == n;
+}
+
+static int
+name_arg(struct rte_tel_data *d, int cmd, const char *s, int now_ok)
+{
+	char show[24];
+
+	if (!name_ok(s))
+		return reply_error(d, cmd, EINVAL, "bad snapshot name '%s': 1-%d characters of [A-Za-z0-9_.-]",
+				   clip(show, sizeof(show) - 1, s, 0),
+				   MPA_HEAP_NAME_MAX), -1;
+	if (!now_ok && strcmp(s, "now") == 0)
+		return reply_error(d, cmd, EINVAL, "snapshot name 'now' is reserved"), -1;
+	return 0;
+}
+
+/* ---- the auditor's configuration --------------------------------------- */
+
+/*
+ * The configuration lives in mpaudit.c. The threshold is the one of the
+ * latest scan; before the first scan, and for the report's path, the
+ * environment is read the way mpa_init() reads it.
+ */
+static void
+env_config(struct mpa_config *c)
+{
+	if (mpa_config_from_env(c, NULL, 0) != 0) {
+		memset(c, 0, sizeof(*c));
+		c->stuck_ms = MPA_DEFAULT_STUCK_MS;
+	}
+}
+
+/* Caller holds the registry lock. */
+static uint32_t
+threshold_ms_locked(void)
+{
+	const struct mpa_scan_result *r = mpa_scan_result();
+	struct mpa_config c;
+
+	if (r->valid && r->stuck_ms != 0)
+		return r->stuck_ms;
+	env_config(&c);
+	return c.stuck_ms;
+}
+
+/* ---- /mpaudit/summary -------------------------------------------------- */
+
+static void
+heap_kinds(struct rte_tel_data *d, struct tel_pool *tp,
+	   const struct mpa_heap_stats *hs, int full)
+{
+	for (int k = 0; k < MPA_HEAP_KINDS; k++) {
+		struct rte_tel_data *o = tpool_dict(tp);
+
+		add_u64(o, "live_count", hs->live_count[k]);
+		add_u64(o, "live_bytes", hs->live_bytes[k]);
+		if (full) {
+			add_u64(o, "allocs", hs->allocs[k]);
+			add_u64(o, "frees", hs->frees[k]);
+		}
+		add_child(d, mpa_heap_kind_name((enum mpa_heap_kind)k), o);
+	}
+}
+
+static int
+cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mpa_scan_result *r;
+	const struct mpa_scan_stats *st;
+	struct mpa_heap_stats hs;
+	struct tel_pool tp;
+	struct rte_tel_data *heap;
+	struct args a;
+	uint64_t errors;
+
+	if (args_get(d, C_SUMMARY, params, 0, 0, &a) != 0)
+		return 0;
+	internal_enter();
+	if (tpool_get(&tp, 1 + MPA_HEAP_KINDS) != 0) {
+		internal_leave();
+		return reply_error(d, C_SUMMARY, ENOMEM, "out of memory");
+	}
+	mpa_heap_stats(&hs);
+	rte_tel_data_start_dict(d);
+	mpa_registry_lock();
+	r = mpa_scan_result();
+	st = mpa_scan_stats();
+	errors = mpa_error_count();
+	add_str(d, "tool", "mpaudit", MSG_CAP);
+	add_str(d, "version", MPA_VERSION, MSG_CAP);
+	add_str(d, "mode", mpa_mode(), MSG_CAP);
+	add_int(d, "enabled", mpa_enabled());
+	add_u64(d, "stuck_ms", threshold_ms_locked());
+	add_u64(d, "scans", st->scans);
+	add_u64(d, "pools", r->npools);
+	add_u64(d, "stuck", r->stuck);
+	add_u64(d, "groups", r->groups.n);
+	add_u64(d, "ungrouped", r->groups.dropped);
+	add_u64(d, "errors", errors);
+	add_u64(d, "errors_listed", errors < MPA_ERRORS_MAX ? errors : MPA_ERRORS_MAX);
+	add_int(d, "exit_code", mpa_report_exit_code(r));
+	mpa_registry_unlock();
+	heap = tpool_dict(&tp);
+	add_int(heap, "active", hs.active);
+	add_int(heap, "tracking", hs.tracking);
+	if (hs.disabled != NULL)
+		add_str(heap, "disabled", hs.disabled, REASON_CAP);
+	if (hs.active)
+		heap_kinds(heap, &tp, &hs, 0);
+	add_child(d, "heap", heap);
+	tpool_put(&tp);
+	internal_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/pools ---------------------------------------------------- */
+
+static int
+cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mpa_scan_result *r;
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	uint32_t page;
+
+	if (args_get(d, C_POOLS, params, 0, 1, &a) != 0 ||
+	    page_arg(d, C_POOLS, a.n ? a.v[0] : NULL, &page) != 0)
+		return 0;
+	internal_enter();
+	mpa_registry_lock();
+	r = mpa_scan_result();
+	if (page_begin(d, C_POOLS, r->npools, POOLS_PER_PAGE, page, 1, 0,
+		       &pg, &tp) == 0) {
+		rte_tel_data_start_dict(d);
+		add_u64(d, "scan", mpa_scan_stats()->scans);
+		page_fields(d, &pg);
+		list = tpool_dict(&tp);
+		for (uint32_t i = pg.first; i < pg.end; i++) {
+			const struct mpa_result_pool *p = &r->pools[i];
+			struct rte_tel_data *o = tpool_dict(&tp);
+
+			add_str(o, "name", p->name, POOL_CAP);
+			add_u64(o, "size", p->size);
+			add_u64(o, "in_use", p->in_use);
+			add_u64(o, "free", p->nfree);
+			add_u64(o, "stuck", p->stuck);
+			add_u64(o, "driver_held", p->driver_held);
+			add_u64(o, "driver_expected", p->driver_expected);
+			add_int(o, "destroyed", p->destroyed);
+			add_ranked(list, i, o);
+		}
+		add_child(d, "pools", list);
+		tpool_put(&tp);
+	}
+	mpa_registry_unlock();
+	internal_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/stuck ---------------------------------------------------- */
+
+/*
+ * One group, described as report.c's group_view() describes it for the
+ * JSON report, so both always agree; fields that are null there are left
+ * out here. Caller holds the registry lock.
+ */
+static void
+group_fill(struct rte_tel_data *o, const struct mpa_scan_result *r,
+	   const struct mpa_group *g)
+{
+	const struct mpa_holder_ent *h = mpa_holder_get(g->key.holder);
+	char buf[SITE_CAP + 1], site[512];
+
+	add_str(o, "pool", g->key.pool < r->npools ? r->pools[g->key.pool].name : "?",
+		POOL_CAP);
+	add_str(o, "state", mpa_state_name(g->key.state), 7);
+	if (g->key.lcore != MPA_LCORE_NONE)
+		add_int(o, "lcore", g->key.lcore);
+	if (h != NULL && h->port != UINT16_MAX) {
+		add_int(o, "port", h->port);
+		add_int(o, "queue", h->queue);
+	}
+	if (h != NULL && g->key.state == MPA_ST_RING && h->ring != NULL)
+		add_str(o, "ring", h->ring_name, RING_CAP);
+	if (h != NULL && h->site != NULL) {
+		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
+			 h->site->line);
+		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
+		if (h->site->func != NULL)
+			add_str(o, "function", h->site->func, FUNC_CAP);
+	}
+	add_u64(o, "count", g->count);
+	add_u64(o, "new", g->new_count);
+	add_int(o, "max_age_ms", g->max_age_ms);
+}
+
+static int
+cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mpa_scan_result *r;
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	uint32_t page;
+
+	if (args_get(d, C_STUCK, params, 0, 1, &a) != 0 ||
+	    page_arg(d, C_STUCK, a.n ? a.v[0] : NULL, &page) != 0)
+		return 0;
+	internal_enter();
+	mpa_registry_lock();
+	r = mpa_scan_result();
+	if (page_begin(d, C_STUCK, r->groups.n, STUCK_PER_PAGE, page, 1, 0,
+		       &pg, &tp) == 0) {
+		rte_tel_data_start_dict(d);
+		add_u64(d, "scan", mpa_scan_stats()->scans);
+		add_u64(d, "stuck", r->stuck);
+		add_u64(d, "ungrouped", r->groups.dropped);
+		page_fields(d, &pg);
+		list = tpool_dict(&tp);
+		for (uint32_t i = pg.first; i < pg.end; i++) {
+			struct rte_tel_data *o = tpool_dict(&tp);
+
+			group_fill(o, r, &r->groups.v[i]);
+			add_ranked(list, i, o);
+		}
+		add_child(d, "groups", list);
+		tpool_put(&tp);
+	}
+	mpa_registry_unlock();
+	internal_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/errors --------------------------------------------------- */
+
+static int
+cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	uint64_t total, listed;
+	uint32_t page;
+
+	if (args_get(d, C_ERRORS, params, 0, 1, &a) != 0 ||
+	    page_arg(d, C_ERRORS, a.n ? a.v[0] : NULL, &page) != 0)
+		return 0;
+	internal_enter();
+	/* Errors are recorded without a lock; this one keeps shutdown out. */
+	mpa_registry_lock();
+	total = mpa_error_count();
+	listed = total < MPA_ERRORS_MAX ? total : MPA_ERRORS_MAX;
+	if (page_begin(d, C_ERRORS, (uint32_t)listed, ERRORS_PER_PAGE, page, 1, 0,
+		       &pg, &tp) == 0) {
+		rte_tel_data_start_dict(d);
+		/* Only the first MPA_ERRORS_MAX are kept: say how many are not. */
+		add_u64(d, "recorded", total);
+		add_u64(d, "not_listed", total - listed);
+		page_fields(d, &pg);
+		list = tpool_dict(&tp);
+		for (uint32_t i = pg.first; i < pg.end; i++) {
+			const struct mpa_error *e = mpa_error_get(i);
+			struct rte_tel_data *o;
+			char addr[32];
+
+			if (e == NULL)  /* being recorded right now */
+				continue;
+			o = tpool_dict(&tp);
+			snprintf(addr, sizeof(addr), "0x%" PRIxPTR, e->addr);
+			add_str(o, "type", mpa_error_type_name(e->type), 12);
+			if (e->where[0] != '\0')
+				add_str(o, "pool_or_heap", e->where, WHERE_CAP);
+			add_str(o, "address", addr, 18);
+			if (e->site[0] != '\0')
+				add_str(o, "site", e->site, ERRSITE_CAP);
+			if (e->first_site[0] != '\0')
+				add_str(o, "first_site", e->first_site, ERRSITE_CAP);
+			add_ranked(list, i, o);
+		}
+		add_child(d, "errors", list);
+		tpool_put(&tp);
+	}
+	mpa_registry_unlock();
+	internal_leave();
+	return 0;
+}
+
+/* ---- heap -------------------------------------------------------------- */
+
+/* Heap commands need heap tracking active. @return 0, or -1 with the reply. */
+static int
+heap_ready(struct rte_tel_data *d, int cmd, struct mpa_heap_stats *hs)
+{
+	mpa_heap_stats(hs);
+	if (!hs->active)
+		return reply_error(d, cmd, ENOTSUP, "heap tracking is not active%s%s",
+				   hs->disabled != NULL ? ": " : "",
+				   hs->disabled != NULL ? hs->disabled : ""), -1;
+	return 0;
+}
+
+/* The message of a negative errno from the heap functions. */
+static int
+heap_error(struct rte_tel_data *d, int cmd, int rc, const char *name)
+{
+	switch (rc) {
+	case -ENOTSUP:
+		return reply_error(d, cmd, ENOTSUP, "heap tracking is not active");
+	case -ENOENT:
+		return reply_error(d, cmd, ENOENT, "no snapshot '%s'", name);
+	case -EEXIST:
+		return reply_error(d, cmd, EEXIST, "snapshot '%s' exists already", name);
+	case -ENOSPC:
+		return reply_error(d, cmd, ENOSPC, "%d snapshots kept already: drop one first",
+				   MPA_HEAP_SNAPSHOTS_MAX);
+	case -EINVAL:
+		return reply_error(d, cmd, EINVAL, "bad snapshot name '%s'", name);
+	default:
+		return reply_error(d, cmd, -rc, "%s", strerror(-rc));
+	}
+}
+
+/*
+ * The first HEAP_FRAMES frames of stack @p id, symbolised, and the
+ * stack's full depth ("frames"), so a cut stack says it is one. Caller
+ * holds the registry lock, which serialises symbol.c with the reports.
+ */
+static void
+stack_fill(struct rte_tel_data *o, struct tel_pool *tp, uint32_t id)
+{
+	const struct mpa_stack *s = id != MPA_STACK_NONE ? mpa_stack_get(id) : NULL;
+	struct rte_tel_data *arr = tpool_array(tp, RTE_TEL_STRING_VAL);
+	uint32_t depth = s != NULL ? s->depth : 0;
+	char raw[512], buf[FRAME_CAP + 1];
+
+	for (uint32_t i = 0; i < depth && i < HEAP_FRAMES; i++) {
+		mpa_symbol_frame(&s->frames[i], raw, sizeof(raw));
+		rte_tel_data_add_array_string(arr, clip_frame(buf, FRAME_CAP, raw));
+	}
+	add_u64(o, "stack_id", id);
+	add_u64(o, "frames", depth);
+	add_child(o, "stack", arr);
+}
+
+static void
+snapshot_names(struct rte_tel_data *d, struct tel_pool *tp)
+{
+	const char *names[MPA_HEAP_SNAPSHOTS_MAX];
+	struct rte_tel_data *arr = tpool_array(tp, RTE_TEL_STRING_VAL);
+	int n = mpa_heap_snapshot_names(names, MPA_HEAP_SNAPSHOTS_MAX);
+	char buf[NAME_CAP + 1];
+
+	for (int i = 0; i < n && i < MPA_HEAP_SNAPSHOTS_MAX; i++)
+		rte_tel_data_add_array_string(arr, clip(buf, NAME_CAP, names[i], 0));
+	add_child(d, "snapshots", arr);
+}
+
+static int
+cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_heap_stats hs;
+	struct mpa_heap_group *g = NULL;
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	uint64_t bytes = 0, count = 0;
+	uint32_t page, min_age;
+	int n;
+
+	if (args_get(d, C_HEAP, params, 0, 1, &a) != 0 ||
+	    page_arg(d, C_HEAP, a.n ? a.v[0] : NULL, &page) != 0 ||
+	    heap_ready(d, C_HEAP, &hs) != 0)
+		return 0;
+	internal_enter();
+	mpa_registry_lock();
+	min_age = threshold_ms_locked();
+	mpa_registry_unlock();
+	n = mpa_heap_groups(min_age, &g);
+	if (n < 0) {
+		heap_error(d, C_HEAP, n, "");
+		goto out;
+	}
+	/* Per group: its dict and its stack; besides: kinds, snapshots. */
+	if (page_begin(d, C_HEAP, (uint32_t)n, HEAP_PER_PAGE, page, 2,
+		       MPA_HEAP_KINDS + 1, &pg, &tp) != 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		bytes += g[i].bytes;
+		count += g[i].count;
+	}
+	rte_tel_data_start_dict(d);
+	add_int(d, "active", hs.active);
+	add_int(d, "tracking", hs.tracking);
+	add_u64(d, "depth", hs.depth);
+	add_u64(d, "min_age_ms", min_age);
+	heap_kinds(d, &tp, &hs, 1);
+	add_u64(d, "records", hs.records);
+	add_u64(d, "stacks", hs.stacks);
+	add_u64(d, "table_bytes", hs.table_bytes);
+	snapshot_names(d, &tp);
+	add_u64(d, "total_bytes", bytes);
+	add_u64(d, "total_count", count);
+	page_fields(d, &pg);
+	list = tpool_dict(&tp);
+	mpa_registry_lock();
+	for (uint32_t i = pg.first; i < pg.end; i++) {
+		const struct mpa_heap_group *e = &g[i];
+		struct rte_tel_data *o = tpool_dict(&tp);
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "0x%" PRIxPTR, e->sample);
+		add_str(o, "kind", mpa_heap_kind_name(e->kind), 10);
+		add_u64(o, "bytes", e->bytes);
+		add_u64(o, "count", e->count);
+		add_u64(o, "max_age_ms", e->max_age_ms);
+		add_str(o, "sample", addr, 18);
+		if (e->type != NULL && e->type[0] != '\0')
+			add_str(o, "type", e->type, TYPE_CAP);
+		if (e->memzone != NULL && e->memzone[0] != '\0')
+			add_str(o, "memzone", e->memzone, ZONE_CAP);
+		if (e->socket >= 0)
+			add_int(o, "socket", e->socket);
+		add_u64(o, "lcores", e->lcores);
+		add_u64(o, "non_eal", e->non_eal);
+		stack_fill(o, &tp, e->stack);
+		add_ranked(list, i, o);
+	}
+	mpa_registry_unlock();
+	add_child(d, "groups", list);
+	tpool_put(&tp);
+out:
+	free(g);
+	internal_leave();
+	return 0;
+}
+
+static int
+cmd_heap_track(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_heap_stats hs;
+	struct args a;
+	char show[24];
+	int on, prev;
+
+	if (args_get(d, C_HEAP_TRACK, params, 1, 1, &a) != 0)
+		return 0;
+	if (strcmp(a.v[0], "on") == 0)
+		on = 1;
+	else if (strcmp(a.v[0], "off") == 0)
+		on = 0;
+	else
+		return reply_error(d, C_HEAP_TRACK, EINVAL, "bad parameter '%s': on or off",
+				   clip(show, sizeof(show) - 1, a.v[0], 0));
+	if (heap_ready(d, C_HEAP_TRACK, &hs) != 0)
+		return 0;
+	internal_enter();
+	prev = mpa_heap_track(on);
+	internal_leave();
+	if (prev < 0)
+		return heap_error(d, C_HEAP_TRACK, prev, "");
+	rte_tel_data_start_dict(d);
+	add_str(d, "previous", prev ? "on" : "off", 3);
+	add_str(d, "tracking", on ? "on" : "off", 3);
+	return 0;
+}
+
+static int
+cmd_heap_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_heap_stats hs;
+	struct tel_pool tp;
+	struct args a;
+	int rc;
+
+	if (args_get(d, C_HEAP_SNAPSHOT, params, 1, 1, &a) != 0 ||
+	    name_arg(d, C_HEAP_SNAPSHOT, a.v[0], 0) != 0)
+		return 0;
+	if (heap_ready(d, C_HEAP_SNAPSHOT, &hs) != 0)
+		return 0;
+	internal_enter();
+	rc = mpa_heap_snapshot(a.v[0]);
+	if (rc != 0) {
+		heap_error(d, C_HEAP_SNAPSHOT, rc, a.v[0]);
+	} else if (tpool_get(&tp, 1) != 0) {
+		reply_error(d, C_HEAP_SNAPSHOT, ENOMEM, "snapshot '%s' taken; out of memory for the reply",
+			    a.v[0]);
+	} else {
+		rte_tel_data_start_dict(d);
+		add_str(d, "snapshot", a.v[0], NAME_CAP);
+		snapshot_names(d, &tp);
+		tpool_put(&tp);
+	}
+	internal_leave();
+	return 0;
+}
+
+static int
+cmd_heap_drop(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_heap_stats hs;
+	struct tel_pool tp;
+	struct args a;
+	int rc;
+
+	if (args_get(d, C_HEAP_DROP, params, 1, 1, &a) != 0 ||
+	    name_arg(d, C_HEAP_DROP, a.v[0], 0) != 0 ||
+	    heap_ready(d, C_HEAP_DROP, &hs) != 0)
+		return 0;
+	internal_enter();
+	rc = mpa_heap_snapshot_drop(a.v[0]);
+	if (rc != 0) {
+		heap_error(d, C_HEAP_DROP, rc, a.v[0]);
+	} else if (tpool_get(&tp, 1) != 0) {
+		reply_error(d, C_HEAP_DROP, ENOMEM, "snapshot '%s' dropped; out of memory for the reply",
+			    a.v[0]);
+	} else {
+		rte_tel_data_start_dict(d);
+		add_str(d, "dropped", a.v[0], NAME_CAP);
+		snapshot_names(d, &tp);
+		tpool_put(&tp);
+	}
+	internal_leave();
+	return 0;
+}
+
+/* DPDK 22.11 has 32-bit signed integers only: a larger delta is left out. */
+static void
+add_delta(struct rte_tel_data *o, const char *key, int64_t v)
+{
+	if (v >= INT32_MIN && v <= INT32_MAX)
+		add_int(o, key, (int)v);
+}
+
+static int
+cmd_heap_diff(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const changes[] = { "new", "gone", "grown", "shrunk", "same" };
+	uint64_t tally[5] = { 0 }, grown_bytes = 0, shrunk_bytes = 0;
+	struct mpa_heap_delta *v = NULL;
+	struct mpa_heap_stats hs;
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	const char *from, *to;
+	uint32_t page = 0;
+	int n;
+
+	if (args_get(d, C_HEAP_DIFF, params, 1, 3, &a) != 0 ||
+	    name_arg(d, C_HEAP_DIFF, a.v[0], 0) != 0 ||
+	    (a.n >= 2 && name_arg(d, C_HEAP_DIFF, a.v[1], 1) != 0) ||
+	    page_arg(d, C_HEAP_DIFF, a.n >= 3 ? a.v[2] : NULL, &page) != 0 ||
+	    heap_ready(d, C_HEAP_DIFF, &hs) != 0)
+		return 0;
+	from = a.v[0];
+	to = a.n >= 2 ? a.v[1] : "now";
+	internal_enter();
+	n = mpa_heap_diff(from, strcmp(to, "now") == 0 ? NULL : to, &v);
+	if (n < 0) {
+		/* Say which of the two is unknown. */
+		const char *missing = from;
+
+		if (n == -ENOENT && strcmp(to, "now") != 0) {
+			const char *names[MPA_HEAP_SNAPSHOTS_MAX];
+			int k = mpa_heap_snapshot_names(names, MPA_HEAP_SNAPSHOTS_MAX);
+			int have_from = 0;
+
+			for (int i = 0; i < k; i++)
+				have_from |= strcmp(names[i], from) == 0;
+			if (have_from)
+				missing = to;
+		}
+		heap_error(d, C_HEAP_DIFF, n, missing);
+		goto out;
+	}
+	if (page_begin(d, C_HEAP_DIFF, (uint32_t)n, HEAP_PER_PAGE, page, 2, 0,
+		       &pg, &tp) != 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const char *c = mpa_heap_change_name(&v[i]);
+
+		for (unsigned int k = 0; k < RTE_DIM(changes); k++)
+			if (strcmp(c, changes[k]) == 0)
+				tally[k]++;
+		if (v[i].bytes_delta > 0)
+			grown_bytes += (uint64_t)v[i].bytes_delta;
+		else
+			shrunk_bytes += (uint64_t)-v[i].bytes_delta;
+	}
+	rte_tel_data_start_dict(d);
+	add_str(d, "from", from, NAME_CAP);
+	add_str(d, "to", to, NAME_CAP);
+	for (unsigned int k = 0; k < RTE_DIM(changes); k++)
+		add_u64(d, changes[k], tally[k]);
+	add_u64(d, "grown_bytes", grown_bytes);
+	add_u64(d, "shrunk_bytes", shrunk_bytes);
+	page_fields(d, &pg);
+	list = tpool_dict(&tp);
+	mpa_registry_lock();
+	for (uint32_t i = pg.first; i < pg.end; i++) {
+		const struct mpa_heap_delta *e = &v[i];
+		struct rte_tel_data *o = tpool_dict(&tp);
+
+		add_str(o, "kind", mpa_heap_kind_name(e->kind), 10);
+		add_str(o, "change", mpa_heap_change_name(e), 6);
+		add_u64(o, "bytes_from", e->bytes_from);
+		add_u64(o, "bytes_to", e->bytes_to);
+		add_delta(o, "bytes_delta", e->bytes_delta);
+		add_u64(o, "count_from", e->count_from);
+		add_u64(o, "count_to", e->count_to);
+		add_delta(o, "count_delta", e->count_delta);
+		stack_fill(o, &tp, e->stack);
+		add_ranked(list, i, o);
+	}
+	mpa_registry_unlock();
+	add_child(d, "changes", list);
+	tpool_put(&tp);
+out:
+	free(v);
+	internal_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/dump ----------------------------------------------------- */
+
+static int
+cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_config c;
+	struct args a;
+	int rc;
+
+	if (args_get(d, C_DUMP, params, 0, 0, &a) != 0)
+		return 0;
+	internal_enter();
+	env_config(&c);
+	if (c.report_path[0] == '\0') {
+		internal_leave();
+		return reply_error(d, C_DUMP, EINVAL, "no report path: set MPAUDIT_REPORT");
+	}
+	/*
+	 * What the dump signal does: scan now, write the report, print the
+	 * summary on stderr. It takes the registry lock itself.
+	 */
+	rc = mpa_heap_dump();
+	internal_leave();
+	if (rc == -ENODEV)
+		return reply_error(d, C_DUMP, ENODEV, "the auditor is not running");
+	if (rc != 0)
+		return reply_error(d, C_DUMP, -rc, "cannot write %s: %s", c.report_path,
+				   strerror(-rc));
+	rte_tel_data_start_dict(d);
+	add_str(d, "path", c.report_path, MSG_CAP);
+	mpa_registry_lock();
+	add_u64(d, "scan", mpa_scan_stats()->scans);
+	mpa_registry_unlock();
+	return 0;
+}
+
+/* ---- registration ------------------------------------------------------ */
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t reg_done;   /* bit per command registered */
+static int reg_deferred;
+
+/*
+ * libmpaudit_preload.so carries a private copy of this code. When the
+ * process also holds libmpaudit.so (exporting mpa_eal_init), that copy
+ * is the auditor (preload.c stays inactive then), so it alone registers.
+ * Compare the modules, not the addresses, which a PLT entry could alias.
+ */
+static int
+other_copy_owns(void)
+{
+	void *global = dlsym(RTLD_DEFAULT, "mpa_eal_init");
+	Dl_info gi, mine;
+
+	if (global == NULL)
+		return 0;
+	if (dladdr(global, &gi) == 0 || dladdr((void *)&reg_done, &mine) == 0)
+		return 0;
+	return gi.dli_fbase != mine.dli_fbase;
+}
+
+int
+mpa_telemetry_register(void)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	if (!reg_deferred && other_copy_owns()) {
+		reg_deferred = 1;
+		MPA_LOG(DEBUG, "telemetry: libmpaudit.so answers the /mpaudit/ commands");
+	}
+	/* DPDK keeps the command table for the life of the process. */
+	internal_enter();
+	for (int i = 0; i < C_COUNT && !reg_deferred; i++) {
+		int r;
+
+		if (reg_done & (1u << i))
+			continue;
+		r = rte_telemetry_register_cmd(cmds[i].name, cmds[i].fn, cmds[i].help);
+		if (r == 0) {
+			reg_done |= 1u << i;
+		} else {
+			MPA_LOG(WARNING, "telemetry: cannot register %s: %s",
+				cmds[i].name, strerror(-r));
+			rc = r;
+		}
+	}
+	internal_leave();
+	pthread_mutex_unlock(&reg_lock);
+	return rc;
+}

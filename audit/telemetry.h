@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_TELEMETRY_H
+#define MPA_TELEMETRY_H
+
+/*
+ * The /mpaudit/ commands of DPDK's telemetry socket (docs/telemetry.md).
+ * Handlers run on DPDK's telemetry threads, one per connected client, so
+ * several may run at once: each takes the registry lock for the auditor's
+ * state, as the other control functions do.
+ *
+ * Every reply fits DPDK's limits (16 KiB, 256 dict entries, 512 array
+ * entries) by construction: lists are paginated with a fixed number of
+ * entries per page whose worst-case size is checked at compile time, and
+ * strings are clipped visibly ("..."). A bad request gets a dict with
+ * "error", "code" and "usage", never a crash.
+ */
+
+/**
+ * Register the /mpaudit/ commands. Idempotent: DPDK 22.11 accepts the same
+ * name twice (and would list it twice), so each command is registered once
+ * per process, however often the auditor starts. When the process also
+ * holds libmpaudit.so and this is the preload's private copy of the code,
+ * the library's copy answers and this one registers nothing.
+ *
+ * @return 0, or negative errno if a command could not be registered (the
+ *   others are, and the auditor runs on; a later call retries).
+ */
+int mpa_telemetry_register(void);
+
+#endif /* MPA_TELEMETRY_H */
