@@ -1192,10 +1192,11 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 		return reply_error(d, C_DUMP, EINVAL, "no report path: set MPAUDIT_REPORT");
 	}
 	/*
-	 * What the dump signal does: scan now, write the report, print the
+	 * What the dump signal does, in both modes (mpa_heap_dump() refuses
+	 * without heap tracking): scan now, write the report, print the
 	 * summary on stderr. It takes the registry lock itself.
 	 */
-	rc = mpa_heap_dump();
+	rc = mpa_dump_now();
 	internal_leave();
 	if (rc == -ENODEV)
 		return reply_error(d, C_DUMP, ENODEV, "the auditor is not running");

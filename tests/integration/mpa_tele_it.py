@@ -1,0 +1,797 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 The mpaudit developers
+"""Integration tests of the /mpaudit/ telemetry commands.
+
+Usage: mpa_tele_it.py TEST --fwd PATH --fwd-plain PATH --preload LIB
+                        --heapleak PATH
+
+Each test starts a program (the instrumented mpaudit-fwd, or the plain
+one or heapleak under LD_PRELOAD=LIB), talks to its DPDK telemetry socket
+while it runs, and compares the replies with the ground truth the program
+prints and with the auditor's final JSON report, which the telemetry
+traffic (bad requests included) must leave unchanged. Helpers come from
+mpa_it.py and mpa_preload_it.py. EAL memory arguments come from
+MPA_EAL_MEM (set by ./run; default "--no-huge -m 512"). Exit status 0
+pass, 1 fail.
+Standard library only.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mpa_it import (  # noqa: E402
+    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LEAK_ENV, Failed,
+    check_exit, check_fwd_selfcheck, check_groups_exact, check_summary,
+    key_of, key_str, run_case, truth_groups)
+from mpa_preload_it import (  # noqa: E402
+    PCtx, PRELOAD_LEAK_ARGS, preload_truth, read_text, stop_proc, wait_text)
+
+# The commands of audit/telemetry.c, and what its pages hold.
+COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
+            "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
+            "/mpaudit/heap_snapshot", "/mpaudit/heap_diff",
+            "/mpaudit/heap_drop", "/mpaudit/dump"]
+POOLS_PER_PAGE = 40
+STUCK_PER_PAGE = 20
+ERRORS_PER_PAGE = 20
+HEAP_PER_PAGE = 8
+HEAP_FRAMES = 6
+SNAPSHOTS_MAX = 16
+# DPDK 22.11's reply buffer, announced in the greeting.
+MAX_OUTPUT_LEN = 16384
+# A reply larger than this would be a DPDK bug; read with room to see it.
+RECV_MAX = 1 << 20
+
+STUCK_MS = int(LEAK_ENV["MPAUDIT_STUCK_MS"])
+
+# tele_fwd: enough RX ports that the stuck groups take two pages
+# (STUCK_PER_PAGE): one rx group per port that leaked, plus ring_keep,
+# app_leak and tx_hold. --leak-rx 1000 over 24 ports forwarding tens of
+# Mpps reaches --leak-max within milliseconds, spread over every port.
+NULL_PORTS = 24
+TELE_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "200",
+                  "--ring-keep", "16", "--app-leak", "8", "--tx-hold", "24"]
+TELE_LEAK_TOTAL = 200 + 16 + 8 + 24
+PRELOAD_LEAK_TOTAL = 40 + 16 + 24
+
+# How long a program may take to start answering, and to reach its
+# injected leaks (EAL start with 24 ports included).
+READY_S = 20
+STUCK_WAIT_S = 15
+
+
+def null_vdevs(n):
+    res = []
+    for i in range(n):
+        res += ["--vdev", "net_null%d" % i]
+    return res
+
+
+# ---- the telemetry client -------------------------------------------------
+
+def socket_path(prefix):
+    """Where EAL puts the socket: its runtime directory, which depends on
+    the user (root: /var/run/dpdk) and exists with --in-memory too."""
+    bases = ["/var/run/dpdk",
+             os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk"),
+             "/tmp/dpdk"]
+    for b in bases:
+        p = os.path.join(b, prefix, "dpdk_telemetry.v2")
+        if os.path.exists(p):
+            return p
+    return None
+
+
+class Tele:
+    """One client of a DPDK telemetry v2 socket: SOCK_SEQPACKET, a JSON
+    greeting first, then one JSON reply per command, keyed by the
+    command (without its parameters)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sizes = []
+        self.t0 = time.monotonic()
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.settimeout(10)
+        try:
+            self.s.connect(path)
+            self.greeting = json.loads(self.s.recv(RECV_MAX).decode())
+        except (OSError, ValueError):
+            self.s.close()
+            raise
+
+    def close(self):
+        self.s.close()
+
+    def ask(self, cmd):
+        try:
+            self.s.send(cmd.encode())
+            raw = self.s.recv(RECV_MAX)
+        except OSError as e:
+            raise Failed("telemetry %s: %s (did the application die?)" %
+                         (cmd, e))
+        if not raw:
+            raise Failed("telemetry %s: connection closed (did the "
+                         "application die?)" % cmd)
+        self.sizes.append((cmd, len(raw)))
+        try:
+            obj = json.loads(raw.decode())
+        except ValueError as e:
+            raise Failed("telemetry %s: reply is not JSON (%s): %r" %
+                         (cmd, e, raw[:300]))
+        key = cmd.split(",", 1)[0]
+        if not isinstance(obj, dict) or list(obj) != [key]:
+            raise Failed("telemetry %s: reply not keyed by %s: %r" %
+                         (cmd, key, raw[:300]))
+        return obj[key]
+
+
+def connect(p, prefix, deadline):
+    """Connect once the auditor's commands answer: the socket exists from
+    rte_eal_init(), the commands only once the auditor has started."""
+    last = "no socket"
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise Failed("%s: exited with status %s before its telemetry "
+                         "answered (%s)" % (prefix, p.returncode, last))
+        path = socket_path(prefix)
+        if path is not None:
+            try:
+                t = Tele(path)
+            except (OSError, ValueError) as e:
+                last = "connect %s: %s" % (path, e)
+            else:
+                v = t.ask("/mpaudit/summary")
+                if isinstance(v, dict):
+                    return t
+                last = "/mpaudit/summary answered %r" % (v,)
+                t.close()
+        time.sleep(0.1)
+    raise Failed("%s: telemetry not answering after %d s (%s)" %
+                 (prefix, READY_S, last))
+
+
+def session(ctx, name, cmd, env, timeout, body):
+    """Start @cmd, run body(t, p, report_path) against its telemetry, then
+    wait for its exit. Returns the Run (also recorded on failure, for the
+    output tails)."""
+    report_path = os.path.join(ctx.tmp, "%s-%d.json" % (name, len(ctx.runs)))
+    prefix = cmd[cmd.index("--file-prefix") + 1]
+    p = ctx._spawn(name, cmd, env, report_path, stdin=subprocess.DEVNULL)
+    t = None
+    try:
+        t = connect(p, prefix, p.mpa_t0 + READY_S)
+        body(t, p, report_path)
+    except BaseException:
+        stop_proc(p)
+        ctx._finish(name, cmd, p, report_path, 10)
+        raise
+    finally:
+        if t is not None:
+            t.close()
+    return ctx._finish(name, cmd, p, report_path,
+                       p.mpa_t0 + timeout - time.monotonic())
+
+
+# ---- checks ---------------------------------------------------------------
+
+def check_greeting(c, t):
+    c.eq("greeting max_output_len", t.greeting.get("max_output_len"),
+         MAX_OUTPUT_LEN)
+
+
+def check_sizes(c, t):
+    for cmd, n in t.sizes:
+        c.true("%s: reply of %d bytes exceeds %d" % (cmd, n, MAX_OUTPUT_LEN),
+               n <= MAX_OUTPUT_LEN)
+
+
+def check_listed(c, t):
+    """Every command listed by "/" exactly once (DPDK 22.11 would list a
+    name registered twice twice), each with its help."""
+    cmds = t.ask("/")
+    if not c.true("/: not a list: %r" % (cmds,), isinstance(cmds, list)):
+        return
+    c.eq("/mpaudit/ commands listed by /",
+         sorted(x for x in cmds if x.startswith("/mpaudit/")),
+         sorted(COMMANDS))
+    for cmd in COMMANDS:
+        h = t.ask("/help," + cmd)
+        text = h.get(cmd) if isinstance(h, dict) else None
+        c.true("/help,%s: no help text: %r" % (cmd, h),
+               isinstance(text, str) and "arameters" in text and
+               len(text) > 20)
+
+
+def check_error(c, t, cmd, code, words=()):
+    """A clear error reply: {"error", "code", "usage"}."""
+    v = t.ask(cmd)
+    if not c.true("%s: not an error reply: %r" % (cmd, v),
+                  isinstance(v, dict) and "error" in v):
+        return None
+    c.eq("%s: error reply fields" % cmd, sorted(v), ["code", "error", "usage"])
+    c.eq("%s: code (error %r)" % (cmd, v.get("error")), v.get("code"), code)
+    c.true("%s: usage %r is not the command's" % (cmd, v.get("usage")),
+           str(v.get("usage")).startswith(cmd.split(",", 1)[0]))
+    for w in words:
+        c.true("%s: error %r does not say %r" % (cmd, v.get("error"), w),
+               w in str(v.get("error")))
+    return v
+
+
+def walk_pages(c, t, cmd, page_cmd, list_key, per_page):
+    """Every entry of a paginated command, in rank order, checking the page
+    fields of each page and that one past the last is refused. Returns
+    (entries, reply of page 0)."""
+    v0 = t.ask(cmd)
+    if not c.true("%s: no %r in %r" % (cmd, list_key, v0),
+                  isinstance(v0, dict) and list_key in v0):
+        return [], v0
+    total, pages = v0.get("total"), v0.get("pages")
+    c.eq("%s: per_page" % cmd, v0.get("per_page"), per_page)
+    c.eq("%s: page" % cmd, v0.get("page"), 0)
+    want_pages = max(1, math.ceil(total / per_page)) \
+        if isinstance(total, int) else None
+    if not c.eq("%s: pages for total %r" % (cmd, total), pages, want_pages):
+        return [], v0
+    c.eq("%s: page 0 asked by number" % cmd,
+         sorted(t.ask(page_cmd(0)).get(list_key, {})), sorted(v0[list_key]))
+    items = {}
+    for pg in range(pages):
+        v = v0 if pg == 0 else t.ask(page_cmd(pg))
+        c.eq("%s: total, page, pages of page %d" % (cmd, pg),
+             (v.get("total"), v.get("page"), v.get("pages")),
+             (total, pg, pages))
+        ranks = sorted(int(k) for k in v.get(list_key, {}))
+        c.eq("%s: ranks of page %d" % (cmd, pg), ranks,
+             list(range(pg * per_page, min(total, (pg + 1) * per_page))))
+        items.update(v.get(list_key, {}))
+    check_error(c, t, page_cmd(pages), "ERANGE", ["out of range"])
+    return [items[k] for k in sorted(items, key=int)], v0
+
+
+def tele_group_key(g):
+    return key_of(g.get("pool"), g.get("state"), g.get("lcore"),
+                  g.get("port"), g.get("queue"), g.get("ring"), g.get("site"))
+
+
+# Requests every command must refuse, whatever the auditor's state:
+# (command, code, words of the error).
+BAD_PARAMS = [
+    ("/mpaudit/summary,1", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/dump,now", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/stuck,x", "EINVAL", ["not a number", "'x'"]),
+    ("/mpaudit/stuck,-1", "EINVAL", ["not a number"]),
+    ("/mpaudit/stuck,1.0", "EINVAL", ["not a number"]),
+    ("/mpaudit/stuck, 1", "EINVAL", ["not a number"]),
+    ("/mpaudit/stuck,99999999999", "ERANGE", ["out of range"]),
+    ("/mpaudit/stuck,0,1", "EINVAL", ["unexpected parameter '1'"]),
+    ("/mpaudit/stuck,,1", "EINVAL", ["empty parameter"]),
+    ("/mpaudit/stuck,7" + "7" * 300, "E2BIG", ["longer than"]),
+    ("/mpaudit/pools,1x", "EINVAL", ["not a number"]),
+    ("/mpaudit/pools,1", "ERANGE", ["out of range", "1 page"]),
+    ("/mpaudit/errors,1", "ERANGE", ["out of range"]),
+    ("/mpaudit/errors,a", "EINVAL", ["not a number"]),
+    ("/mpaudit/heap,z", "EINVAL", ["not a number"]),
+    ("/mpaudit/heap_track", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/heap_track,maybe", "EINVAL", ["'maybe'", "on or off"]),
+    ("/mpaudit/heap_track,ON", "EINVAL", ["on or off"]),
+    ("/mpaudit/heap_track,on,off", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/heap_snapshot", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/heap_snapshot,now", "EINVAL", ["reserved"]),
+    ("/mpaudit/heap_snapshot,bad name", "EINVAL", ["bad snapshot name"]),
+    ("/mpaudit/heap_snapshot,a/b", "EINVAL", ["bad snapshot name"]),
+    ("/mpaudit/heap_snapshot," + "n" * 32, "EINVAL", ["bad snapshot name"]),
+    ("/mpaudit/heap_snapshot,a,b", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/heap_diff", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/heap_diff,a,now,0,1", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/heap_diff,a,now,x", "EINVAL", ["not a number"]),
+    ("/mpaudit/heap_diff,a,b c", "EINVAL", ["bad snapshot name"]),
+    ("/mpaudit/heap_drop", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/heap_drop,now", "EINVAL", ["reserved"]),
+]
+
+# Heap commands with valid parameters where heap tracking is off.
+HEAP_VALID = ["/mpaudit/heap", "/mpaudit/heap,0", "/mpaudit/heap_track,on",
+              "/mpaudit/heap_track,off", "/mpaudit/heap_snapshot,a",
+              "/mpaudit/heap_diff,a", "/mpaudit/heap_diff,a,now,0",
+              "/mpaudit/heap_drop,a"]
+
+
+def check_bad_params(c, t):
+    for cmd, code, words in BAD_PARAMS:
+        check_error(c, t, cmd, code, words)
+
+
+def check_heap_off(c, t):
+    for cmd in HEAP_VALID:
+        check_error(c, t, cmd, "ENOTSUP", ["heap tracking is not active"])
+    h = t.ask("/mpaudit/summary").get("heap", {})
+    c.eq("summary heap active, tracking", (h.get("active"),
+                                           h.get("tracking")), (0, 0))
+    c.true("summary heap: no reason given: %r" % h,
+           isinstance(h.get("disabled"), str) and h["disabled"])
+
+
+def wait_stuck(c, t, want, deadline):
+    """Poll /mpaudit/summary until @want objects are stuck; return the
+    last summary."""
+    s = t.ask("/mpaudit/summary")
+    while s.get("stuck") != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        s = t.ask("/mpaudit/summary")
+    c.eq("summary stuck (the injected leaks, once past the threshold)",
+         s.get("stuck"), want)
+    return s
+
+
+def check_dump(c, t, report_path, stuck):
+    v = t.ask("/mpaudit/dump")
+    if not c.true("/mpaudit/dump: %r" % (v,),
+                  isinstance(v, dict) and "path" in v):
+        return None
+    c.eq("/mpaudit/dump path", v.get("path"), report_path)
+    try:
+        with open(report_path) as f:
+            r = json.load(f)
+    except (OSError, ValueError) as e:
+        c.errors.append("/mpaudit/dump: report %s: %s" % (report_path, e))
+        return None
+    c.eq("/mpaudit/dump: report summary.stuck",
+         r.get("summary", {}).get("stuck"), stuck)
+    return r
+
+
+# ---- tests ----------------------------------------------------------------
+
+def t_tele_fwd(ctx, c):
+    """The instrumented forwarder: summary, pools, stuck (two pages) and
+    errors exactly as the ground truth and the final report say; every bad
+    request refused clearly; the heap commands say tracking is off; the
+    dump written; nothing of it changes the run's verdict."""
+    name = "tele_fwd"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(NULL_PORTS) + \
+        ["--", "--duration", "10", "--stats-ms", "0"] + TELE_LEAK_ARGS
+    seen = {}
+
+    def body(t, p, report_path):
+        check_greeting(c, t)
+        check_listed(c, t)
+        s = wait_stuck(c, t, TELE_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        c.eq("summary", {k: s.get(k) for k in (
+            "tool", "mode", "enabled", "stuck_ms", "pools", "errors",
+            "errors_listed", "exit_code", "ungrouped")},
+            {"tool": "mpaudit", "mode": "instrumented", "enabled": 1,
+             "stuck_ms": STUCK_MS, "pools": 1, "errors": 0,
+             "errors_listed": 0, "exit_code": 3, "ungrouped": 0})
+        groups, v0 = walk_pages(c, t, "/mpaudit/stuck",
+                                lambda n: "/mpaudit/stuck,%d" % n,
+                                "groups", STUCK_PER_PAGE)
+        c.eq("/mpaudit/stuck: total is summary.groups", v0.get("total"),
+             s.get("groups"))
+        c.true("/mpaudit/stuck: %r groups fit one page: the test needs "
+               "two" % v0.get("total"), v0.get("pages", 0) >= 2)
+        c.eq("/mpaudit/stuck: stuck", v0.get("stuck"), TELE_LEAK_TOTAL)
+        for g in groups:
+            k = tele_group_key(g)
+            c.true("/mpaudit/stuck: holder listed twice: %s" % key_str(k),
+                   k not in seen)
+            seen[k] = g
+            age = g.get("max_age_ms")
+            c.true("/mpaudit/stuck: max_age_ms %r of %s below the "
+                   "threshold" % (age, key_str(k)),
+                   isinstance(age, int) and age >= STUCK_MS)
+        c.eq("/mpaudit/stuck: sum of counts",
+             sum(g.get("count", 0) for g in groups), TELE_LEAK_TOTAL)
+        pools, _ = walk_pages(c, t, "/mpaudit/pools",
+                              lambda n: "/mpaudit/pools,%d" % n,
+                              "pools", POOLS_PER_PAGE)
+        if c.eq("/mpaudit/pools: names", [q.get("name") for q in pools],
+                [FWD_POOL]):
+            q = pools[0]
+            c.eq("/mpaudit/pools: size, stuck, destroyed",
+                 (q.get("size"), q.get("stuck"), q.get("destroyed")),
+                 (FWD_POOL_SIZE, TELE_LEAK_TOTAL, 0))
+            c.true("/mpaudit/pools: in_use + free != size: %r" % q,
+                   q.get("in_use", 0) + q.get("free", 0) == FWD_POOL_SIZE and
+                   q.get("in_use", 0) >= TELE_LEAK_TOTAL)
+        errs, e0 = walk_pages(c, t, "/mpaudit/errors",
+                              lambda n: "/mpaudit/errors,%d" % n,
+                              "errors", ERRORS_PER_PAGE)
+        c.eq("/mpaudit/errors: entries, recorded, not_listed",
+             (errs, e0.get("recorded"), e0.get("not_listed")), ([], 0, 0))
+        check_bad_params(c, t)
+        check_heap_off(c, t)
+        r = check_dump(c, t, report_path, TELE_LEAK_TOTAL)
+        if r is not None:
+            c.eq("/mpaudit/dump: report stuck groups",
+                 len(r.get("stuck", [])), len(groups))
+        # Still running, still the same verdict.
+        s2 = t.ask("/mpaudit/summary")
+        c.eq("summary stuck, groups, exit_code after the requests",
+             (s2.get("stuck"), s2.get("groups"), s2.get("exit_code")),
+             (TELE_LEAK_TOTAL, s.get("groups"), 3))
+        c.true("the forwarder exited during the telemetry requests",
+               p.poll() is None)
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, LEAK_ENV, 60, body)
+    check_exit(c, run, 3)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth total" % name, sum(truth.values()), TELE_LEAK_TOTAL)
+    check_fwd_selfcheck(c, run, TELE_LEAK_TOTAL)
+    check_groups_exact(c, run, truth)
+    check_summary(c, run, TELE_LEAK_TOTAL, 3)
+    # What telemetry said while the program ran is the ground truth.
+    c.eq("%s: telemetry stuck groups (holder: count) vs the truth" % name,
+         sorted((key_str(k), g.get("count")) for k, g in seen.items()),
+         sorted((key_str(k), n) for k, n in truth.items()))
+
+
+def check_heap_groups(c, t, min_age):
+    """/mpaudit/heap, every page: the fields of each group, its clipped
+    stack, and the totals."""
+    # The telemetry thread serving this client was created when it
+    # connected, with a few libc allocations (its TLS): let them pass the
+    # threshold before the pages are read, so the pages agree.
+    time.sleep(max(0.0, t.t0 + 2 * min_age / 1000.0 - time.monotonic()))
+    groups, v0 = walk_pages(c, t, "/mpaudit/heap",
+                            lambda n: "/mpaudit/heap,%d" % n,
+                            "groups", HEAP_PER_PAGE)
+    c.eq("/mpaudit/heap: active, tracking, min_age_ms",
+         (v0.get("active"), v0.get("tracking"), v0.get("min_age_ms")),
+         (1, 1, min_age))
+    for kind in ("libc", "rte_malloc"):
+        k = v0.get(kind, {})
+        c.true("/mpaudit/heap: %s counters %r" % (kind, k),
+               all(isinstance(k.get(f), int) for f in
+                   ("live_count", "live_bytes", "allocs", "frees")))
+    for i, g in enumerate(groups):
+        what = "/mpaudit/heap: group %d %r" % (i, g)
+        c.true(what + ": kind", g.get("kind") in ("libc", "rte_malloc"))
+        c.true(what + ": bytes, count",
+               g.get("bytes", 0) > 0 and g.get("count", 0) > 0)
+        c.true(what + ": max_age_ms below min_age_ms",
+               g.get("max_age_ms", -1) >= min_age)
+        st = g.get("stack")
+        c.true(what + ": stack not a list of strings",
+               isinstance(st, list) and all(isinstance(x, str) for x in st))
+        if isinstance(st, list):
+            c.true(what + ": more than %d frames" % HEAP_FRAMES,
+                   len(st) <= HEAP_FRAMES)
+            c.eq(what + ": frames shown", len(st),
+                 min(g.get("frames", -1), HEAP_FRAMES))
+    # Totals over every page, when nothing changed between the pages.
+    c.eq("/mpaudit/heap: total_count", sum(g.get("count", 0) for g in groups),
+         v0.get("total_count"))
+    c.eq("/mpaudit/heap: total_bytes", sum(g.get("bytes", 0) for g in groups),
+         v0.get("total_bytes"))
+    return groups, v0
+
+
+def check_snapshots(c, t):
+    """Snapshots: take, refuse a duplicate, diff, refuse unknown names,
+    fill up, drop."""
+    v = t.ask("/mpaudit/heap_snapshot,base")
+    c.eq("/mpaudit/heap_snapshot,base", v,
+         {"snapshot": "base", "snapshots": ["base"]})
+    check_error(c, t, "/mpaudit/heap_snapshot,base", "EEXIST", ["'base'"])
+    changes, d0 = walk_pages(c, t, "/mpaudit/heap_diff,base",
+                             lambda n: "/mpaudit/heap_diff,base,now,%d" % n,
+                             "changes", HEAP_PER_PAGE)
+    c.eq("/mpaudit/heap_diff,base: from, to", (d0.get("from"), d0.get("to")),
+         ("base", "now"))
+    c.eq("/mpaudit/heap_diff,base: change tallies add up to total",
+         sum(d0.get(k, 0) for k in ("new", "gone", "grown", "shrunk", "same")),
+         d0.get("total"))
+    for e in changes:
+        c.true("/mpaudit/heap_diff: change %r" % e,
+               e.get("change") in ("new", "gone", "grown", "shrunk", "same")
+               and e.get("kind") in ("libc", "rte_malloc") and
+               len(e.get("stack", [])) <= HEAP_FRAMES)
+    # A snapshot has no difference with itself: exact.
+    v = t.ask("/mpaudit/heap_diff,base,base")
+    c.eq("/mpaudit/heap_diff,base,base: total, changes, tallies",
+         (v.get("total"), v.get("changes"), v.get("grown_bytes"),
+          v.get("shrunk_bytes")), (0, {}, 0, 0))
+    check_error(c, t, "/mpaudit/heap_diff,base,nosuch", "ENOENT", ["'nosuch'"])
+    check_error(c, t, "/mpaudit/heap_diff,nosuch", "ENOENT", ["'nosuch'"])
+    check_error(c, t, "/mpaudit/heap_diff,nosuch,base", "ENOENT", ["'nosuch'"])
+    check_error(c, t, "/mpaudit/heap_drop,nosuch", "ENOENT", ["'nosuch'"])
+    names = ["base"]
+    for i in range(1, SNAPSHOTS_MAX):
+        n = "s%d" % i
+        v = t.ask("/mpaudit/heap_snapshot," + n)
+        names.append(n)
+        if not c.eq("/mpaudit/heap_snapshot,%s: snapshots" % n,
+                    v.get("snapshots"), names):
+            break
+    check_error(c, t, "/mpaudit/heap_snapshot,one_too_many", "ENOSPC",
+                ["%d snapshots" % SNAPSHOTS_MAX])
+    for n in list(names):
+        names.remove(n)
+        c.eq("/mpaudit/heap_drop,%s" % n, t.ask("/mpaudit/heap_drop," + n),
+             {"dropped": n, "snapshots": names})
+    check_error(c, t, "/mpaudit/heap_drop,base", "ENOENT", ["'base'"])
+
+
+def check_track(c, t):
+    """Scoped tracking: the previous and the new state, in the summary too."""
+    steps = [("off", "on", "off", 0), ("off", "off", "off", 0),
+             ("on", "off", "on", 1), ("on", "on", "on", 1)]
+    for arg, prev, now, tracking in steps:
+        cmd = "/mpaudit/heap_track," + arg
+        c.eq(cmd, t.ask(cmd), {"previous": prev, "tracking": now})
+        c.eq("%s: summary heap.tracking" % cmd,
+             t.ask("/mpaudit/summary").get("heap", {}).get("tracking"),
+             tracking)
+
+
+# The commands asked again and again by check_no_leak(): every reply
+# shape, and error replies after containers were taken.
+LEAK_ROUNDS = 40
+LEAK_CMDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
+             "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_diff,nosuch",
+             "/mpaudit/stuck,99", "/mpaudit/heap,x", "/mpaudit/heap_drop,x"]
+
+
+def check_no_leak(c, t):
+    """DPDK frees the containers of a reply after sending it. The heap
+    tracker's record count (internal records included) must not grow with
+    the requests: a container leaked per request would add LEAK_ROUNDS."""
+    before = t.ask("/mpaudit/heap").get("records")
+    for _ in range(LEAK_ROUNDS):
+        for cmd in LEAK_CMDS:
+            t.ask(cmd)
+    after = t.ask("/mpaudit/heap").get("records")
+    c.true("heap records %r -> %r after %d rounds of requests: the replies "
+           "leak" % (before, after, LEAK_ROUNDS),
+           isinstance(before, int) and isinstance(after, int) and
+           after - before < LEAK_ROUNDS // 2)
+
+
+def preload_fwd_cmd(ctx, name, duration):
+    return [ctx.fwd_plain] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", str(duration), "--stats-ms", "0"] + \
+        PRELOAD_LEAK_ARGS
+
+
+def t_tele_preload(ctx, c):
+    """Zero-recompile mode with heap tracking: the heap commands on a plain
+    program under LD_PRELOAD, and the mempool audit beside them."""
+    name = "tele_preload"
+    cmd = preload_fwd_cmd(ctx, name, 8)
+
+    def body(t, p, report_path):
+        check_greeting(c, t)
+        check_listed(c, t)
+        s = wait_stuck(c, t, PRELOAD_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        h = s.get("heap", {})
+        c.eq("summary mode, heap active, tracking",
+             (s.get("mode"), h.get("active"), h.get("tracking")),
+             ("preload", 1, 1))
+        for kind in ("libc", "rte_malloc"):
+            k = h.get(kind, {})
+            c.true("summary heap %s: %r" % (kind, k),
+                   isinstance(k.get("live_count"), int) and
+                   isinstance(k.get("live_bytes"), int))
+        check_heap_groups(c, t, STUCK_MS)
+        check_track(c, t)
+        check_snapshots(c, t)
+        check_bad_params(c, t)
+        check_no_leak(c, t)
+        r = check_dump(c, t, report_path, PRELOAD_LEAK_TOTAL)
+        if r is not None:
+            c.true("/mpaudit/dump: report has no malloc array",
+                   isinstance(r.get("malloc"), list))
+        c.true("the forwarder exited during the telemetry requests",
+               p.poll() is None)
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
+    # The preload never changes the exit status; the verdict is the report's.
+    check_exit(c, run, 0)
+    truth, _ = preload_truth(run, "mpaudit-fwd")
+    c.eq("%s: truth total" % name, sum(truth.values()), PRELOAD_LEAK_TOTAL)
+    check_groups_exact(c, run, truth)
+    c.eq("%s: report summary.stuck" % name,
+         run.report().get("summary", {}).get("stuck"), PRELOAD_LEAK_TOTAL)
+
+
+def t_tele_heap_off(ctx, c):
+    """MPAUDIT_HEAP=off under the preload: every heap command says heap
+    tracking is not active, the others work."""
+    name = "tele_heap_off"
+    cmd = preload_fwd_cmd(ctx, name, 4)
+
+    def body(t, p, report_path):
+        check_listed(c, t)
+        s = t.ask("/mpaudit/summary")
+        c.eq("summary mode", s.get("mode"), "preload")
+        check_heap_off(c, t)
+        check_bad_params(c, t)
+        check_sizes(c, t)
+
+    env = dict(LEAK_ENV, MPAUDIT_HEAP="off")
+    run = session(ctx, name, cmd, ctx.penv(env), 60, body)
+    check_exit(c, run, 0)
+    c.true("%s: no report" % name, os.path.exists(run.report_path))
+
+
+def t_tele_both(ctx, c):
+    """An instrumented program under the preload too: two copies of the
+    auditor's code in one process, one set of commands."""
+    name = "tele_both"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", "4", "--stats-ms", "0", "--app-leak", "8"]
+
+    def body(t, p, report_path):
+        check_listed(c, t)
+        s = wait_stuck(c, t, 8, p.mpa_t0 + STUCK_WAIT_S)
+        c.eq("summary mode", s.get("mode"), "instrumented")
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
+    check_exit(c, run, 3)
+    check_summary(c, run, 8, 3)
+
+
+# heapleak's ground truth of one set of allocations (mode signal): the
+# allocating call ("site") and its caller, as "function (file.c:line)".
+HEAPLEAK_TRUTH_RE = re.compile(
+    r"^heapleak: truth (?P<set>\S+) kind=(?P<kind>\S+) bytes=(?P<bytes>\d+) "
+    r"count=(?P<count>\d+) .* caller=(?P<caller>.+) site=(?P<site>.+)$")
+
+
+def heapleak_truth(out, name):
+    for line in out.splitlines():
+        m = HEAPLEAK_TRUTH_RE.match(line)
+        if m and m.group("set") == name:
+            return m.groupdict()
+    raise Failed("heapleak: no truth line for set %s" % name)
+
+
+def check_set_change(c, what, v, change, truth, appear):
+    """A difference made only of one heapleak set: every entry has the
+    set's kind, the given change and the set's call site and caller as
+    innermost frames, and together they add up to the set. (A set may
+    take several entries: the compiler may unroll its loop, giving each
+    copy of the call a return address, hence a stack, of its own.)"""
+    n_bytes, n_count = int(truth["bytes"]), int(truth["count"])
+    changes = list(v.get("changes", {}).values())
+    c.eq(what + ": total, change tallies, grown/shrunk bytes",
+         {k: v.get(k) for k in ("total", "new", "gone", "grown", "shrunk",
+                                "same", "grown_bytes", "shrunk_bytes",
+                                "pages")},
+         {"total": len(changes), "new": len(changes) if change == "new"
+          else 0, "gone": len(changes) if change == "gone" else 0,
+          "grown": 0, "shrunk": 0, "same": 0,
+          "grown_bytes": n_bytes if appear else 0,
+          "shrunk_bytes": 0 if appear else n_bytes, "pages": 1})
+    c.true(what + ": no change", changes)
+    for e in changes:
+        c.eq(what + ": kind, change, innermost frames (the allocating "
+             "call, its caller)",
+             (e.get("kind"), e.get("change"), e.get("stack", [])[:2]),
+             (truth["kind"], change, [truth["site"], truth["caller"]]))
+        c.eq(what + ": deltas are to - from",
+             (e.get("bytes_delta"), e.get("count_delta")),
+             (e.get("bytes_to", 0) - e.get("bytes_from", 0),
+              e.get("count_to", 0) - e.get("count_from", 0)))
+    side = "bytes_to" if appear else "bytes_from"
+    cside = "count_to" if appear else "count_from"
+    c.eq(what + ": bytes and count of the set",
+         (sum(e.get(side, 0) for e in changes),
+          sum(e.get(cside, 0) for e in changes)), (n_bytes, n_count))
+
+
+def t_tele_heap_diff(ctx, c):
+    """heapleak (mode signal) under the preload leaks one set of
+    allocations per phase, on cue: snapshots taken over telemetry between
+    the phases differ by exactly the set of the phase, with its call site
+    and caller; the heap listing shows the first set once past the
+    threshold."""
+    name = "tele_heap_diff"
+    go = os.path.join(ctx.tmp, "go")
+    os.makedirs(go, exist_ok=True)
+    cmd = [ctx.heapleak] + ctx.eal(name, LCORES_IO) + ["--", "signal", go]
+
+    def cue(p, k):
+        with open(os.path.join(go, "go%d" % k), "w"):
+            pass
+
+    def body(t, p, report_path):
+        out = p.mpa_files[0]
+        if not wait_text(p, out, "heapleak: ready 1", READY_S):
+            raise Failed("heapleak never said ready 1")
+        c.eq("/mpaudit/heap_snapshot,a", t.ask("/mpaudit/heap_snapshot,a"),
+             {"snapshot": "a", "snapshots": ["a"]})
+        t_a = time.monotonic()
+        cue(p, 1)
+        if not wait_text(p, out, "heapleak: ready 2", READY_S):
+            raise Failed("heapleak never said ready 2")
+        c.eq("/mpaudit/heap_snapshot,b", t.ask("/mpaudit/heap_snapshot,b"),
+             {"snapshot": "b", "snapshots": ["a", "b"]})
+        sig_a = heapleak_truth(read_text(out), "sig_a")
+        sig_b = heapleak_truth(read_text(out), "sig_b")
+        check_set_change(c, "/mpaudit/heap_diff,a,b",
+                         t.ask("/mpaudit/heap_diff,a,b"), "new", sig_b, True)
+        check_set_change(c, "/mpaudit/heap_diff,b,a",
+                         t.ask("/mpaudit/heap_diff,b,a"), "gone", sig_b,
+                         False)
+        # Set a, allocated before snapshot a, once past the threshold.
+        time.sleep(max(0.0, t_a + 2 * STUCK_MS / 1000.0 - time.monotonic()))
+        groups, _ = walk_pages(c, t, "/mpaudit/heap",
+                               lambda n: "/mpaudit/heap,%d" % n,
+                               "groups", HEAP_PER_PAGE)
+        mine = [g for g in groups if g.get("stack", [])[:1] ==
+                [sig_a["site"]]]
+        c.eq("/mpaudit/heap: groups of set sig_a (kinds, callers)",
+             sorted(set((g.get("kind"), tuple(g.get("stack", [])[1:2]))
+                        for g in mine)),
+             [(sig_a["kind"], (sig_a["caller"],))])
+        c.eq("/mpaudit/heap: bytes and count of set sig_a",
+             (sum(g.get("bytes", 0) for g in mine),
+              sum(g.get("count", 0) for g in mine)),
+             (int(sig_a["bytes"]), int(sig_a["count"])))
+        check_sizes(c, t)
+        cue(p, 2)
+
+    run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
+    check_exit(c, run, 0)
+    c.true("%s: heapleak did not finish" % name, "heapleak: done" in run.out)
+
+
+TESTS = {
+    "tele_fwd": t_tele_fwd,
+    "tele_heap_diff": t_tele_heap_diff,
+    "tele_preload": t_tele_preload,
+    "tele_heap_off": t_tele_heap_off,
+    "tele_both": t_tele_both,
+}
+
+
+class TCtx(PCtx):
+    def __init__(self, args):
+        super().__init__(argparse.Namespace(
+            preload=args.preload, fwd_plain=args.fwd_plain, dfree=None,
+            testpmd=None))
+        self.fwd = args.fwd
+        self.heapleak = args.heapleak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
+    ap.add_argument("--fwd-plain", required=True,
+                    help="uninstrumented mpaudit-fwd")
+    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
+    ap.add_argument("--heapleak", required=True, help="heapleak test program")
+    args = ap.parse_args()
+    for exe in (args.fwd, args.fwd_plain, args.heapleak):
+        if not os.access(exe, os.X_OK):
+            print("mpa_tele_it: %s is not an executable" % exe,
+                  file=sys.stderr)
+            return 1
+    if not os.path.isfile(args.preload):
+        print("mpa_tele_it: %s does not exist" % args.preload,
+              file=sys.stderr)
+        return 1
+    print("mpa_tele_it: %s, EAL memory: %s" % (args.test, " ".join(
+        os.environ.get("MPA_EAL_MEM", "").split() or
+        DEFAULT_EAL_MEM.split())))
+    return run_case("mpa_tele_it", args.test, TESTS[args.test], TCtx(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
