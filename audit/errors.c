@@ -39,7 +39,7 @@ mpa_error_report(enum mpa_error_type type, const char *where, uintptr_t addr,
 	struct mpa_error *e;
 
 	if (i < MPA_ERRORS_LOGGED)
-		MPA_LOG(ERR, "%s of %#" PRIxPTR " in %s%s%s%s%s; kept out of the pool",
+		MPA_LOG(ERR, "%s of %#" PRIxPTR " in %s%s%s%s%s; kept out of the pool or heap",
 			mpa_error_type_name(type), addr,
 			where != NULL ? where : "?",
 			site != NULL ? " at " : "", site != NULL ? site : "",

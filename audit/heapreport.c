@@ -174,7 +174,10 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 			for (uint32_t j = 0; st != NULL && j < st->depth &&
 			     j < PRINT_FRAMES; j++) {
 				mpa_symbol_frame(&st->frames[j], buf, sizeof(buf));
-				fprintf(f, j == 0 ? "%s\n" : "%46s<- %s\n", "", buf);
+				if (j == 0)
+					fprintf(f, "%s\n", buf);
+				else
+					fprintf(f, "%46s<- %s\n", "", buf);
 			}
 			if (st == NULL || st->depth == 0)
 				fprintf(f, "?\n");

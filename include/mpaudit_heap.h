@@ -21,7 +21,7 @@
  * All may be called from any thread, not from a signal handler.
  * Configuration (environment): MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH,
  * MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL,
- * MPAUDIT_TRACK_SIGNAL; see docs/heap.md.
+ * MPAUDIT_TRACK_SIGNAL; see README.md (Configuration) and docs/design.md.
  */
 
 #ifdef __cplusplus
