@@ -60,7 +60,10 @@
 #include "heap.h"
 #include "heap_int.h"
 
-/* A symbol only libmpaudit.so exports: the application is instrumented. */
+/*
+ * A symbol libmpaudit.so exports: found after us (RTLD_NEXT), the
+ * application is instrumented.
+ */
 #define LIBMPAUDIT_MARKER "mpa_eal_init"
 
 #define QWORDS_PER_PORT (RTE_MAX_QUEUES_PER_PORT / 64)
@@ -196,10 +199,21 @@ preload_start(void)
 		mpa_heap_fail("the application's DPDK is another version");
 		return;
 	}
-	/* Two auditors in one process would stamp with two holder tables. */
-	if (dlsym(RTLD_DEFAULT, LIBMPAUDIT_MARKER) != NULL) {
-		MPA_LOG(WARNING, "the application is built with libmpaudit; libmpaudit_preload.so stays inactive");
-		mpa_heap_fail("the application is built with libmpaudit");
+	/*
+	 * An instrumented application (linked with libmpaudit.so) under the
+	 * preload: this library exports the whole mpaudit API too, and comes
+	 * first, so the application's wrappers and libmpaudit.so's own calls
+	 * all reach this copy. It runs the auditor in instrumented mode: the
+	 * wrappers stamp rx, tx and rings with call sites, so no callbacks and
+	 * no ops hook; the heap is tracked as under the preload alone.
+	 */
+	if (dlsym(RTLD_NEXT, LIBMPAUDIT_MARKER) != NULL) {
+		mpa_init_mode(MPA_MODE_INSTRUMENTED);
+		if (!mpa_enabled())
+			mpa_heap_fail("the configuration was rejected");
+		else
+			started_here = 1;
+		MPA_LOG(INFO, "the application is built with libmpaudit: auditing it in instrumented mode, with heap tracking from libmpaudit_preload.so");
 		return;
 	}
 	mpa_init_mode(MPA_MODE_PRELOAD);
