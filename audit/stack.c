@@ -62,7 +62,10 @@
  */
 #define SLOT_TAG(h) ((h) & 0xffffffff00000000ull)
 #define SLOT_BUSY 0xffffffffu
-#define BUSY_SPINS (1u << 24)   /* give up (never expected) rather than hang */
+/* Give up (the stack is then not recorded) rather than hang, should the
+ * owner never publish: a fork() that caught another thread in the window
+ * leaves the child's slot BUSY for good. */
+#define BUSY_SPINS (1u << 20)
 
 /* Frames of the tracker itself skipped at most (mpa_stack_setup's self). */
 #define SKIP_MAX 32u
@@ -151,22 +154,26 @@ arena_alloc(size_t len)
 /* ---- modules ------------------------------------------------------------ */
 
 /*
- * Path of the main program, whose link map name is "". Read when its
- * module is first interned; /proc may be missing, then AT_EXECFN (as given
- * to execve, maybe relative) is the best there is.
+ * Path of the main program, whose link map name is "", written into @p buf
+ * (PATH_MAX bytes of the path table: no PATH_MAX buffer on a stack that
+ * may be a small thread's, inside malloc). Read when its module is first
+ * interned; /proc may be missing, then AT_EXECFN (as given to execve,
+ * maybe relative) is the best there is.
  */
-static const char *
-exe_path(char *buf, size_t len)
+static void
+exe_path(char *buf)
 {
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX - 1);
 	const char *fn;
 
 	if (n > 0) {
 		buf[n] = '\0';
-		return buf;
+		return;
 	}
 	fn = (const char *)getauxval(AT_EXECFN);
-	return fn != NULL ? fn : "";
+	buf[0] = '\0';
+	if (fn != NULL)
+		strncat(buf, fn, PATH_MAX - 1);
 }
 
 /*
@@ -180,7 +187,6 @@ module_intern(const char *name, uintptr_t bias, int is_main)
 	struct module_ent *m = map_once((void **)&module_tab,
 					MODULES_MAX * sizeof(*m));
 	char *paths = map_once((void **)&path_tab, PATHS_BYTES);
-	char exe[PATH_MAX];
 	uint32_t n, idx, off;
 	size_t len;
 
@@ -196,13 +202,14 @@ module_intern(const char *name, uintptr_t bias, int is_main)
 		    (is_main || strcmp(m[i].pub.path, name) == 0))
 			return i;
 	}
-	if (is_main)
-		name = exe_path(exe, sizeof(exe));
-	len = strlen(name) + 1;
+	len = is_main ? PATH_MAX : strlen(name) + 1;
 	off = __atomic_fetch_add(&path_used, (uint32_t)len, __ATOMIC_RELAXED);
 	if (len > PATHS_BYTES || off > PATHS_BYTES - len)
 		goto full;
-	memcpy(paths + off, name, len);
+	if (is_main)
+		exe_path(paths + off);
+	else
+		memcpy(paths + off, name, len);
 	idx = __atomic_fetch_add(&module_next, 1, __ATOMIC_ACQ_REL);
 	if (idx >= MODULES_MAX)
 		goto full;
@@ -548,13 +555,16 @@ static int tc_key_ok;
 /*
  * Runs at thread exit. Destructors of other keys may still allocate
  * afterwards; TC_DEAD makes their captures unwind rather than map a new
- * cache that nothing would release.
+ * cache that nothing would release. The key's value only says "release";
+ * the cache is tc_self (the key may still hold a mapping replaced by a
+ * larger one if pthread_setspecific() failed then).
  */
 static void
 tc_release(void *p)
 {
-	struct tcache *tc = p;
+	struct tcache *tc = tc_self;
 
+	(void)p;
 	tc_self = TC_DEAD;
 	if (tc != NULL && tc != TC_DEAD)
 		munmap(tc, tc->size);
@@ -647,6 +657,7 @@ tc_verify(const struct tc_entry *e)
 	return 1;
 }
 
+__attribute__((unused))
 static int
 tc_add(struct tc_entry *e, uint32_t cap, uintptr_t addr, uintptr_t val)
 {
@@ -660,6 +671,72 @@ tc_add(struct tc_entry *e, uint32_t cap, uintptr_t addr, uintptr_t val)
 }
 
 /* ---- capture ------------------------------------------------------------ */
+
+/*
+ * Which misses fill the cache. Filling needs unw_step(), which in
+ * libunwind 1.6 makes two sigprocmask() calls per frame: about 37 us for
+ * 16 frames in our VMs (docs/performance.md). unw_backtrace() gives the
+ * same addresses in about 110 ns but not the slots a cache entry needs. So
+ * the first FILL_WARMUP misses of a thread fill the cache (the paths a
+ * program repeats show up early), and later only one miss in FILL_EVERY:
+ * a thread cycling through more paths than the cache holds then pays
+ * mostly the fast unwind, and new hot paths still get in.
+ */
+#define FILL_WARMUP 1024u
+#define FILL_EVERY 32u
+
+static __thread uint32_t tc_fills __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tc_skips __attribute__((tls_model("initial-exec")));
+
+static int
+fill_worth_it(void)
+{
+	if (tc_fills < FILL_WARMUP || ++tc_skips >= FILL_EVERY) {
+		tc_skips = 0;
+		tc_fills++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The fast miss: unw_backtrace() from here, frames up to the caller's
+ * return address dropped, the tracker's own leading frames skipped.
+ */
+__attribute__((noinline))
+static uint32_t
+capture_fast(uintptr_t ra)
+{
+	unsigned int depth = __atomic_load_n(&cfg_depth, __ATOMIC_RELAXED);
+	uintptr_t lo = __atomic_load_n(&cfg_self_lo, __ATOMIC_RELAXED);
+	uintptr_t hi = __atomic_load_n(&cfg_self_hi, __ATOMIC_RELAXED);
+	void *buf[MPA_STACK_MAX_DEPTH + SKIP_MAX + 4];
+	uintptr_t pcs[MPA_STACK_MAX_DEPTH];
+	unsigned int n = 0, skipped = 0;
+	int got, i, skipping = lo < hi;
+	uint32_t id = MPA_STACK_NONE;
+
+	stack_busy = 1;
+	tc_misses++;
+	got = unw_backtrace(buf, (int)(depth + SKIP_MAX + 4));
+	for (i = 0; i < got && i < 4; i++)
+		if ((uintptr_t)buf[i] == ra)
+			break;
+	for (; i < got && i < 4 + (int)(depth + SKIP_MAX) && n < depth; i++) {
+		uintptr_t ip = (uintptr_t)buf[i];
+
+		if (skipping && ip >= lo && ip <= hi && skipped < SKIP_MAX) {
+			skipped++;
+			continue;
+		}
+		skipping = 0;
+		pcs[n++] = ip;
+	}
+	if (n > 0)
+		id = intern(pcs, n);
+	stack_busy = 0;
+	return id;
+}
 
 /*
  * The slow path: unwind, intern, and fill a cache entry on the way.
@@ -717,15 +794,23 @@ capture_miss(uintptr_t cfa, uintptr_t ra, uintptr_t rbp, uint32_t gen)
 	if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || sp != cfa || ip != ra)
 		e = NULL;   /* not the frame we keyed on: do not cache */
 #else
-	for (int k = 0; k < 2; k++)
-		if (unw_step(&cur) <= 0)
+	/* Up to the caller's frame, whether or not mpa_stack_capture() kept
+	 * a frame of its own (it may have jumped here). */
+	for (int k = 0;; k++) {
+		if (k == 4 || unw_step(&cur) <= 0 ||
+		    unw_get_reg(&cur, UNW_REG_IP, &ip) < 0)
 			goto out;
+		if (ip == ra)
+			break;
+	}
 	(void)sp;
 #endif
 
 	for (;;) {
+#if STACK_CACHE
 		unw_word_t f_rbp = 0;
 		unw_save_loc_t rbp_loc;
+#endif
 
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
@@ -829,9 +914,11 @@ mpa_stack_capture(void)
 			}
 		}
 	}
+	if (!fill_worth_it())
+		return capture_fast(ra);
 	return capture_miss(cfa, ra, rbp, gen);
 #else
-	return capture_miss(0, 0, 0, gen);
+	return capture_miss(0, (uintptr_t)__builtin_return_address(0), 0, gen);
 #endif
 }
 

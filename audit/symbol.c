@@ -91,33 +91,55 @@ sym_open(const char *path)
 }
 
 /*
- * Function name at @p addr: the symbol table's, else the DWARF subprogram
- * enclosing it (a symbol table stripped without separate debug info).
+ * The compile unit covering @p addr. Files without .debug_aranges (clang
+ * does not emit it) are not found by the index this elfutils uses, so
+ * then the units' own ranges are searched.
  */
-static const char *
-sym_function(Dwfl_Module *mod, Dwarf_Addr addr)
+static Dwarf_Die *
+sym_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+
+	if (cu != NULL)
+		return cu;
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, addr - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
+/*
+ * Function and line at @p addr. The name is the symbol table's, else the
+ * DWARF subprogram enclosing it (a symbol table stripped without separate
+ * debug info).
+ */
+static void
+sym_lookup(Dwfl_Module *mod, Dwarf_Addr addr, const char **fn,
+	   const char **file, int *line)
 {
 	GElf_Off off;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL,
-						NULL, NULL);
-	Dwarf_Addr bias;
-	Dwarf_Die *cu;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = sym_cu(mod, addr, &bias);
 	Dwarf_Die *scopes = NULL;
+	Dwarf_Line *dl;
 	int n;
 
-	if (name != NULL && name[0] != '\0')
-		return name;
-	cu = dwfl_module_addrdie(mod, addr, &bias);
+	*fn = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	*file = NULL;
 	if (cu == NULL)
-		return NULL;
-	n = dwarf_getscopes(cu, addr - bias, &scopes);
-	name = NULL;
-	for (int i = 0; i < n && name == NULL; i++)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
-			name = dwarf_diename(&scopes[i]);
-	free(scopes);
-	return name;
+		return;
+	if (*fn == NULL || (*fn)[0] == '\0') {
+		*fn = NULL;
+		n = dwarf_getscopes(cu, addr - bias, &scopes);
+		for (int i = 0; i < n && *fn == NULL; i++)
+			if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+				*fn = dwarf_diename(&scopes[i]);
+		free(scopes);
+	}
+	dl = dwarf_getsrc_die(cu, addr - bias);
+	if (dl != NULL && dwarf_lineno(dl, line) == 0 && *line > 0)
+		*file = dwarf_linesrc(dl, NULL, NULL);
 }
 
 int
@@ -141,15 +163,12 @@ mpa_symbol_frame(const struct mpa_frame *f, char *buf, size_t len)
 	m = sym_open(mi->path);
 	if (m != NULL && m->mod != NULL) {
 		/* The call instruction, not the return address after it. */
-		Dwarf_Addr a = f->offset > 0 ? f->offset - 1 : 0;
-		Dwfl_Line *dl = dwfl_module_getsrc(m->mod, a);
-
-		fn = sym_function(m->mod, a);
-		if (fn != NULL && dl != NULL) {
-			file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
-			if (line <= 0)
-				file = NULL;
-		}
+		sym_lookup(m->mod, f->offset > 0 ? f->offset - 1 : 0, &fn,
+			   &file, &line);
+		/* Not a return address: a signal trampoline, whose caller
+		 * "returns" to its first byte. */
+		if (fn == NULL && f->offset > 0)
+			sym_lookup(m->mod, f->offset, &fn, &file, &line);
 	}
 	if (fn != NULL && file != NULL)
 		w = snprintf(buf, len, "%s (%s:%d)", fn, base_name(file), line);

@@ -40,6 +40,9 @@ static unsigned long iters = 2000000, miss_iters = 2000;
 static unsigned int depth = MPA_STACK_DEFAULT_DEPTH;
 static volatile uint32_t sink;
 static uint64_t timed_hits, timed_misses;   /* of the last timed loop */
+/* volatile: a loop the compiler cannot unroll into two call sites */
+static volatile int passes = 2;
+static volatile unsigned long counts[2];
 
 typedef void (*bench_fn)(unsigned long n);
 
@@ -106,10 +109,14 @@ chain(int k, bench_fn fn, unsigned long n)
 	}
 	uint64_t h0, m0, h1, m1;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < passes; pass++) {
 		/* pass 0 warms up (first capture, caches, pages); one call
 		 * site for both, so both are the same path */
-		unsigned long m = pass == 0 ? (n < 16 ? n : 16) : n;
+		unsigned long m;
+
+		counts[0] = n < 16 ? n : 16;
+		counts[1] = n;
+		m = counts[pass];
 
 		mpa_stack_thread_stats(&h0, &m0);
 		t0 = now_ns();

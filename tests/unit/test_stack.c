@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,19 @@ typedef uint32_t (*cap_fn)(void);
 typedef uint32_t (*stackmod_fn)(cap_fn cb, int *line);
 
 static volatile int sink;
+
+/*
+ * Loops whose body must stay one call site: a trip count the compiler
+ * cannot see (no complete unrolling), and no test of the index inside
+ * (no peeling of the first round).
+ */
+static volatile int vol_one = 1;
+
+static int
+rounds(int n)
+{
+	return n * vol_one;
+}
 
 /* Lines of the calls, stored on the line of each call. */
 static int line_capture_here, line_path_a, line_path_b;
@@ -306,24 +320,26 @@ test_setup_bad_depth(void **state)
 static void
 test_two_paths(void **state)
 {
-	uint64_t h0, m0, h1, m1;
-	uint32_t a, b;
+	uint64_t hits[101], misses[101], h0, m0, h1, m1;
+	uint32_t xa[101], xb[101], a, b;
+	int n = rounds(101);
 
 	(void)state;
-	/* One call site each, so that every round is the same two paths. */
-	for (int i = 0; i <= 100; i++) {
-		uint32_t x = path_a(), y = path_b();
-
-		if (i == 0) {
-			a = x;
-			b = y;
-			stats(&h0, &m0);
-			continue;
-		}
-		assert_int_equal(x, a);
-		assert_int_equal(y, b);
+	for (int i = 0; i < n; i++) {
+		xa[i] = path_a();
+		xb[i] = path_b();
+		stats(&hits[i], &misses[i]);
 	}
-	stats(&h1, &m1);
+	a = xa[0];
+	b = xb[0];
+	for (int i = 1; i < 101; i++) {
+		assert_int_equal(xa[i], a);
+		assert_int_equal(xb[i], b);
+	}
+	h0 = hits[0];
+	m0 = misses[0];
+	h1 = hits[100];
+	m1 = misses[100];
 	assert_int_not_equal(a, MPA_STACK_NONE);
 	assert_int_not_equal(b, MPA_STACK_NONE);
 	assert_int_not_equal(a, b);
@@ -351,7 +367,7 @@ test_same_key_twins(void **state)
 
 	(void)state;
 	stats(&h0, &m0);
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < rounds(8); i++) {
 		ids[i] = via(i & 1 ? twin_b : twin_a);
 		probes[i] = probe_addr;
 	}
@@ -377,7 +393,7 @@ test_same_key_deep(void **state)
 	uintptr_t probes[6];
 
 	(void)state;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < rounds(6); i++) {
 		ids[i] = via_outer(i & 1 ? outer_b : outer_a);
 		probes[i] = probe_addr;
 	}
@@ -403,7 +419,7 @@ test_same_key_frame_pointer(void **state)
 	uintptr_t probes[6], fps[6];
 
 	(void)state;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < rounds(6); i++) {
 		ids[i] = via_fp(i & 1 ? fp_y : fp_x);
 		probes[i] = probe_addr;
 		fps[i] = vla_fp;
@@ -629,7 +645,7 @@ test_skip_self(void **state)
 {
 	void *h = dlopen(mod_path("STACKMOD"), RTLD_NOW | RTLD_LOCAL);
 	stackmod_fn fn;
-	uint32_t id = MPA_STACK_NONE;
+	uint32_t id, ids[3];
 	int line, mod_line;
 
 	(void)state;
@@ -638,13 +654,11 @@ test_skip_self(void **state)
 	assert_non_null(fn);
 	assert_int_equal(mpa_stack_setup(MPA_STACK_DEFAULT_DEPTH,
 					 (const void *)(uintptr_t)fn), 0);
-	for (int i = 0; i < 3; i++) {
-		uint32_t x = skip_caller(fn, &line, &mod_line);
-
-		if (i == 0)
-			id = x;
-		assert_int_equal(x, id);
-	}
+	for (int i = 0; i < rounds(3); i++)
+		ids[i] = skip_caller(fn, &line, &mod_line);
+	id = ids[0];
+	assert_int_equal(ids[1], id);
+	assert_int_equal(ids[2], id);
 	expect_line_frame(id, 0, "skip_caller", line);
 
 	/* Without a self, the module's frame is frame 0 again. */
@@ -660,6 +674,7 @@ test_skip_self(void **state)
 struct thr {
 	pthread_t t;
 	uint32_t a, b;
+	uint32_t xa[ROUNDS], xb[ROUNDS];
 	int ok;
 	uint64_t hits;
 };
@@ -674,16 +689,15 @@ thr_main(void *arg)
 	t->ok = 1;
 	pthread_barrier_wait(&barrier);
 	/* All threads intern the same two new stacks at once. */
-	for (int i = 0; i <= ROUNDS; i++) {
-		uint32_t a = path_a(), b = path_b();
-
-		if (i == 0) {
-			t->a = a;
-			t->b = b;
-		} else if (a != t->a || b != t->b) {
-			t->ok = 0;
-		}
+	for (int i = 0; i < rounds(ROUNDS); i++) {
+		t->xa[i] = path_a();
+		t->xb[i] = path_b();
 	}
+	t->a = t->xa[0];
+	t->b = t->xb[0];
+	for (int i = 1; i < ROUNDS; i++)
+		if (t->xa[i] != t->a || t->xb[i] != t->b)
+			t->ok = 0;
 	mpa_stack_thread_stats(&t->hits, NULL);
 	return NULL;
 }
@@ -708,12 +722,222 @@ test_threads(void **state)
 		assert_int_not_equal(t[i].a, t[i].b);
 		assert_int_equal(t[i].a, t[0].a);
 		assert_int_equal(t[i].b, t[0].b);
-		assert_true(t[i].hits >= 2 * ROUNDS);
+		assert_true(t[i].hits >= 2 * (ROUNDS - 1));
 	}
 	/* Exactly the two thread stacks: no duplicate from the race. */
 	assert_int_equal(mpa_stack_count(), before + 2);
 	expect_line_frame(t[0].a, 1, "path_a", line_path_a);
 	expect_line_frame(t[0].b, 1, "path_b", line_path_b);
+}
+
+/*
+ * The lock-free table under contention: every thread interns the same
+ * stacks, each in its own order; all must get the same id per stack and
+ * the table must hold each stack once.
+ */
+#define RACE_STACKS 4000
+
+struct racer {
+	pthread_t t;
+	unsigned int seed;
+	uint32_t ids[RACE_STACKS];
+};
+
+static void
+race_pcs(unsigned int k, uintptr_t pcs[3])
+{
+	pcs[0] = 0x1000 + (uintptr_t)k * 16;   /* in no module */
+	pcs[1] = 0x77;
+	pcs[2] = k;
+}
+
+static void *
+racer_main(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(&barrier);
+	for (unsigned int i = 0; i < RACE_STACKS; i++) {
+		/* a permutation (the multiplier is prime to RACE_STACKS),
+		 * started elsewhere by each thread */
+		unsigned int k = (unsigned int)(((uint64_t)i * 2654435761u +
+						 r->seed) % RACE_STACKS);
+		uintptr_t pcs[3];
+
+		race_pcs(k, pcs);
+		r->ids[k] = mpa_stack_intern_pcs(pcs, 3);
+	}
+	return NULL;
+}
+
+static void
+test_intern_race(void **state)
+{
+	static struct racer r[THREADS];
+	uint32_t before = mpa_stack_count();
+
+	(void)state;
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		r[i].seed = (unsigned int)i * (RACE_STACKS / THREADS);
+		assert_int_equal(pthread_create(&r[i].t, NULL, racer_main,
+						&r[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(r[i].t, NULL), 0);
+	pthread_barrier_destroy(&barrier);
+	assert_int_equal(mpa_stack_count(), before + RACE_STACKS);
+	for (unsigned int k = 0; k < RACE_STACKS; k++) {
+		const struct mpa_stack *s = get(r[0].ids[k]);
+		uintptr_t pcs[3];
+
+		race_pcs(k, pcs);
+		for (int i = 1; i < THREADS; i++)
+			assert_int_equal(r[i].ids[k], r[0].ids[k]);
+		assert_int_not_equal(r[0].ids[k], MPA_STACK_NONE);
+		assert_int_equal(s->depth, 3);
+		assert_true(s->frames[0].pc == pcs[0] &&
+			    s->frames[2].pc == pcs[2]);
+	}
+}
+
+/* Threads that exit release their caches (a leak would be ~200 KiB each). */
+static void *
+thr_once(void *arg)
+{
+	(void)arg;
+	path_a();
+	return NULL;
+}
+
+static long
+vm_size_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmSize: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void
+test_thread_exit(void **state)
+{
+	long before = 0, after;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			before = vm_size_kib();
+		for (int i = 0; i < 200; i++) {
+			pthread_t t;
+
+			assert_int_equal(pthread_create(&t, NULL, thr_once, NULL),
+					 0);
+			assert_int_equal(pthread_join(t, NULL), 0);
+		}
+	}
+	after = vm_size_kib();
+	assert_true(after - before < 8 * 1024);
+}
+
+/*
+ * A capture in a signal handler walks through the signal frame: correct,
+ * and never cached (the frames beyond may be on another stack).
+ */
+static int line_sig;
+static volatile uint32_t sig_id;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	sig_id = mpa_stack_capture(); line_sig = __LINE__;
+}
+
+static void
+test_signal_frame(void **state)
+{
+	struct sigaction sa, old;
+	uint32_t ids[3];
+	uint64_t h0, m0, h1, m1;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	stats(&h0, &m0);
+	for (int i = 0; i < rounds(3); i++) {
+		raise(SIGUSR1);
+		ids[i] = sig_id;
+	}
+	stats(&h1, &m1);
+	sigaction(SIGUSR1, &old, NULL);
+	assert_int_not_equal(ids[0], MPA_STACK_NONE);
+	assert_int_equal(ids[1], ids[0]);
+	assert_int_equal(ids[2], ids[0]);
+	assert_int_equal(m1 - m0, 3);
+	assert_int_equal(h1 - h0, 0);
+	expect_line_frame(ids[0], 0, "on_signal", line_sig);
+	assert_true(get(ids[0])->depth > 3);   /* beyond the signal frame */
+}
+
+/*
+ * After a thread's first FILL_WARMUP (1024) misses, most misses unwind
+ * with unw_backtrace() and do not fill the cache. Both unwinds must give
+ * the same stack for the same path: 300 keys (more than the cache's 256
+ * entries) cycled six times, from a fresh thread.
+ */
+#define FAST_KEYS 300
+#define FAST_ROUNDS 6
+
+static NOINLINE uint32_t
+rec_capture(int d)
+{
+	uint32_t id;
+
+	if (d == 0)
+		return mpa_stack_capture();
+	id = rec_capture(d - 1);
+	__asm__ volatile("" ::: "memory");   /* not a tail call */
+	return id;
+}
+
+static uint32_t fast_ids[FAST_ROUNDS][FAST_KEYS];
+static uint64_t fast_misses;
+
+static void *
+fast_main(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < FAST_ROUNDS; r++)
+		for (int k = 0; k < FAST_KEYS; k++)
+			fast_ids[r][k] = rec_capture(k);
+	mpa_stack_thread_stats(NULL, &fast_misses);
+	return NULL;
+}
+
+static void
+test_fast_miss_same_ids(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, fast_main, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	for (int k = 0; k < FAST_KEYS; k++) {
+		assert_int_not_equal(fast_ids[0][k], MPA_STACK_NONE);
+		for (int r = 1; r < FAST_ROUNDS; r++)
+			assert_int_equal(fast_ids[r][k], fast_ids[0][k]);
+	}
+	/* Beyond the warm-up: the fast unwind ran. */
+	assert_true(fast_misses > 1100);
 }
 
 int
@@ -733,6 +957,10 @@ main(void)
 		cmocka_unit_test_setup(test_dlclose_no_debuginfo, setup_default),
 		cmocka_unit_test_setup(test_skip_self, setup_default),
 		cmocka_unit_test_setup(test_threads, setup_default),
+		cmocka_unit_test_setup(test_intern_race, setup_default),
+		cmocka_unit_test_setup(test_thread_exit, setup_default),
+		cmocka_unit_test_setup(test_signal_frame, setup_default),
+		cmocka_unit_test_setup(test_fast_miss_same_ids, setup_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
