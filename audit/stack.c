@@ -713,7 +713,7 @@ capture_fast(uintptr_t ra)
 	void *buf[MPA_STACK_MAX_DEPTH + SKIP_MAX + 4];
 	uintptr_t pcs[MPA_STACK_MAX_DEPTH];
 	unsigned int n = 0, skipped = 0;
-	int got, i, skipping = lo < hi;
+	int got, i, skipping = lo < hi;   /* never reset: see capture_miss() */
 	uint32_t id = MPA_STACK_NONE;
 
 	stack_busy = 1;
@@ -729,7 +729,6 @@ capture_fast(uintptr_t ra)
 			skipped++;
 			continue;
 		}
-		skipping = 0;
 		pcs[n++] = ip;
 	}
 	if (n > 0)
@@ -814,10 +813,15 @@ capture_miss(uintptr_t cfa, uintptr_t ra, uintptr_t rbp, uint32_t gen)
 
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
+		/*
+		 * The tracker's frames are dropped wherever they are: leading
+		 * (the capture itself) and in the middle, where an interposer
+		 * passed the call on (rte_eth_rx_queue_setup -> ours -> DPDK's),
+		 * which the application never wrote.
+		 */
 		if (skipping && ip >= lo && ip <= hi && skipped < SKIP_MAX) {
 			skipped++;
 		} else {
-			skipping = 0;
 			pcs[n++] = ip;
 			if (n == depth)
 				break;
