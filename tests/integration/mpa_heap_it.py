@@ -90,10 +90,12 @@ class HCtx(PCtx):
                                 dfree=None, testpmd=None)
         super().__init__(ns)
         self.heapleak = args.heapleak
+        self.heapleak_instr = args.heapleak_instr
         self.heapmod = os.path.abspath(args.heapmod)
 
-    def hl_cmd(self, name, lcores, mode):
-        return [self.heapleak] + self.eal(name, lcores) + ["--"] + list(mode)
+    def hl_cmd(self, name, lcores, mode, prog=None):
+        return [prog or self.heapleak] + self.eal(name, lcores) + ["--"] + \
+            list(mode)
 
     def hl_env(self, extra=None, bad="none"):
         """LD_PRELOAD, the MPAUDIT_* of @extra, and which bad frees
@@ -437,8 +439,8 @@ BAD_FREES = {
 
 
 def leaks_run(ctx, c, name, env, bad="all", depth=DEFAULT_DEPTH,
-              kinds=KINDS):
-    cmd = ctx.hl_cmd(name, LCORES_ONE, ["leaks"])
+              kinds=KINDS, prog=None):
+    cmd = ctx.hl_cmd(name, LCORES_ONE, ["leaks"], prog)
     run = ctx.run(name, cmd, ctx.hl_env(env, bad=bad), timeout=60)
     check_done(c, run)
     truth = truth_groups(run, {"malloc"})
@@ -466,6 +468,19 @@ def t_heap_leaks(ctx, c):
     report's groups at our sites are exactly the leaks, the errors exactly
     the bad frees, with their sites; the program runs to its end."""
     leaks_run(ctx, c, "heap_leaks", {}, bad="all")
+
+
+def t_heap_instrumented(ctx, c):
+    """heapleak built with the override header and libmpaudit.so, run
+    under the preload: the same exact groups and errors, from an auditor
+    running in instrumented mode."""
+    run = leaks_run(ctx, c, "heap_instrumented", {}, bad="all",
+                    prog=ctx.heapleak_instr)
+    c.eq("heap_instrumented: report mode", run.report().get("mode"),
+         "instrumented")
+    c.true("heap_instrumented: no line saying the preload runs the "
+           "instrumented auditor", "auditing it in instrumented mode" in
+           run.err)
 
 
 def t_heap_depth(ctx, c):
@@ -1033,6 +1048,7 @@ TESTS = {
     "heap_bad_config": t_heap_bad_config,
     "heap_oom": t_heap_oom,
     "heap_off": t_heap_off,
+    "heap_instrumented": t_heap_instrumented,
 }
 
 
@@ -1042,6 +1058,8 @@ def main():
     ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
     ap.add_argument("--heapleak", required=True, help="heapleak program")
     ap.add_argument("--heapmod", required=True, help="heapmod module")
+    ap.add_argument("--heapleak-instr", required=True,
+                    help="heapleak built with mpaudit_override.h")
     args = ap.parse_args()
     for f in (args.preload, args.heapmod):
         if not os.path.isfile(f):
