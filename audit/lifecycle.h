@@ -5,6 +5,8 @@
 #ifndef MPA_LIFECYCLE_H
 #define MPA_LIFECYCLE_H
 
+#include "mpaudit.h"
+
 /*
  * Internal side of the auditor's lifecycle (mpaudit.c), for the modes that
  * start it: instrumented (mpa_eal_init) and zero-recompile (preload.c).
@@ -22,6 +24,12 @@ int mpa_init_mode(const char *mode);
  * summary on stderr: the dump signal's action, and mpa_heap_dump().
  */
 int mpa_dump_now(void);
+
+/**
+ * The configuration the auditor runs with (from the environment or
+ * mpa_init_with()); the defaults before it started.
+ */
+void mpa_config_current(struct mpa_config *c);
 
 /** The mode the auditor was started in. */
 const char *mpa_mode(void);

@@ -114,6 +114,15 @@ err:
 	return rc;
 }
 
+void
+mpa_config_current(struct mpa_config *c)
+{
+	if (started)
+		*c = cfg;
+	else
+		mpa_config_defaults(c);
+}
+
 const char *
 mpa_mode(void)
 {

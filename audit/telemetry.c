@@ -564,18 +564,11 @@ name_arg(struct rte_tel_data *d, int cmd, const char *s, int now_ok)
 
 /* ---- the auditor's configuration --------------------------------------- */
 
-/*
- * The configuration lives in mpaudit.c. The threshold is the one of the
- * latest scan; before the first scan, and for the report's path, the
- * environment is read the way mpa_init() reads it.
- */
+/* The one it runs with, whether it came from the environment or the API. */
 static void
-env_config(struct mpa_config *c)
+running_config(struct mpa_config *c)
 {
-	if (mpa_config_from_env(c, NULL, 0) != 0) {
-		memset(c, 0, sizeof(*c));
-		c->stuck_ms = MPA_DEFAULT_STUCK_MS;
-	}
+	mpa_config_current(c);
 }
 
 /* Caller holds the registry lock. */
@@ -587,7 +580,7 @@ threshold_ms_locked(void)
 
 	if (r->valid && r->stuck_ms != 0)
 		return r->stuck_ms;
-	env_config(&c);
+	running_config(&c);
 	return c.stuck_ms;
 }
 
@@ -1186,7 +1179,7 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_DUMP, params, 0, 0, &a) != 0)
 		return 0;
 	internal_enter();
-	env_config(&c);
+	running_config(&c);
 	if (c.report_path[0] == '\0') {
 		internal_leave();
 		return reply_error(d, C_DUMP, EINVAL, "no report path: set MPAUDIT_REPORT");
