@@ -25,6 +25,11 @@
  *   rte_ring_free         stop watching first
  *   rte_pktmbuf_free_bulk stamp the mbufs free first
  *
+ * The heap interposers (libc and rte_malloc families, memzones) are in
+ * heapwrap.c. In an instrumented application (libmpaudit.so loaded after
+ * us) this copy of the auditor runs in instrumented mode: see
+ * preload_start().
+ *
  * The inline datapath (rx/tx burst, mbuf alloc/free, mempool get/put, ring
  * enqueue/dequeue) cannot be interposed; the rx/tx callbacks and the ops
  * hook see it from around and below.
