@@ -205,30 +205,37 @@ static __attribute__((noinline)) void
 note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
      int memzone)
 {
-	struct mpa_heap_rec r;
+	uint32_t stack = MPA_STACK_NONE, time_ms = 0, id = 0;
+	unsigned int lcore = 255, scope = 0, internal = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.ptr = (uintptr_t)p;
-	r.size = size;
-	r.kind = kind;
-	r.memzone = memzone != 0;
-	r.type = type;
-	r.socket = (int16_t)socket;
-	r.lcore = 255;
 	if (t_internal) {
-		r.internal = 1;
+		internal = 1;
 	} else if (__atomic_load_n(&mpa_heap_scope, __ATOMIC_RELAXED)) {
 		unsigned int lc = rte_lcore_id();
 
-		r.scope = 1;
+		scope = 1;
 		t_internal++; /* whatever the unwinder allocates is ours */
-		r.stack = mpa_stack_capture();
+		stack = mpa_stack_capture();
 		t_internal--;
-		r.time_ms = mpa_heap_now();
-		r.lcore = lc < 255 ? lc : 255;
-		r.tid = tid();
+		time_ms = mpa_heap_now();
+		lcore = lc < 255 ? lc : 255;
+		id = tid();
 	}
-	mpa_heap_insert(&r);
+	/* Built whole, so the bit-fields are composed in registers. */
+	mpa_heap_insert(&(struct mpa_heap_rec){
+		.ptr = (uintptr_t)p,
+		.size = size,
+		.kind = kind,
+		.scope = scope,
+		.internal = internal,
+		.memzone = memzone != 0,
+		.lcore = lcore,
+		.stack = stack,
+		.time_ms = time_ms,
+		.tid = id,
+		.type = type,
+		.socket = (int16_t)socket,
+	});
 }
 
 /* "function (file:line)" of one address, or of a stack's frame 0. */
