@@ -44,6 +44,7 @@
 #include "errors.h"
 #include "heap.h"
 #include "heap_int.h"
+#include "interpose.h"
 #include "stack.h"
 #include "symbol.h"
 
@@ -238,18 +239,7 @@ note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
 	});
 }
 
-/* "function (file:line)" of one address, or of a stack's frame 0. */
-static void
-site_of_pc(uintptr_t pc, char *buf, size_t len)
-{
-	uint32_t id = mpa_stack_intern_pcs(&pc, 1);
-	const struct mpa_stack *st = mpa_stack_get(id);
-
-	buf[0] = '\0';
-	if (st != NULL && st->depth > 0)
-		mpa_symbol_frame(&st->frames[0], buf, len);
-}
-
+/* "function (file:line)" of a stack's frame 0, or of one address. */
 static void
 site_of_stack(uint32_t id, char *buf, size_t len)
 {
@@ -258,6 +248,12 @@ site_of_stack(uint32_t id, char *buf, size_t len)
 	buf[0] = '\0';
 	if (st != NULL && st->depth > 0)
 		mpa_symbol_frame(&st->frames[0], buf, len);
+}
+
+static void
+site_of_pc(uintptr_t pc, char *buf, size_t len)
+{
+	site_of_stack(mpa_stack_intern_pcs(&pc, 1), buf, len);
 }
 
 /* A free the table cannot account for: report it; the caller drops it. */
@@ -484,29 +480,6 @@ strndup(const char *s, size_t max)
 
 /* rte_malloc family and memzones. */
 
-static void *
-rte_next(void **slot, const char *name)
-{
-	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-	if (__builtin_expect(p != NULL, 1))
-		return p;
-	t_internal++;
-	p = dlsym(RTLD_NEXT, name);
-	t_internal--;
-	if (p == NULL) {
-		fprintf(stderr, "mpaudit: libmpaudit_preload.so: no %s to call after ours\n",
-			name);
-		abort();
-	}
-	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
-	return p;
-}
-
-#define RTE_NEXT(fn) ({ \
-	static void *next_##fn; \
-	(__typeof__(&fn))rte_next(&next_##fn, #fn); })
-
 /*
  * One wrapper per allocating entry point. The type string is nearly
  * always a literal; the socket is the one asked for (SOCKET_ID_ANY = -1).
@@ -516,9 +489,9 @@ rte_next(void **slot, const char *name)
 	{ \
 		void *p; \
 		if (!tracked(MPA_HEAP_RTE)) \
-			return RTE_NEXT(fn) call; \
+			return MPA_NEXT(fn) call; \
 		t_real++; \
-		p = RTE_NEXT(fn) call; \
+		p = MPA_NEXT(fn) call; \
 		t_real--; \
 		if (p != NULL) \
 			note(p, size, MPA_HEAP_RTE, mpa_heap_intern(type, 1), \
@@ -539,9 +512,9 @@ RTE_ALLOC_WRAPPER(rte_zmalloc_socket, (const char *type, size_t size, unsigned i
 RTE_ALLOC_WRAPPER(rte_calloc_socket, (const char *type, size_t num, size_t size, unsigned int align, int socket),
 		  (type, num, size, align, socket), type, num * size, socket)
 
-/* The old block's record is taken first, as for realloc(). */
+/* After the real rte_realloc: the record goes back, or moves to the new block. */
 static void *
-rte_realloc_common(void *p, size_t size, uintptr_t pc, void *q_or_null,
+rte_realloc_done(void *p, size_t size, uintptr_t pc, void *q_or_null,
 		   const struct mpa_heap_rec *old, int had_old)
 {
 	if (q_or_null == NULL) {
@@ -556,45 +529,31 @@ rte_realloc_common(void *p, size_t size, uintptr_t pc, void *q_or_null,
 	return q_or_null;
 }
 
-void *
-rte_realloc(void *p, size_t size, unsigned int align)
-{
-	struct mpa_heap_rec old;
-	struct mpa_heap_miss m;
-	void *q;
-
-	if (!tracked(MPA_HEAP_RTE))
-		return RTE_NEXT(rte_realloc)(p, size, align);
-	if (p != NULL &&
-	    mpa_heap_take((uintptr_t)p, MPA_HEAP_RTE, CALLER(), 0, &old, &m) != 0) {
-		bad_free((uintptr_t)p, MPA_HEAP_RTE, CALLER(), &m);
-		return NULL;
+/* The old block's record is taken first, as for realloc(). */
+#define RTE_REALLOC_WRAPPER(fn, proto, call) \
+	void *fn proto \
+	{ \
+		struct mpa_heap_rec old; \
+		struct mpa_heap_miss m; \
+		void *q; \
+		if (!tracked(MPA_HEAP_RTE)) \
+			return MPA_NEXT(fn) call; \
+		if (p != NULL && mpa_heap_take((uintptr_t)p, MPA_HEAP_RTE, \
+					       CALLER(), 0, &old, &m) != 0) { \
+			bad_free((uintptr_t)p, MPA_HEAP_RTE, CALLER(), &m); \
+			return NULL; \
+		} \
+		t_real++; \
+		q = MPA_NEXT(fn) call; \
+		t_real--; \
+		return rte_realloc_done(p, size, CALLER(), q, &old, p != NULL); \
 	}
-	t_real++;
-	q = RTE_NEXT(rte_realloc)(p, size, align);
-	t_real--;
-	return rte_realloc_common(p, size, CALLER(), q, &old, p != NULL);
-}
 
-void *
-rte_realloc_socket(void *p, size_t size, unsigned int align, int socket)
-{
-	struct mpa_heap_rec old;
-	struct mpa_heap_miss m;
-	void *q;
-
-	if (!tracked(MPA_HEAP_RTE))
-		return RTE_NEXT(rte_realloc_socket)(p, size, align, socket);
-	if (p != NULL &&
-	    mpa_heap_take((uintptr_t)p, MPA_HEAP_RTE, CALLER(), 0, &old, &m) != 0) {
-		bad_free((uintptr_t)p, MPA_HEAP_RTE, CALLER(), &m);
-		return NULL;
-	}
-	t_real++;
-	q = RTE_NEXT(rte_realloc_socket)(p, size, align, socket);
-	t_real--;
-	return rte_realloc_common(p, size, CALLER(), q, &old, p != NULL);
-}
+RTE_REALLOC_WRAPPER(rte_realloc, (void *p, size_t size, unsigned int align),
+		    (p, size, align))
+RTE_REALLOC_WRAPPER(rte_realloc_socket,
+		    (void *p, size_t size, unsigned int align, int socket),
+		    (p, size, align, socket))
 
 void
 rte_free(void *p)
@@ -602,7 +561,7 @@ rte_free(void *p)
 	if (p != NULL && tracked(MPA_HEAP_RTE) &&
 	    !check_free(p, MPA_HEAP_RTE, CALLER()))
 		return;
-	RTE_NEXT(rte_free)(p);
+	MPA_NEXT(rte_free)(p);
 }
 
 #define MZ_WRAPPER(fn, proto, call) \
@@ -610,9 +569,9 @@ rte_free(void *p)
 	{ \
 		const struct rte_memzone *mz; \
 		if (!tracked(MPA_HEAP_RTE)) \
-			return RTE_NEXT(fn) call; \
+			return MPA_NEXT(fn) call; \
 		t_real++; \
-		mz = RTE_NEXT(fn) call; \
+		mz = MPA_NEXT(fn) call; \
 		t_real--; \
 		if (mz != NULL) \
 			note(mz->addr, mz->len, MPA_HEAP_RTE, \
@@ -639,10 +598,10 @@ rte_memzone_free(const struct rte_memzone *mz)
 	int had, rc;
 
 	if (mz == NULL || !tracked(MPA_HEAP_RTE))
-		return RTE_NEXT(rte_memzone_free)(mz);
+		return MPA_NEXT(rte_memzone_free)(mz);
 	had = mpa_heap_take_memzone((uintptr_t)mz->addr, &old) == 0;
 	t_real++;
-	rc = RTE_NEXT(rte_memzone_free)(mz);  /* calls rte_free() inside */
+	rc = MPA_NEXT(rte_memzone_free)(mz);  /* calls rte_free() inside */
 	t_real--;
 	if (rc != 0 && had)
 		mpa_heap_insert(&old);

@@ -64,6 +64,7 @@
 #include "ring.h"
 #include "heap.h"
 #include "heap_int.h"
+#include "interpose.h"
 
 /*
  * A symbol libmpaudit.so exports: found after us (RTLD_NEXT), the
@@ -90,18 +91,21 @@ static uint64_t tx_cb_done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT];
 /*
  * The next definition of each symbol, looked up on first use. Racing
  * threads may both call dlsym(), which is thread-safe and returns the
- * same address, so the pointer needs no more than an atomic store.
+ * same address, so the pointer needs no more than an atomic store. What
+ * dlsym() allocates (its error buffer) is the auditor's, not the
+ * application's.
  */
-static void *
-real_sym(void **slot, const char *name)
+void *
+mpa_next_sym(void **slot, const char *name)
 {
 	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
 	if (likely(p != NULL))
 		return p;
+	mpa_heap_internal_enter();
 	p = dlsym(RTLD_NEXT, name);
+	mpa_heap_internal_leave();
 	if (p == NULL) {
-		/* Only a program that calls DPDK gets here: it cannot go on. */
 		fprintf(stderr, "mpaudit: libmpaudit_preload.so: no %s to call after ours: %s\n",
 			name, dlerror());
 		abort();
@@ -110,20 +114,24 @@ real_sym(void **slot, const char *name)
 	return p;
 }
 
-#define REAL(fn) ({ \
-	static void *real_##fn; \
-	(__typeof__(&fn))real_sym(&real_##fn, #fn); })
-
-/* Datapath: one store per mbuf; the holder was interned at registration. */
-
-static uint16_t
-rx_stamp(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
-	 uint16_t max, void *holder)
+/*
+ * Datapath: one store per mbuf; the holder was interned at registration.
+ * The rx and tx callbacks differ only in DPDK's signature for them.
+ */
+static __rte_always_inline void
+stamp_burst(struct rte_mbuf *pkts[], uint16_t nb, void *holder)
 {
 	if (likely(nb != 0 && mpa_on))
 		mpa_stamp_burst(pkts, nb,
 				mpa_stamp_make((uint32_t)(uintptr_t)holder,
 					       mpa_cur_lcore(), mpa_clock_ms));
+}
+
+static uint16_t
+rx_stamp(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
+	 uint16_t max, void *holder)
+{
+	stamp_burst(pkts, nb, holder);
 	return nb;
 }
 
@@ -132,10 +140,7 @@ static uint16_t
 tx_stamp(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
 	 void *holder)
 {
-	if (likely(nb != 0 && mpa_on))
-		mpa_stamp_burst(pkts, nb,
-				mpa_stamp_make((uint32_t)(uintptr_t)holder,
-					       mpa_cur_lcore(), mpa_clock_ms));
+	stamp_burst(pkts, nb, holder);
 	return nb;
 }
 
@@ -242,7 +247,7 @@ rte_eal_init(int argc, char **argv)
 	int rc;
 
 	depth++;
-	rc = REAL(rte_eal_init)(argc, argv);
+	rc = MPA_NEXT(rte_eal_init)(argc, argv);
 	depth--;
 	if (rc >= 0 && depth == 0) {
 		/* What the auditor allocates to start is its own. */
@@ -261,7 +266,7 @@ rte_eal_cleanup(void)
 		mpa_fini();
 		mpa_opshook_stop();
 	}
-	return REAL(rte_eal_cleanup)();
+	return MPA_NEXT(rte_eal_cleanup)();
 }
 
 int
@@ -270,7 +275,7 @@ rte_eth_dev_start(uint16_t port_id)
 	int rc;
 
 	depth++;
-	rc = REAL(rte_eth_dev_start)(port_id);
+	rc = MPA_NEXT(rte_eth_dev_start)(port_id);
 	depth--;
 	if (rc == 0 && depth == 0 && mpa_on) {
 		mpa_heap_internal_enter();
@@ -290,7 +295,7 @@ rte_eth_rx_queue_setup(uint16_t port_id, uint16_t rx_queue_id,
 	int rc;
 
 	depth++;
-	rc = REAL(rte_eth_rx_queue_setup)(port_id, rx_queue_id, nb_rx_desc,
+	rc = MPA_NEXT(rte_eth_rx_queue_setup)(port_id, rx_queue_id, nb_rx_desc,
 					  socket_id, rx_conf, mb_pool);
 	depth--;
 	if (rc == 0 && depth == 0) {
@@ -308,7 +313,7 @@ rte_ring_create_elem(const char *name, unsigned int esize, unsigned int count,
 	struct rte_ring *r;
 
 	depth++;
-	r = REAL(rte_ring_create_elem)(name, esize, count, socket_id, flags);
+	r = MPA_NEXT(rte_ring_create_elem)(name, esize, count, socket_id, flags);
 	depth--;
 	if (r != NULL && depth == 0 && mpa_on) {
 		mpa_heap_internal_enter();
@@ -325,7 +330,7 @@ rte_ring_create(const char *name, unsigned int count, int socket_id,
 	struct rte_ring *r;
 
 	depth++;
-	r = REAL(rte_ring_create)(name, count, socket_id, flags);
+	r = MPA_NEXT(rte_ring_create)(name, count, socket_id, flags);
 	depth--;
 	if (r != NULL && depth == 0 && mpa_on) {
 		mpa_heap_internal_enter();
@@ -344,7 +349,7 @@ rte_ring_free(struct rte_ring *r)
 	 */
 	if (r != NULL)
 		mpa_ring_unwatch(r);
-	REAL(rte_ring_free)(r);
+	MPA_NEXT(rte_ring_free)(r);
 }
 
 void
@@ -358,5 +363,5 @@ rte_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int count)
 			if (mbufs[i] != NULL)
 				mpa_stamp_free_chain(mbufs[i], s);
 	}
-	REAL(rte_pktmbuf_free_bulk)(mbufs, count);
+	MPA_NEXT(rte_pktmbuf_free_bulk)(mbufs, count);
 }
