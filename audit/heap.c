@@ -188,19 +188,26 @@ mpa_heap_now(void)
 	return t != 0 ? t : mpa_clock_read();
 }
 
-static int
-heap_on(void)
+int
+mpa_heap_active(void)
 {
 	return __atomic_load_n(&mpa_heap_state, __ATOMIC_ACQUIRE) == MPA_HEAP_ON;
+}
+
+int
+mpa_heap_tracking(void)
+{
+	return mpa_heap_active() &&
+	       __atomic_load_n(&mpa_heap_scope, __ATOMIC_ACQUIRE);
 }
 
 void
 mpa_heap_eal_ready(void)
 {
-	if (heap_on() && !manual_cfg) {
+	if (mpa_heap_active() && !manual_cfg) {
 		__atomic_store_n(&mpa_heap_scope, 1, __ATOMIC_RELEASE);
 		MPA_LOG(INFO, "heap tracking on: stacks of %u frames", depth_cfg);
-	} else if (heap_on()) {
+	} else if (mpa_heap_active()) {
 		MPA_LOG(INFO, "heap tracking armed (MPAUDIT_HEAP_TRACK=manual): start it with mpa_heap_track(1), /mpaudit/heap_track or the track signal");
 	}
 }
@@ -210,7 +217,7 @@ mpa_heap_track(int on)
 {
 	int prev;
 
-	if (!heap_on())
+	if (!mpa_heap_active())
 		return -ENOTSUP;
 	prev = __atomic_exchange_n(&mpa_heap_scope, on != 0, __ATOMIC_ACQ_REL);
 	if (prev != (on != 0))
@@ -223,7 +230,7 @@ mpa_heap_snapshot(const char *name)
 {
 	int rc;
 
-	if (!heap_on())
+	if (!mpa_heap_active())
 		return -ENOTSUP;
 	mpa_heap_internal_enter();
 	rc = mpa_heap_snapshot_take(name);
@@ -372,6 +379,19 @@ mpa_heap_insert(const struct mpa_heap_rec *r)
 	shard_unlock(s);
 }
 
+/* Note a free in the shard's ring of recent frees. Caller holds the lock. */
+static inline void
+remember_free(struct shard *s, uintptr_t p, enum mpa_heap_kind kind,
+	      uintptr_t pc, uint32_t alloc_stack)
+{
+	struct freed *f = &s->ring[s->ring_pos++ % FREED_RING];
+
+	f->ptr = p;
+	f->pc = pc;
+	f->alloc_stack = alloc_stack;
+	f->kind = (uint8_t)kind;
+}
+
 int
 mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 	      int remember, struct mpa_heap_rec *out,
@@ -388,14 +408,8 @@ mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 		slot->ptr = TOMB;
 		s->live--;
 		count_out(s, out);
-		if (remember) {
-			struct freed *f = &s->ring[s->ring_pos++ % FREED_RING];
-
-			f->ptr = p;
-			f->pc = pc;
-			f->alloc_stack = out->stack;
-			f->kind = (uint8_t)kind;
-		}
+		if (remember)
+			remember_free(s, p, kind, pc, out->stack);
 		shard_unlock(s);
 		return 0;
 	}
@@ -429,14 +443,9 @@ mpa_heap_forget_freed(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 		      uint32_t alloc_stack)
 {
 	struct shard *s = shard_of(hash_ptr(p));
-	struct freed *f;
 
 	shard_lock(s);
-	f = &s->ring[s->ring_pos++ % FREED_RING];
-	f->ptr = p;
-	f->pc = pc;
-	f->alloc_stack = alloc_stack;
-	f->kind = (uint8_t)kind;
+	remember_free(s, p, kind, pc, alloc_stack);
 	shard_unlock(s);
 }
 
@@ -467,9 +476,8 @@ void
 mpa_heap_stats(struct mpa_heap_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->active = __atomic_load_n(&mpa_heap_state, __ATOMIC_ACQUIRE) ==
-		     MPA_HEAP_ON;
-	st->tracking = st->active && mpa_heap_scope;
+	st->active = mpa_heap_active();
+	st->tracking = mpa_heap_tracking();
 	st->disabled = __atomic_load_n(&fail_reason, __ATOMIC_ACQUIRE);
 	if (st->disabled == NULL && !st->active)
 		st->disabled = "MPAUDIT_HEAP=off or not preloaded";
@@ -672,7 +680,7 @@ aggregate_filtered(uint32_t min_age_ms, struct agg *a, int loader)
 {
 	int rc;
 
-	if (__atomic_load_n(&mpa_heap_state, __ATOMIC_ACQUIRE) != MPA_HEAP_ON)
+	if (!mpa_heap_active())
 		return -ENOTSUP;
 	rc = agg_init(a, 256);
 	if (rc != 0)
@@ -868,7 +876,7 @@ mpa_heap_diff(const char *from, const char *to, struct mpa_heap_delta **out)
 	struct snapshot *fs, *ts = NULL;
 	int rc = 0;
 
-	if (__atomic_load_n(&mpa_heap_state, __ATOMIC_ACQUIRE) != MPA_HEAP_ON)
+	if (!mpa_heap_active())
 		return -ENOTSUP;
 	if (from == NULL)
 		return -EINVAL;

@@ -67,7 +67,14 @@ struct mpa_heap_stats {
 	uint32_t snapshots;
 };
 
+/** Counters and state; walks every shard (control plane). */
 void mpa_heap_stats(struct mpa_heap_stats *st);
+
+/** @return 1 if the tracker records (not off, not failed): one load. */
+int mpa_heap_active(void);
+
+/** @return 1 if allocations made now are in scope (reported). */
+int mpa_heap_tracking(void);
 
 /**
  * Outstanding in-scope allocations at least @p min_age_ms old, grouped by

@@ -259,11 +259,8 @@ mpa_dump_now(void)
 int
 mpa_heap_dump(void)
 {
-	struct mpa_heap_stats st;
-
 	/* As the other mpa_heap_* calls: -ENOTSUP without heap tracking. */
-	mpa_heap_stats(&st);
-	return started && st.active ? mpa_dump_now() : -ENOTSUP;
+	return started && mpa_heap_active() ? mpa_dump_now() : -ENOTSUP;
 }
 
 int

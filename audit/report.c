@@ -329,7 +329,6 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			 const struct mpa_scan_stats *st,
 			 const struct mpa_config *cfg)
 {
-	struct mpa_heap_stats hs;
 	char heap[48] = "";
 	int nheap, leaks;
 
@@ -389,8 +388,7 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 	}
 	nheap = mpa_heap_print(f, heap_age_ms);
 	leaks = r->stuck != 0 || nheap != 0;
-	mpa_heap_stats(&hs);
-	if (hs.active)
+	if (mpa_heap_active())
 		snprintf(heap, sizeof(heap), ", %d heap leak groups", nheap);
 	fprintf(f, "\nmpaudit: %u stuck objects in %u groups in %u pools%s, %" PRIu64 " free errors: %s\n",
 		r->stuck, r->groups.n, r->npools, heap, mpa_error_count(),

@@ -79,11 +79,8 @@ void
 mpa_signals_poll(void)
 {
 	if (track_pending) {
-		struct mpa_heap_stats st;
-
 		track_pending = 0;
-		mpa_heap_stats(&st);
-		if (mpa_heap_track(!st.tracking) < 0)
+		if (mpa_heap_track(!mpa_heap_tracking()) < 0)
 			MPA_LOG(WARNING, "track signal: heap tracking is not active");
 	}
 	if (dump_pending) {
