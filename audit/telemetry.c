@@ -18,7 +18,9 @@
  *
  * Heap tracking is linked in everywhere but records only under
  * LD_PRELOAD=libmpaudit_preload.so; elsewhere the heap commands answer
- * with the reason mpa_heap_stats() gives.
+ * with the reason mpa_heap_stats() gives. Handlers that allocate run
+ * between mpa_heap_internal_enter() and _leave(): the auditor's own
+ * allocations must not look like the application's.
  */
 
 #define _GNU_SOURCE
@@ -207,23 +209,6 @@ static const struct tele_cmd cmds[C_COUNT] = {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-/*
- * The auditor's own allocations on this thread (containers, the heap
- * answers) must not look like the application's: heap tracking counts
- * them as internal between these two calls.
- */
-static void
-internal_enter(void)
-{
-	mpa_heap_internal_enter();
-}
-
-static void
-internal_leave(void)
-{
-	mpa_heap_internal_leave();
-}
 
 /*
  * Copy at most @p cap characters of @p s into @p buf (cap + 1 bytes).
@@ -616,9 +601,9 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	if (args_get(d, C_SUMMARY, params, 0, 0, &a) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	if (tpool_get(&tp, 1 + MPA_HEAP_KINDS) != 0) {
-		internal_leave();
+		mpa_heap_internal_leave();
 		return reply_error(d, C_SUMMARY, ENOMEM, "out of memory");
 	}
 	mpa_heap_stats(&hs);
@@ -650,7 +635,7 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 		heap_kinds(heap, &tp, &hs, 0);
 	add_child(d, "heap", heap);
 	tpool_put(&tp);
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -669,7 +654,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_POOLS, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_POOLS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
 	r = mpa_scan_result();
 	if (page_begin(d, C_POOLS, r->npools, POOLS_PER_PAGE, page, 1, 0,
@@ -696,7 +681,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -750,7 +735,7 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_STUCK, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_STUCK, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
 	r = mpa_scan_result();
 	if (page_begin(d, C_STUCK, r->groups.n, STUCK_PER_PAGE, page, 1, 0,
@@ -771,7 +756,7 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -790,7 +775,7 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_ERRORS, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_ERRORS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	/* Errors are recorded without a lock; this one keeps shutdown out. */
 	mpa_registry_lock();
 	total = mpa_error_count();
@@ -826,7 +811,7 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -917,7 +902,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	    page_arg(d, C_HEAP, a.n ? a.v[0] : NULL, &page) != 0 ||
 	    heap_ready(d, C_HEAP, &hs) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	mpa_registry_lock();
 	min_age = threshold_ms_locked();
 	mpa_registry_unlock();
@@ -976,7 +961,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	tpool_put(&tp);
 out:
 	free(g);
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -999,9 +984,9 @@ cmd_heap_track(const char *cmd, const char *params, struct rte_tel_data *d)
 				   clip(show, sizeof(show) - 1, a.v[0], 0));
 	if (heap_ready(d, C_HEAP_TRACK, &hs) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	prev = mpa_heap_track(on);
-	internal_leave();
+	mpa_heap_internal_leave();
 	if (prev < 0)
 		return heap_error(d, C_HEAP_TRACK, prev, "");
 	rte_tel_data_start_dict(d);
@@ -1023,7 +1008,7 @@ cmd_heap_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
 		return 0;
 	if (heap_ready(d, C_HEAP_SNAPSHOT, &hs) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	rc = mpa_heap_snapshot(a.v[0]);
 	if (rc != 0) {
 		heap_error(d, C_HEAP_SNAPSHOT, rc, a.v[0]);
@@ -1036,7 +1021,7 @@ cmd_heap_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
 		snapshot_names(d, &tp);
 		tpool_put(&tp);
 	}
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -1052,7 +1037,7 @@ cmd_heap_drop(const char *cmd, const char *params, struct rte_tel_data *d)
 	    name_arg(d, C_HEAP_DROP, a.v[0], 0) != 0 ||
 	    heap_ready(d, C_HEAP_DROP, &hs) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	rc = mpa_heap_snapshot_drop(a.v[0]);
 	if (rc != 0) {
 		heap_error(d, C_HEAP_DROP, rc, a.v[0]);
@@ -1065,7 +1050,7 @@ cmd_heap_drop(const char *cmd, const char *params, struct rte_tel_data *d)
 		snapshot_names(d, &tp);
 		tpool_put(&tp);
 	}
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -1100,7 +1085,7 @@ cmd_heap_diff(const char *cmd, const char *params, struct rte_tel_data *d)
 		return 0;
 	from = a.v[0];
 	to = a.n >= 2 ? a.v[1] : "now";
-	internal_enter();
+	mpa_heap_internal_enter();
 	n = mpa_heap_diff(from, strcmp(to, "now") == 0 ? NULL : to, &v);
 	if (n < 0) {
 		/* Say which of the two is unknown. */
@@ -1163,7 +1148,7 @@ cmd_heap_diff(const char *cmd, const char *params, struct rte_tel_data *d)
 	tpool_put(&tp);
 out:
 	free(v);
-	internal_leave();
+	mpa_heap_internal_leave();
 	return 0;
 }
 
@@ -1178,10 +1163,10 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	if (args_get(d, C_DUMP, params, 0, 0, &a) != 0)
 		return 0;
-	internal_enter();
+	mpa_heap_internal_enter();
 	running_config(&c);
 	if (c.report_path[0] == '\0') {
-		internal_leave();
+		mpa_heap_internal_leave();
 		return reply_error(d, C_DUMP, EINVAL, "no report path: set MPAUDIT_REPORT");
 	}
 	/*
@@ -1190,7 +1175,7 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 	 * summary on stderr. It takes the registry lock itself.
 	 */
 	rc = mpa_dump_now();
-	internal_leave();
+	mpa_heap_internal_leave();
 	if (rc == -ENODEV)
 		return reply_error(d, C_DUMP, ENODEV, "the auditor is not running");
 	if (rc != 0)
@@ -1240,7 +1225,7 @@ mpa_telemetry_register(void)
 		MPA_LOG(DEBUG, "telemetry: libmpaudit.so answers the /mpaudit/ commands");
 	}
 	/* DPDK keeps the command table for the life of the process. */
-	internal_enter();
+	mpa_heap_internal_enter();
 	for (int i = 0; i < C_COUNT && !reg_deferred; i++) {
 		int r;
 
@@ -1255,7 +1240,7 @@ mpa_telemetry_register(void)
 			rc = r;
 		}
 	}
-	internal_leave();
+	mpa_heap_internal_leave();
 	pthread_mutex_unlock(&reg_lock);
 	return rc;
 }
