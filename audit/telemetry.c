@@ -1244,3 +1244,13 @@ mpa_telemetry_register(void)
 	pthread_mutex_unlock(&reg_lock);
 	return rc;
 }
+
+int
+mpa_telemetry_call(const char *name, const char *params,
+		   struct rte_tel_data *d)
+{
+	for (int i = 0; i < C_COUNT; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return cmds[i].fn(name, params, d);
+	return -ENOENT;
+}

@@ -5,6 +5,8 @@
 #ifndef MPA_TELEMETRY_H
 #define MPA_TELEMETRY_H
 
+#include <rte_telemetry.h>
+
 /*
  * The /mpaudit/ commands of DPDK's telemetry socket (docs/telemetry.md).
  * Handlers run on DPDK's telemetry threads, one per connected client, so
@@ -29,5 +31,18 @@
  *   others are, and the auditor runs on; a later call retries).
  */
 int mpa_telemetry_register(void);
+
+/**
+ * Run one /mpaudit/ command in this thread, as the telemetry socket would:
+ * for the fuzz tests, which feed the handlers parameter strings without a
+ * socket in between.
+ *
+ * @param name  the command, e.g. "/mpaudit/pools"
+ * @param params  its parameters as DPDK passes them (NULL for none)
+ * @param d  the reply, from rte_tel_data_alloc()
+ * @return the handler's result, or -ENOENT for an unknown name.
+ */
+int mpa_telemetry_call(const char *name, const char *params,
+		       struct rte_tel_data *d);
 
 #endif /* MPA_TELEMETRY_H */
