@@ -9,10 +9,12 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_log.h>
@@ -44,6 +46,28 @@ static int started;        /* mpa_init succeeded */
 static int finished;       /* mpa_fini ran */
 static int fini_result;
 static int atexit_done;
+/*
+ * The process that started the auditor. A child of fork() inherits our
+ * state and atexit handler but not the scanner thread: it must neither
+ * scan the parent's pools nor write the parent's report.
+ */
+static pid_t owner_pid;
+
+/*
+ * In the child: stop stamping. Hugepage memory is shared with the parent,
+ * so the child's stamps would overwrite the parent's.
+ */
+static void
+on_fork_child(void)
+{
+	mpa_on = 0;
+}
+
+static int
+forked_child(void)
+{
+	return owner_pid != 0 && getpid() != owner_pid;
+}
 
 int
 mpa_enabled(void)
@@ -89,8 +113,10 @@ mpa_init_with(const struct mpa_config *c)
 	mpa_on = 1;
 	mpa_signals_start(&cfg);
 	mpa_telemetry_register();
+	owner_pid = getpid();
 	if (!atexit_done) {
 		atexit(at_exit);
+		pthread_atfork(NULL, NULL, on_fork_child);
 		atexit_done = 1;
 	}
 	if (cfg.scan_ms != 0)
@@ -161,6 +187,8 @@ mpa_fini(void)
 
 	if (finished || !started)
 		return finished ? fini_result : MPA_EXIT_CLEAN;
+	if (forked_child())
+		return MPA_EXIT_CLEAN;
 	mpa_heap_internal_enter();
 	mpa_signals_stop();
 	mpa_scanner_stop();
@@ -205,7 +233,7 @@ mpa_scan_run(void)
 {
 	int rc;
 
-	if (!started)
+	if (!started || forked_child())
 		return -ENODEV;
 	mpa_registry_lock();
 	rc = mpa_scan_locked(cfg.stuck_ms);
@@ -222,7 +250,7 @@ mpa_report_write(const char *path)
 		path = cfg.report_path;
 	if (path[0] == '\0')
 		return -EINVAL;
-	if (!started)
+	if (!started || forked_child())
 		return -ENODEV;
 	mpa_heap_internal_enter();
 	mpa_registry_lock();
@@ -238,7 +266,7 @@ mpa_dump_now(void)
 {
 	int rc = 0;
 
-	if (!started)
+	if (!started || forked_child())
 		return -ENODEV;
 	mpa_heap_internal_enter();
 	mpa_registry_lock();

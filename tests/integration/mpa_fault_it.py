@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 The mpaudit developers
+"""Fault tests of mpaudit (issue 8, section 5): real EAL on virtual devices.
+
+Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
+
+  fork                 an instrumented program forks children that exit
+                       through exit(): no child scans the parent's pools or
+                       writes the parent's report; the parent's report is
+                       exactly its own leak
+  telemetry_lifecycle  the /mpaudit/ commands are asked without pause from
+                       before the application starts until after it has
+                       exited: it starts, forwards, stops and reports as
+                       without the queries, and every reply is well formed
+
+Helpers come from mpa_it.py and mpa_tele_it.py. Exit status 0 pass, 1 fail.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from mpa_it import (  # noqa: E402
+    Checker, Ctx, Failed, DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, check_exit,
+    check_groups_exact, check_summary, pool_entry, run_case, truth_groups)
+from mpa_tele_it import Tele, socket_path  # noqa: E402
+
+FORK_POOL = "fork_pool"
+FORK_POOL_SIZE = 1023
+FORK_KEEP = 9
+FORK_CHILDREN = 3
+
+# telemetry_lifecycle: the commands asked in turn, and the least number
+# of replies that shows the queries really overlapped the run.
+LIFECYCLE_CMDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
+                  "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/pools,0"]
+LIFECYCLE_MIN_REPLIES = 20
+LIFECYCLE_SECS = 3
+
+
+class FCtx(Ctx):
+    def __init__(self, args):
+        super().__init__(args)
+        self.forkapp = args.forkapp
+
+
+def t_fork(ctx, c):
+    env = {"MPAUDIT_STUCK_MS": "300", "MPAUDIT_SCAN_MS": "100"}
+    cmd = [ctx.forkapp] + ctx.eal("fork", LCORES_IO)
+    run = ctx.run("forkapp", cmd, env, timeout=60)
+    check_exit(c, run, 3)
+    c.true("forkapp: children left no report and exited 0 (%s)" %
+           run.out.strip().splitlines()[:1],
+           "children %d exited, no report from them: yes" % FORK_CHILDREN
+           in run.out)
+    # One final summary: the parent's. A child's would be a second one.
+    c.eq("forkapp: summaries printed", run.err.count("mpaudit: report"), 1)
+    truth, _ = truth_groups(run, "forkapp")
+    c.eq("forkapp: truth", sorted(truth.values()), [FORK_KEEP])
+    check_groups_exact(c, run, truth)
+    check_summary(c, run, FORK_KEEP, 3)
+    p = pool_entry(run, FORK_POOL)
+    if p is not None:
+        c.eq("forkapp: pool size, in use", (p.get("size"), p.get("in_use")),
+             (FORK_POOL_SIZE, FORK_KEEP))
+
+
+def hammer(prefix, stop, stats):
+    """Ask the commands in turn over fresh and kept connections until
+    @stop is set; count replies, and record any that is not well formed.
+    Connection errors are expected before start and after exit."""
+    i = 0
+    while not stop.is_set():
+        path = socket_path(prefix)
+        if path is None:
+            time.sleep(0.002)
+            continue
+        try:
+            t = Tele(path)
+        except (OSError, ValueError):
+            stats["refused"] += 1
+            time.sleep(0.002)
+            continue
+        try:
+            for _ in range(50):
+                if stop.is_set():
+                    break
+                cmd = LIFECYCLE_CMDS[i % len(LIFECYCLE_CMDS)]
+                i += 1
+                v = t.ask(cmd)
+                # Before the auditor registers, DPDK answers null.
+                if v is None:
+                    stats["null"] += 1
+                elif isinstance(v, dict):
+                    stats["replies"] += 1
+                else:
+                    stats["bad"].append((cmd, repr(v)[:200]))
+        except Failed:
+            stats["closed"] += 1
+        except (OSError, socket.timeout):
+            stats["closed"] += 1
+        finally:
+            t.close()
+
+
+def t_telemetry_lifecycle(ctx, c):
+    eal = ctx.eal("tele-life", LCORES_IO)
+    prefix = eal[1]
+    env = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "50"}
+    stats = {"replies": 0, "null": 0, "refused": 0, "closed": 0, "bad": []}
+    stop = threading.Event()
+    th = threading.Thread(target=hammer, args=(prefix, stop, stats))
+    # The client is asking (and failing to connect) before the process
+    # exists, so it catches the socket's first moments.
+    th.start()
+    try:
+        cmd = [ctx.fwd] + eal + ["--vdev", "net_null0", "--vdev",
+                                 "net_null1", "--", "--duration",
+                                 str(LIFECYCLE_SECS), "--stats-ms", "0"]
+        run = ctx.run("fwd", cmd, env, timeout=60)
+    finally:
+        # Keep asking a little after the exit: the socket is gone by then.
+        time.sleep(0.2)
+        stop.set()
+        th.join(30)
+    check_exit(c, run, 0)
+    check_summary(c, run, 0, 0)
+    c.true("fwd: pool %s in the report" % FWD_POOL,
+           pool_entry(run, FWD_POOL) is not None)
+    c.eq("telemetry: malformed replies", stats["bad"], [])
+    c.true("telemetry: at least %d replies during the run (%r)" %
+           (LIFECYCLE_MIN_REPLIES, stats),
+           stats["replies"] >= LIFECYCLE_MIN_REPLIES)
+    c.true("telemetry: the client thread finished", not th.is_alive())
+
+
+TESTS = {
+    "fork": t_fork,
+    "telemetry_lifecycle": t_telemetry_lifecycle,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
+    ap.add_argument("--objpool", required=True, help="objpool test program")
+    ap.add_argument("--forkapp", required=True, help="forkapp test program")
+    args = ap.parse_args()
+    for exe in (args.fwd, args.objpool, args.forkapp):
+        if not os.access(exe, os.X_OK):
+            print("mpa_fault_it: %s is not an executable" % exe,
+                  file=sys.stderr)
+            return 1
+    print("mpa_fault_it: %s, EAL memory: %s" % (args.test, " ".join(
+        os.environ.get("MPA_EAL_MEM", "").split() or
+        DEFAULT_EAL_MEM.split())))
+    return run_case("mpa_fault_it", args.test, TESTS[args.test], FCtx(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
