@@ -8,6 +8,7 @@
 #include <rte_string_fns.h>
 
 #include "holder.h"
+#include "fault.h"
 #include "log.h"
 #include "ring.h"
 
@@ -85,7 +86,7 @@ mpa_holder_intern(uint8_t state, const struct mpa_site *site, uint16_t port,
 			goto out;
 		slot = (slot + 1) % HOLDER_HASH_SIZE;
 	}
-	if (holder_n >= MPA_HOLDERS_MAX) {
+	if (holder_n >= MPA_HOLDERS_MAX || mpa_fault(MPA_FAULT_HOLDER_TABLE)) {
 		if (!holder_full_logged) {
 			holder_full_logged = 1;
 			MPA_LOG(WARNING, "holder table full (%u entries): new call sites are reported by state only",

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "driver.h"
+#include "fault.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "pool.h"
@@ -102,6 +103,7 @@ mpa_init_with(const struct mpa_config *c)
 	cfg = *c;
 	mpa_scan_configure(cfg.stuck_ms);
 	mpa_clock_update();
+	mpa_fault_init();
 	rc = mpa_pool_events_start();
 	if (rc != 0)
 		goto err;

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "heap.h"
+#include "fault.h"
 #include "log.h"
 #include "pool.h"
 #include "ring.h"
@@ -138,7 +139,7 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 
 	rc = -ENOMEM;
 	p = calloc(1, sizeof(*p));
-	if (p == NULL)
+	if (p == NULL || mpa_fault(MPA_FAULT_POOL_TABLE))
 		goto err;
 	p->mp = mp;
 	rte_strscpy(p->name, mp->name, sizeof(p->name));

@@ -9,6 +9,11 @@ Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
                        through exit(): no child scans the parent's pools or
                        writes the parent's report; the parent's report is
                        exactly its own leak
+  pool_table           the auditor's tables for the pool cannot be
+                       allocated (MPA_FAULT_INJECT): one log line, the pool
+                       is not audited, the application forwards and exits 0
+  holder_table         the holder table is full from the start: the exact
+                       leak is still reported, by pool, state and lcore
   telemetry_lifecycle  the /mpaudit/ commands are asked without pause from
                        before the application starts until after it has
                        exited: it starts, forwards, stops and reports as
@@ -26,8 +31,9 @@ import threading
 import time
 
 from mpa_it import (  # noqa: E402
-    Checker, Ctx, Failed, DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, check_exit,
-    check_groups_exact, check_summary, pool_entry, run_case, truth_groups)
+    Ctx, DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, LEAK_ARGS, LEAK_ENV, LEAK_EXPECT,
+    check_exit, check_groups_exact, check_summary, forwarded, key_of,
+    pool_entry, run_case, truth_groups, Failed)
 from mpa_tele_it import Tele, socket_path  # noqa: E402
 
 FORK_POOL = "fork_pool"
@@ -68,6 +74,44 @@ def t_fork(ctx, c):
     if p is not None:
         c.eq("forkapp: pool size, in use", (p.get("size"), p.get("in_use")),
              (FORK_POOL_SIZE, FORK_KEEP))
+
+
+def fault_run(ctx, name, table):
+    """mpaudit-fwd with the leak mix and MPA_FAULT_INJECT=@table."""
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
+        ["--", "--duration", "3", "--stats-ms", "0"] + LEAK_ARGS
+    env = dict(LEAK_ENV, MPA_FAULT_INJECT=table)
+    return ctx.run(name, cmd, env, timeout=60)
+
+
+def t_pool_table(ctx, c):
+    run = fault_run(ctx, "pool_table", "pool_table")
+    check_exit(c, run, 0)
+    line = ("mpaudit: cannot attach pool %s: Cannot allocate memory; the "
+            "pool is not audited" % FWD_POOL)
+    c.eq("pool_table: log lines '%s'" % line, run.err.count(line), 1)
+    c.true("pool_table: forwarded packets", (forwarded(run) or 0) > 0)
+    c.eq("pool_table: pools in the report",
+         [p.get("name") for p in run.report().get("pools", [])], [])
+    check_summary(c, run, 0, 0)
+
+
+def t_holder_table(ctx, c):
+    run = fault_run(ctx, "holder_table", "holder_table")
+    check_exit(c, run, 3)
+    c.eq("holder_table: 'holder table full' lines",
+         run.err.count("holder table full"), 1)
+    # The truth, by what a holder without an entry still tells.
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    by_state = {}
+    for k, n in truth.items():
+        pool, state, lcore = k[0], k[1], k[2]
+        kk = key_of(pool, state, lcore, None, None, None, None)
+        by_state[kk] = by_state.get(kk, 0) + n
+    total = sum(truth.values())
+    c.eq("holder_table: leaked in all", total, sum(LEAK_EXPECT.values()))
+    check_groups_exact(c, run, by_state)
+    check_summary(c, run, total, 3)
 
 
 def hammer(prefix, stop, stats):
@@ -141,6 +185,8 @@ def t_telemetry_lifecycle(ctx, c):
 
 TESTS = {
     "fork": t_fork,
+    "pool_table": t_pool_table,
+    "holder_table": t_holder_table,
     "telemetry_lifecycle": t_telemetry_lifecycle,
 }
 

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The mpaudit developers
+ */
+
+#ifndef MPA_FAULT_H
+#define MPA_FAULT_H
+
+/*
+ * Fault injection for the tests, after the kernel's failslab: the
+ * environment variable MPA_FAULT_INJECT (not an MPAUDIT_ setting, and not
+ * for users) names the auditor's own tables whose allocation must fail, so
+ * the tests can check that each failure is answered with a log line and a
+ * degraded, still running auditor:
+ *
+ *   pool_table    a pool's stamp and locator tables: the pool is not audited
+ *   holder_table  the holder table is full from the start: holders are
+ *                 reported by state only, without site, port or ring
+ *
+ * A comma-separated list; unknown names are ignored with a warning. Read
+ * once, by mpa_fault_init(); with the variable unset every check is one
+ * predicted branch on a global that is never written again.
+ */
+
+#include <rte_branch_prediction.h>
+
+#define MPA_FAULT_POOL_TABLE   (1u << 0)
+#define MPA_FAULT_HOLDER_TABLE (1u << 1)
+
+extern unsigned int mpa_faults;
+
+/** Parse MPA_FAULT_INJECT (idempotent). */
+void mpa_fault_init(void);
+
+/** Nonzero if the test asked this table's allocation to fail. */
+static inline int
+mpa_fault(unsigned int table)
+{
+	return unlikely((mpa_faults & table) != 0);
+}
+
+#endif /* MPA_FAULT_H */
