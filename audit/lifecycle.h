@@ -31,6 +31,12 @@ int mpa_dump_now(void);
  */
 void mpa_config_current(struct mpa_config *c);
 
+/**
+ * Nonzero once the auditor has started, also in a DPDK secondary process,
+ * where it runs without pool auditing (mpa_enabled() is 0 there).
+ */
+int mpa_started(void);
+
 /** The mode the auditor was started in. */
 const char *mpa_mode(void);
 

@@ -53,6 +53,7 @@ static int atexit_done;
  * scan the parent's pools nor write the parent's report.
  */
 static pid_t owner_pid;
+static int secondary;      /* a DPDK secondary process: no pool auditing */
 
 /*
  * In the child: stop stamping. Hugepage memory is shared with the parent,
@@ -85,7 +86,7 @@ at_exit(void)
 int
 mpa_init_with(const struct mpa_config *c)
 {
-	int rc;
+	int rc = 0;
 
 	if (started)
 		return 0;
@@ -104,7 +105,19 @@ mpa_init_with(const struct mpa_config *c)
 	mpa_scan_configure(cfg.stuck_ms);
 	mpa_clock_update();
 	mpa_fault_init();
-	rc = mpa_pool_events_start();
+	/*
+	 * A secondary process shares the primary's pools, but stamps name
+	 * holders from a per-process table and carry a per-process clock:
+	 * stamps from two processes in one pool would be misread by both.
+	 * The primary audits the pools; a secondary stamps nothing, scans no
+	 * pool (it would report the primary's holdings as its own) and keeps
+	 * only what is its own: heap tracking under the preload, telemetry.
+	 */
+	secondary = rte_eal_process_type() == RTE_PROC_SECONDARY;
+	if (secondary)
+		MPA_LOG(NOTICE, "secondary process: the mempools are audited by the primary process; this process stamps and scans none");
+	else
+		rc = mpa_pool_events_start();
 	if (rc != 0)
 		goto err;
 	rc = mpa_scanner_start(cfg.scan_ms, cfg.stuck_ms);
@@ -112,7 +125,7 @@ mpa_init_with(const struct mpa_config *c)
 		goto err;
 	started = 1;
 	finished = 0;
-	mpa_on = 1;
+	mpa_on = !secondary;
 	mpa_signals_start(&cfg);
 	mpa_telemetry_register();
 	owner_pid = getpid();
@@ -149,6 +162,12 @@ mpa_config_current(struct mpa_config *c)
 		*c = cfg;
 	else
 		mpa_config_defaults(c);
+}
+
+int
+mpa_started(void)
+{
+	return started;
 }
 
 const char *

@@ -219,7 +219,7 @@ preload_start(void)
 	 */
 	if (dlsym(RTLD_NEXT, LIBMPAUDIT_MARKER) != NULL) {
 		mpa_init_mode(MPA_MODE_INSTRUMENTED);
-		if (!mpa_enabled())
+		if (!mpa_started())
 			mpa_heap_fail("the configuration was rejected");
 		else
 			started_here = 1;
@@ -227,12 +227,15 @@ preload_start(void)
 		return;
 	}
 	mpa_init_mode(MPA_MODE_PRELOAD);
-	if (!mpa_enabled()) {
+	if (!mpa_started()) {
 		/* mpa_init() said why; the application runs unaudited */
 		mpa_heap_fail("the configuration was rejected");
 		return;
 	}
 	started_here = 1;
+	/* A secondary process audits no pool: no ops hook, no stamping. */
+	if (!mpa_enabled())
+		return;
 	mpa_opshook_start();
 	/* Ports can only start after rte_eal_init(), but look anyway. */
 	RTE_ETH_FOREACH_DEV(port)

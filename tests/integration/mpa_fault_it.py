@@ -4,6 +4,7 @@
 """Fault tests of mpaudit (issue 8, section 5): real EAL on virtual devices.
 
 Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
+                        --secapp PATH
 
   fork                 an instrumented program forks children that exit
                        through exit(): no child scans the parent's pools or
@@ -14,6 +15,10 @@ Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
                        is not audited, the application forwards and exits 0
   holder_table         the holder table is full from the start: the exact
                        leak is still reported, by pool, state and lcore
+  secondary            a DPDK secondary process (secapp) uses the pool of
+                       a primary mpaudit-fwd: it says the primary audits
+                       the pools, and neither reports anything stuck (needs
+                       hugepages: multi-process memory cannot be --no-huge)
   telemetry_lifecycle  the /mpaudit/ commands are asked without pause from
                        before the application starts until after it has
                        exited: it starts, forwards, stops and reports as
@@ -23,7 +28,9 @@ Helpers come from mpa_it.py and mpa_tele_it.py. Exit status 0 pass, 1 fail.
 """
 
 import argparse
+import glob
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +40,7 @@ import time
 from mpa_it import (  # noqa: E402
     Ctx, DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, LEAK_ARGS, LEAK_ENV, LEAK_EXPECT,
     check_exit, check_groups_exact, check_summary, forwarded, key_of,
-    pool_entry, run_case, truth_groups, Failed)
+    pool_entry, run_case, truth_groups, Failed, Run)
 from mpa_tele_it import Tele, socket_path  # noqa: E402
 
 FORK_POOL = "fork_pool"
@@ -49,10 +56,28 @@ LIFECYCLE_MIN_REPLIES = 20
 LIFECYCLE_SECS = 3
 
 
+# secondary: hugepage memory of each process (no --in-memory: a
+# secondary maps the primary's files), and meson's exit status for a skip.
+SEC_MEM = ["-m", "256"]
+SEC_TAKE = 16
+SKIP = 77
+
+
+class Skipped(Exception):
+    pass
+
+
 class FCtx(Ctx):
     def __init__(self, args):
         super().__init__(args)
         self.forkapp = args.forkapp
+        self.secapp = args.secapp
+
+    def cleanup(self, keep):
+        super().cleanup(keep)
+        for prefix in self.prefixes:
+            for f in glob.glob("/dev/hugepages/%s*" % prefix):
+                os.unlink(f)
 
 
 def t_fork(ctx, c):
@@ -112,6 +137,79 @@ def t_holder_table(ctx, c):
     c.eq("holder_table: leaked in all", total, sum(LEAK_EXPECT.values()))
     check_groups_exact(c, run, by_state)
     check_summary(c, run, total, 3)
+
+
+def hugepages_free_mb():
+    vals = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            vals[k] = int(v.split()[0])
+    return vals.get("HugePages_Free", 0) * vals.get("Hugepagesize", 0) // 1024
+
+
+def t_secondary(ctx, c):
+    need = 2 * int(SEC_MEM[1])
+    if "--no-huge" in os.environ.get("MPA_EAL_MEM", DEFAULT_EAL_MEM) or \
+            hugepages_free_mb() < need or \
+            not os.path.ismount("/dev/hugepages"):
+        raise Skipped("no %d MB of free hugepages in /dev/hugepages" % need)
+    ctx.seq += 1
+    prefix = "mpa-it-sec-%d-%d" % (os.getpid(), ctx.seq)
+    ctx.prefixes.append(prefix)
+    eal = ["--file-prefix", prefix, "--no-pci"] + SEC_MEM
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MPAUDIT_")}
+    env.update({"MPAUDIT_STUCK_MS": "1000", "MPAUDIT_SCAN_MS": "50"})
+    prim_report = os.path.join(ctx.tmp, "primary.json")
+    prim_cmd = [ctx.fwd] + eal + ["--lcores", LCORES_IO, "--vdev",
+                                  "net_null0", "--vdev", "net_null1",
+                                  "--", "--duration", "0", "--stats-ms", "0"]
+    t0 = time.monotonic()
+    p = subprocess.Popen(prim_cmd, env=dict(env, MPAUDIT_REPORT=prim_report),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True,
+                         errors="replace")
+    try:
+        # The primary is ready for a secondary once its telemetry answers.
+        deadline = time.monotonic() + 20
+        while socket_path(prefix) is None and time.monotonic() < deadline \
+                and p.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        sec = ctx.run("secapp", [ctx.secapp] + eal +
+                      ["--proc-type=secondary", "--lcores", "2@0", "--",
+                       FWD_POOL],
+                      {"MPAUDIT_STUCK_MS": "1000", "MPAUDIT_SCAN_MS": "50"},
+                      timeout=60)
+        # Scans of the primary after the secondary gave its mbufs back.
+        time.sleep(1.5)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+    prim = Run("primary", prim_cmd, p.returncode, out, err,
+               time.monotonic() - t0, prim_report)
+    ctx.runs.append(prim)
+    check_exit(c, sec, 0)
+    c.true("secapp: took and returned its mbufs",
+           "took and returned %d mbufs of %s" % (SEC_TAKE, FWD_POOL)
+           in sec.out)
+    c.eq("secapp: 'secondary process' notes", sec.err.count(
+        "mpaudit: secondary process: the mempools are audited by the "
+        "primary process"), 1)
+    c.eq("secapp: pools in its report",
+         [x.get("name") for x in sec.report().get("pools", [])], [])
+    check_summary(c, sec, 0, 0)
+    check_exit(c, prim, 0)
+    c.eq("primary: newly stuck log lines", prim.err.count("newly stuck"), 0)
+    check_summary(c, prim, 0, 0)
+    pe = pool_entry(prim, FWD_POOL)
+    c.eq("primary: %s stuck" % FWD_POOL, pe.get("stuck"), 0)
 
 
 def hammer(prefix, stop, stats):
@@ -187,6 +285,7 @@ TESTS = {
     "fork": t_fork,
     "pool_table": t_pool_table,
     "holder_table": t_holder_table,
+    "secondary": t_secondary,
     "telemetry_lifecycle": t_telemetry_lifecycle,
 }
 
@@ -197,8 +296,9 @@ def main():
     ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
     ap.add_argument("--objpool", required=True, help="objpool test program")
     ap.add_argument("--forkapp", required=True, help="forkapp test program")
+    ap.add_argument("--secapp", required=True, help="secapp test program")
     args = ap.parse_args()
-    for exe in (args.fwd, args.objpool, args.forkapp):
+    for exe in (args.fwd, args.objpool, args.forkapp, args.secapp):
         if not os.access(exe, os.X_OK):
             print("mpa_fault_it: %s is not an executable" % exe,
                   file=sys.stderr)
@@ -206,7 +306,18 @@ def main():
     print("mpa_fault_it: %s, EAL memory: %s" % (args.test, " ".join(
         os.environ.get("MPA_EAL_MEM", "").split() or
         DEFAULT_EAL_MEM.split())))
-    return run_case("mpa_fault_it", args.test, TESTS[args.test], FCtx(args))
+    test = TESTS[args.test]
+
+    def skipping(ctx, c):
+        try:
+            test(ctx, c)
+        except Skipped as e:
+            print("mpa_fault_it: %s skipped: %s" % (args.test, e))
+            raise
+    try:
+        return run_case("mpa_fault_it", args.test, skipping, FCtx(args))
+    except Skipped:
+        return SKIP
 
 
 if __name__ == "__main__":
