@@ -23,14 +23,55 @@
 static const struct rte_ring *watched[MPA_RINGS_MAX];
 static int full_logged;
 
-int
-mpa_ring_watch(const struct rte_ring *r)
+/* Caller holds the tailq read lock, so the list cannot change under us. */
+static int
+ring_listed(struct rte_tailq_entry_head *head, const struct rte_ring *r)
+{
+	struct rte_tailq_entry *te;
+
+	TAILQ_FOREACH(te, head, next)
+		if (te->data == r)
+			return 1;
+	return 0;
+}
+
+/* Forget watched rings that are no longer listed. Caller holds the lock. */
+static void
+forget_unlisted(struct rte_tailq_entry_head *head, int i,
+		const struct rte_ring *r)
+{
+	const struct rte_ring *expected = r;
+
+	if (r != NULL && !ring_listed(head, r))
+		__atomic_compare_exchange_n(&watched[i], &expected, NULL, 0,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Instrumented mode does not wrap rte_ring_free(): a program that creates
+ * and frees rings leaves dead entries, which the scanner forgets. When the
+ * table is full before a scan came by, forget them here.
+ */
+static void
+forget_freed(void)
+{
+	struct rte_tailq_entry_head *head =
+		RTE_TAILQ_LOOKUP(RTE_TAILQ_RING_NAME, rte_tailq_entry_head);
+
+	if (head == NULL)
+		return;
+	rte_mcfg_tailq_read_lock();
+	for (int i = 0; i < MPA_RINGS_MAX; i++)
+		forget_unlisted(head, i, __atomic_load_n(&watched[i],
+							 __ATOMIC_ACQUIRE));
+	rte_mcfg_tailq_read_unlock();
+}
+
+static int
+watch_once(const struct rte_ring *r)
 {
 	int free_slot = -1;
 
-	if (r == NULL || strncmp(r->name, RTE_MEMPOOL_MZ_PREFIX,
-				 strlen(RTE_MEMPOOL_MZ_PREFIX)) == 0)
-		return -EINVAL;
 	for (int i = 0; i < MPA_RINGS_MAX; i++) {
 		const struct rte_ring *w = __atomic_load_n(&watched[i],
 							   __ATOMIC_ACQUIRE);
@@ -49,6 +90,24 @@ mpa_ring_watch(const struct rte_ring *r)
 						__ATOMIC_ACQUIRE))
 			return 0;
 	}
+	return -ENOSPC;
+}
+
+int
+mpa_ring_watch(const struct rte_ring *r)
+{
+	int rc;
+
+	if (r == NULL || strncmp(r->name, RTE_MEMPOOL_MZ_PREFIX,
+				 strlen(RTE_MEMPOOL_MZ_PREFIX)) == 0)
+		return -EINVAL;
+	rc = watch_once(r);
+	if (rc == -ENOSPC) {
+		forget_freed();
+		rc = watch_once(r);
+	}
+	if (rc == 0)
+		return 0;
 	if (!__atomic_exchange_n(&full_logged, 1, __ATOMIC_RELAXED))
 		MPA_LOG(WARNING, "cannot watch ring %s: already watching %d rings; objects in further rings are attributed by their stamps only",
 			r->name, MPA_RINGS_MAX);
@@ -91,18 +150,6 @@ ring_of_pointers(const struct rte_ring *r)
 	       r->memzone->len >= (size_t)lo && r->memzone->len < (size_t)hi;
 }
 
-/* Caller holds the tailq read lock, so the list cannot change under us. */
-static int
-ring_listed(struct rte_tailq_entry_head *head, const struct rte_ring *r)
-{
-	struct rte_tailq_entry *te;
-
-	TAILQ_FOREACH(te, head, next)
-		if (te->data == r)
-			return 1;
-	return 0;
-}
-
 void
 mpa_ring_foreach_obj(void (*fn)(const struct rte_ring *r, void *obj,
 				 void *arg), void *arg)
@@ -130,7 +177,13 @@ mpa_ring_foreach_obj(void (*fn)(const struct rte_ring *r, void *obj,
 		uint32_t cons, n;
 		const uint8_t *slots;
 
-		if (r == NULL || !ring_listed(head, r) || !ring_of_pointers(r))
+		if (r == NULL)
+			continue;
+		if (!ring_listed(head, r)) {
+			forget_unlisted(head, i, r);
+			continue;
+		}
+		if (!ring_of_pointers(r))
 			continue;
 		slots = (const uint8_t *)&r[1];
 		n = mpa_ring_window(r, &cons);

@@ -4,7 +4,7 @@
 """Fault tests of mpaudit (issue 8, section 5): real EAL on virtual devices.
 
 Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
-                        --secapp PATH
+                        --secapp PATH --ringchurn PATH
 
   fork                 an instrumented program forks children that exit
                        through exit(): no child scans the parent's pools or
@@ -15,6 +15,10 @@ Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
                        is not audited, the application forwards and exits 0
   holder_table         the holder table is full from the start: the exact
                        leak is still reported, by pool, state and lcore
+  ring_churn           200 rings created, watched, scanned every
+                       millisecond and freed (more than the auditor
+                       watches at once): no crash, no full watch table,
+                       the exact leak left in the last ring
   secondary            a DPDK secondary process (secapp) uses the pool of
                        a primary mpaudit-fwd: it says the primary audits
                        the pools, and neither reports anything stuck (needs
@@ -72,6 +76,7 @@ class FCtx(Ctx):
         super().__init__(args)
         self.forkapp = args.forkapp
         self.secapp = args.secapp
+        self.ringchurn = args.ringchurn
 
     def cleanup(self, keep):
         super().cleanup(keep)
@@ -137,6 +142,21 @@ def t_holder_table(ctx, c):
     c.eq("holder_table: leaked in all", total, sum(LEAK_EXPECT.values()))
     check_groups_exact(c, run, by_state)
     check_summary(c, run, total, 3)
+
+
+def t_ring_churn(ctx, c):
+    env = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "1"}
+    run = ctx.run("ringchurn", [ctx.ringchurn] + ctx.eal("ringchurn", "0@0"),
+                  env, timeout=60)
+    check_exit(c, run, 3)
+    c.true("ringchurn: 200 distinct rings", "200 rings created and freed, "
+           "0 at the first one's address" in run.out)
+    c.eq("ringchurn: 'cannot watch ring' lines",
+         run.err.count("cannot watch ring"), 0)
+    truth, _ = truth_groups(run, "ringchurn")
+    c.eq("ringchurn: truth", sorted(truth.values()), [5])
+    check_groups_exact(c, run, truth)
+    check_summary(c, run, 5, 3)
 
 
 def hugepages_free_mb():
@@ -286,6 +306,7 @@ TESTS = {
     "pool_table": t_pool_table,
     "holder_table": t_holder_table,
     "secondary": t_secondary,
+    "ring_churn": t_ring_churn,
     "telemetry_lifecycle": t_telemetry_lifecycle,
 }
 
@@ -297,8 +318,11 @@ def main():
     ap.add_argument("--objpool", required=True, help="objpool test program")
     ap.add_argument("--forkapp", required=True, help="forkapp test program")
     ap.add_argument("--secapp", required=True, help="secapp test program")
+    ap.add_argument("--ringchurn", required=True,
+                    help="ringchurn test program")
     args = ap.parse_args()
-    for exe in (args.fwd, args.objpool, args.forkapp, args.secapp):
+    for exe in (args.fwd, args.objpool, args.forkapp, args.secapp,
+                args.ringchurn):
         if not os.access(exe, os.X_OK):
             print("mpa_fault_it: %s is not an executable" % exe,
                   file=sys.stderr)
