@@ -301,13 +301,18 @@ shard_grow(struct shard *s)
 	return 0;
 }
 
-/* The slot holding @p p, or NULL. Caller holds the lock. */
+/*
+ * The slot holding @p p, or NULL. Caller holds the lock. The markers
+ * themselves are never anyone's address: without the check, a free of
+ * (void *)1 would match whichever tombstone lies on its probe path and
+ * take that dead record's kind and sites.
+ */
 static struct mpa_heap_rec *
 shard_find(struct shard *s, uintptr_t p, uint64_t h)
 {
 	uint32_t j;
 
-	if (s->mask == 0)
+	if (s->mask == 0 || p <= TOMB)
 		return NULL;
 	for (j = (uint32_t)(h >> 24) & s->mask; s->slots[j].ptr != EMPTY;
 	     j = (j + 1) & s->mask)
@@ -344,6 +349,9 @@ mpa_heap_insert(const struct mpa_heap_rec *r)
 	struct mpa_heap_rec *slot, *tomb = NULL;
 	uint32_t j;
 
+	/* No allocator returns the markers; a record of them would be lost. */
+	if (r->ptr <= TOMB)
+		return;
 	shard_lock(s);
 	if ((s->used + 1) * 4u > (s->mask + 1) * 3u && shard_grow(s) != 0) {
 		shard_unlock(s);
@@ -425,7 +433,7 @@ mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 			const struct freed *f =
 				&s->ring[(s->ring_pos - 1 - i) % FREED_RING];
 
-			if (f->ptr == p && p != 0) {
+			if (f->ptr == p && p > TOMB) {
 				miss->what = MPA_MISS_DOUBLE;
 				miss->first_pc = f->pc;
 				miss->found.stack = f->alloc_stack;
