@@ -19,6 +19,10 @@
 /** Upper bound of MPAUDIT_SCAN_MS: one hour. */
 #define MPA_MAX_SCAN_MS 3600000u
 
+/** Default and upper bound of MPAUDIT_REPORT_MS: ten seconds, one hour. */
+#define MPA_DEFAULT_REPORT_MS 10000u
+#define MPA_MAX_REPORT_MS 3600000u
+
 /** Default and upper bound of MPAUDIT_HEAP_MAX_MB. */
 #define MPA_DEFAULT_HEAP_MAX_MB 4096u
 #define MPA_MAX_HEAP_MAX_MB 1048576u

@@ -26,6 +26,19 @@ int mpa_init_mode(const char *mode);
 int mpa_dump_now(void);
 
 /**
+ * A stop signal @p sig arrived (control thread): what the dump does, the
+ * report named "signal NAME". The summary is printed only without a
+ * report file; with one, a line says where it went.
+ */
+void mpa_stop_report(int sig);
+
+/**
+ * Rewrite the report if MPAUDIT_REPORT_MS has passed since the last time
+ * (control thread, at @p now_ms of the coarse clock).
+ */
+void mpa_report_tick(uint32_t now_ms);
+
+/**
  * The configuration the auditor runs with (from the environment or
  * mpa_init_with()); the defaults before it started.
  */

@@ -37,6 +37,8 @@
 #include "heap.h"
 #include "mpaudit_heap.h"
 
+extern char **environ;
+
 RTE_LOG_REGISTER(mpa_logtype, mpaudit, INFO);
 
 volatile int mpa_on;
@@ -54,6 +56,7 @@ static int atexit_done;
  */
 static pid_t owner_pid;
 static int secondary;      /* a DPDK secondary process: no pool auditing */
+static uint32_t report_last_ms;  /* the last periodic rewrite (or the start) */
 
 /*
  * In the child: stop stamping. Hugepage memory is shared with the parent,
@@ -77,6 +80,32 @@ mpa_enabled(void)
 	return mpa_on;
 }
 
+/*
+ * The heap tracker took its settings from the environment when it loaded,
+ * before any API call: report those, whatever mpa_init_with() was given.
+ */
+static void
+heap_settings_from_env(struct mpa_config *c)
+{
+	struct mpa_config env;
+
+	if (mpa_config_parse(&env, environ, NULL, 0) != 0)
+		mpa_config_defaults(&env);
+	c->heap = env.heap;
+	c->heap_depth = env.heap_depth;
+	c->heap_manual = env.heap_manual;
+	c->heap_max_mb = env.heap_max_mb;
+}
+
+/* Name @p why on the next report, with the stop signal seen before, if any. */
+static void
+set_stop(const char *why)
+{
+	int sig = mpa_signals_stop_seen();
+
+	mpa_report_set_stop(why, sig != 0 ? mpa_signal_name(sig) : NULL);
+}
+
 static void
 at_exit(void)
 {
@@ -91,17 +120,16 @@ mpa_init_with(const struct mpa_config *c)
 	if (started)
 		return 0;
 	if (c->stuck_ms == 0 || c->scan_ms > MPA_MAX_SCAN_MS ||
-	    c->stuck_ms > MPA_MAX_STUCK_MS || c->heap > 3 ||
-	    c->heap_depth == 0 || c->heap_depth > MPA_STACK_MAX_DEPTH ||
-	    c->heap_max_mb == 0 || c->heap_max_mb > MPA_MAX_HEAP_MAX_MB ||
+	    c->stuck_ms > MPA_MAX_STUCK_MS || c->report_ms > MPA_MAX_REPORT_MS ||
 	    (c->dump_signal != 0 && (c->dump_signal < SIGRTMIN || c->dump_signal > SIGRTMAX)) ||
 	    (c->track_signal != 0 && (c->track_signal < SIGRTMIN || c->track_signal > SIGRTMAX))) {
-		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, heap %u, heap_depth %u, heap_max_mb %u, signals %d/%d); auditing disabled, the application runs unaudited",
-			c->stuck_ms, c->scan_ms, c->heap, c->heap_depth,
-			c->heap_max_mb, c->dump_signal, c->track_signal);
+		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, report_ms %u, signals %d/%d); auditing disabled, the application runs unaudited",
+			c->stuck_ms, c->scan_ms, c->report_ms, c->dump_signal,
+			c->track_signal);
 		return -EINVAL;
 	}
 	cfg = *c;
+	heap_settings_from_env(&cfg);
 	mpa_scan_configure(cfg.stuck_ms);
 	mpa_clock_update();
 	mpa_fault_init();
@@ -123,6 +151,7 @@ mpa_init_with(const struct mpa_config *c)
 	rc = mpa_scanner_start(cfg.scan_ms, cfg.stuck_ms);
 	if (rc != 0)
 		goto err;
+	report_last_ms = mpa_clock_read();
 	started = 1;
 	finished = 0;
 	mpa_on = !secondary;
@@ -227,6 +256,7 @@ mpa_fini(void)
 		mpa_scan_locked(cfg.stuck_ms);
 	r = mpa_scan_result();
 	rc = mpa_report_exit_code(r);
+	set_stop(MPA_STOP_EXIT);
 	if (cfg.report_path[0] != '\0' &&
 	    mpa_report_write_file(cfg.report_path, r, mpa_scan_stats(), &cfg) != 0)
 		rc = MPA_EXIT_FAILED;
@@ -276,6 +306,7 @@ mpa_report_write(const char *path)
 	mpa_heap_internal_enter();
 	mpa_registry_lock();
 	mpa_report_heap_age(cfg.stuck_ms);
+	set_stop(MPA_STOP_DUMP);
 	rc = mpa_report_write_file(path, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
 	mpa_heap_internal_leave();
@@ -293,6 +324,7 @@ mpa_dump_now(void)
 	mpa_registry_lock();
 	mpa_scan_locked(cfg.stuck_ms);
 	mpa_report_heap_age(cfg.stuck_ms);
+	set_stop(MPA_STOP_DUMP);
 	if (cfg.report_path[0] != '\0')
 		rc = mpa_report_write_file(cfg.report_path, mpa_scan_result(),
 					   mpa_scan_stats(), &cfg);
@@ -303,6 +335,61 @@ mpa_dump_now(void)
 	mpa_registry_unlock();
 	mpa_heap_internal_leave();
 	return rc;
+}
+
+void
+mpa_stop_report(int sig)
+{
+	char why[32];
+	int rc = 0;
+
+	if (!started || forked_child())
+		return;
+	snprintf(why, sizeof(why), "signal %s", mpa_signal_name(sig));
+	mpa_heap_internal_enter();
+	mpa_registry_lock();
+	/*
+	 * The application is still running, and may well run on (its own
+	 * handler decides): this is a dump, not the final scan. Held objects
+	 * and allocations younger than the threshold are not reported.
+	 */
+	mpa_scan_locked(cfg.stuck_ms);
+	mpa_report_heap_age(cfg.stuck_ms);
+	mpa_report_set_stop(why, mpa_signal_name(sig));
+	if (cfg.report_path[0] != '\0') {
+		rc = mpa_report_write_file(cfg.report_path, mpa_scan_result(),
+					   mpa_scan_stats(), &cfg);
+		if (rc == 0)
+			fprintf(stderr, "mpaudit: %s: report written to %s\n",
+				mpa_signal_name(sig), cfg.report_path);
+	} else if (cfg.summary) {
+		mpa_report_print_summary(stderr, mpa_scan_result(),
+					 mpa_scan_stats(), &cfg);
+	}
+	fflush(stderr);
+	mpa_registry_unlock();
+	mpa_heap_internal_leave();
+}
+
+void
+mpa_report_tick(uint32_t now_ms)
+{
+	if (!started || forked_child() || cfg.report_ms == 0 ||
+	    cfg.report_path[0] == '\0' ||
+	    mpa_age_ms(now_ms, report_last_ms) < (int32_t)cfg.report_ms)
+		return;
+	report_last_ms = now_ms;
+	mpa_heap_internal_enter();
+	mpa_registry_lock();
+	/* The periodic scans keep the result fresh; without them, scan here. */
+	if (cfg.scan_ms == 0)
+		mpa_scan_locked(cfg.stuck_ms);
+	mpa_report_heap_age(cfg.stuck_ms);
+	set_stop(MPA_STOP_PERIODIC);
+	mpa_report_write_file(cfg.report_path, mpa_scan_result(),
+			      mpa_scan_stats(), &cfg);
+	mpa_registry_unlock();
+	mpa_heap_internal_leave();
 }
 
 int

@@ -58,6 +58,17 @@ group_view(const struct mpa_scan_result *r, const struct mpa_group *g,
 	}
 }
 
+static char stop_why[32] = MPA_STOP_EXIT;
+static char stop_signal[16];
+
+void
+mpa_report_set_stop(const char *why, const char *signal)
+{
+	snprintf(stop_why, sizeof(stop_why), "%s", why);
+	snprintf(stop_signal, sizeof(stop_signal), "%s",
+		 signal != NULL ? signal : "");
+}
+
 static const char *
 state_phrase(uint8_t state)
 {
@@ -272,6 +283,8 @@ mpa_report_json(const struct mpa_scan_result *r,
 	json_object_set_new(scanner, "last_ns", json_integer((json_int_t)st->last_ns));
 	json_object_set_new(root, "scanner", scanner);
 	scanner = NULL;
+	json_object_set_new(summary, "stop", json_string(stop_why));
+	json_object_set_new(summary, "signal", str_or_null(stop_signal));
 	json_object_set_new(summary, "stuck", json_integer(r->stuck));
 	json_object_set_new(summary, "groups", json_integer(r->groups.n));
 	json_object_set_new(summary, "ungrouped", json_integer(r->groups.dropped));
@@ -329,10 +342,13 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			 const struct mpa_scan_stats *st,
 			 const struct mpa_config *cfg)
 {
+	/* "(exit, after SIGINT)": the signal is said once. */
+	int after = stop_signal[0] != '\0' && strncmp(stop_why, "signal", 6) != 0;
 	char heap[48] = "";
 	int nheap, leaks;
 
-	fprintf(f, "mpaudit: report after %" PRIu64 " scans, threshold %u ms\n",
+	fprintf(f, "mpaudit: report (%s%s%s) after %" PRIu64 " scans, threshold %u ms\n",
+		stop_why, after ? ", after " : "", after ? stop_signal : "",
 		st->scans, cfg->stuck_ms);
 	fprintf(f, "%-24s %10s %10s %10s %10s\n", "POOL", "SIZE", "IN_USE",
 		"FREE", "STUCK");

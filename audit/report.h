@@ -30,6 +30,19 @@ int mpa_report_exit_code(const struct mpa_scan_result *r);
 /** Log every group that gained newly stuck objects at this scan. */
 void mpa_report_log_new(const struct mpa_scan_result *r);
 
+/** Stop paths, as the report's summary names them. */
+#define MPA_STOP_EXIT "exit"           /* mpa_fini: exit, rte_eal_cleanup */
+#define MPA_STOP_PERIODIC "periodic"   /* MPAUDIT_REPORT_MS rewrite */
+#define MPA_STOP_DUMP "dump"           /* dump signal, telemetry, API */
+/* A stop signal's report says "signal SIGTERM" (mpa_stop_report()). */
+
+/**
+ * What produced the next reports: @p why (one of the MPA_STOP_* names or
+ * "signal NAME"), and @p signal, the stop signal received before, or
+ * NULL. Copied; "exit" and no signal until first set.
+ */
+void mpa_report_set_stop(const char *why, const char *signal);
+
 /** Build the JSON report. @return a new reference, or NULL (no memory). */
 json_t *mpa_report_json(const struct mpa_scan_result *r,
 			const struct mpa_scan_stats *st,

@@ -17,6 +17,7 @@
 #include "scan.h"
 #include "scanner.h"
 #include "signals.h"
+#include "lifecycle.h"
 #include "heap.h"
 
 static pthread_t thread;
@@ -67,10 +68,12 @@ thread_run(void *arg)
 
 	/* What this thread allocates is the auditor's, never a leak. */
 	mpa_heap_internal_enter();
+	mpa_signals_block_stop();
 	while (!stop_req) {
 		uint32_t now = mpa_clock_update();
 
 		mpa_signals_poll();
+		mpa_report_tick(now);
 		mpa_heap_poll();
 		if (!service_active())
 			scan_if_due(now, 0);

@@ -52,13 +52,26 @@ struct mpa_config {
 	uint32_t scan_ms;    /**< MPAUDIT_SCAN_MS: scan period; 0 = no periodic scan */
 	char report_path[4096]; /**< MPAUDIT_REPORT: JSON report path, "" = none */
 	int summary;         /**< MPAUDIT_SUMMARY: print the exit summary (default 1) */
-	/* Heap tracking (zero-recompile mode), see mpaudit_heap.h. */
+	/*
+	 * Heap tracking (zero-recompile mode), see mpaudit_heap.h. Read only:
+	 * the tracker records from the process's first allocation, long
+	 * before any API call, so it takes these from the environment when
+	 * libmpaudit_preload.so loads. mpa_config_from_env() fills them and
+	 * mpa_init_with() ignores them.
+	 */
 	unsigned int heap;   /**< MPAUDIT_HEAP: bit 0 libc, bit 1 rte_malloc; 0 = off */
 	uint32_t heap_depth; /**< MPAUDIT_HEAP_DEPTH: stack frames kept, 1..64 */
 	int heap_manual;     /**< MPAUDIT_HEAP_TRACK: 0 = from rte_eal_init, 1 = manual */
 	uint32_t heap_max_mb; /**< MPAUDIT_HEAP_MAX_MB: cap on the tracker's memory */
 	int dump_signal;     /**< MPAUDIT_DUMP_SIGNAL: dump on this signal, 0 = off */
 	int track_signal;    /**< MPAUDIT_TRACK_SIGNAL: toggle tracking, 0 = off */
+	/**
+	 * MPAUDIT_REPORT_MS: rewrite the report (atomically) this often, so
+	 * that a process killed with SIGKILL or crashing leaves its last
+	 * report; 0 = only at exit, on a stop signal and on dump. Default
+	 * 10000, at most 3600000. Needs report_path.
+	 */
+	uint32_t report_ms;
 };
 
 /**
@@ -92,7 +105,8 @@ int mpa_init(void);
 
 /**
  * Start the auditor with an explicit configuration instead of the
- * environment.
+ * environment. Fill @p cfg with mpa_config_from_env() first and change
+ * what you need: the heap_* fields are ignored (see struct mpa_config).
  *
  * @param cfg
  *   Configuration; copied.

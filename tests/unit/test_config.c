@@ -35,7 +35,7 @@ range_msg(char *buf, size_t len, const char *name, const char *val,
 }
 
 static const char unknown_tail[] =
-	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
 
 /* Assert that @p cfg holds exactly the built-in defaults. */
 static void
@@ -51,6 +51,7 @@ assert_defaults(const struct mpa_config *cfg)
 	assert_int_equal(cfg->heap_max_mb, 4096);
 	assert_int_equal(cfg->dump_signal, SIGRTMIN);
 	assert_int_equal(cfg->track_signal, SIGRTMIN + 1);
+	assert_int_equal(cfg->report_ms, 10000);
 }
 
 /* A config filled with junk, so that parse must overwrite every field. */
@@ -349,6 +350,43 @@ test_summary_rejected(void **state)
 }
 
 static void
+test_report_ms_bounds(void **state)
+{
+	static const struct {
+		const char *var;
+		uint32_t want;
+	} ok[] = {
+		{ "MPAUDIT_REPORT_MS=0", 0 },
+		{ "MPAUDIT_REPORT_MS=1", 1 },
+		{ "MPAUDIT_REPORT_MS=10000", 10000 },
+		{ "MPAUDIT_REPORT_MS=3600000", 3600000 },
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	for (size_t i = 0; i < RTE_DIM(ok); i++) {
+		assert_int_equal(parse1(&cfg, ok[i].var, err), 0);
+		assert_int_equal(cfg.report_ms, ok[i].want);
+		assert_int_equal(cfg.scan_ms, 1000);
+		assert_string_equal(err, "");
+	}
+}
+
+static void
+test_report_ms_rejected(void **state)
+{
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	check_bad_numbers("MPAUDIT_REPORT_MS", 0, 3600000);
+
+	assert_int_equal(parse1(&cfg, "MPAUDIT_REPORT_MS=3600001", err), -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_REPORT_MS='3600001': expected an integer from 0 to 3600000");
+}
+
+static void
 test_unknown_variable(void **state)
 {
 	static const char *const names[] = {
@@ -541,6 +579,8 @@ main(void)
 		cmocka_unit_test(test_stuck_ms_bounds),
 		cmocka_unit_test(test_scan_ms_bounds),
 		cmocka_unit_test(test_summary_values),
+		cmocka_unit_test(test_report_ms_bounds),
+		cmocka_unit_test(test_report_ms_rejected),
 		cmocka_unit_test(test_report_path),
 		cmocka_unit_test(test_stuck_ms_rejected),
 		cmocka_unit_test(test_scan_ms_rejected),

@@ -277,13 +277,13 @@ static const char leaks_json[] =
 	"\"scanner\": {\"mode\": \"thread\", \"scans\": 20, \"service_scans\": 0,"
 	"  \"objects\": 163820, \"total_ns\": 4000000, \"max_ns\": 350000,"
 	"  \"last_ns\": 180000},"
-	"\"summary\": {\"stuck\": 94, \"groups\": 7, \"ungrouped\": 2,"
+	"\"summary\": {\"stop\": \"exit\", \"signal\": null, \"stuck\": 94, \"groups\": 7, \"ungrouped\": 2,"
 	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
 	"  \"exit_code\": 3}"
 	"}";
 
 static const char leaks_summary[] =
-	"mpaudit: report after 20 scans, threshold 1000 ms\n"
+	"mpaudit: report (exit) after 20 scans, threshold 1000 ms\n"
 	"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 	"mpaudit_fwd_pool               8191        200       7991         88\n"
 	"objs                            100          8         92          6  (destroyed)\n"
@@ -349,13 +349,13 @@ static const char clean_json[] =
 	"\"scanner\": {\"mode\": \"service\", \"scans\": 1, \"service_scans\": 1,"
 	"  \"objects\": 512, \"total_ns\": 90000, \"max_ns\": 90000,"
 	"  \"last_ns\": 90000},"
-	"\"summary\": {\"stuck\": 0, \"groups\": 0, \"ungrouped\": 0,"
+	"\"summary\": {\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0,"
 	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
 	"  \"exit_code\": 0}"
 	"}";
 
 static const char clean_summary[] =
-	"mpaudit: report after 1 scans, threshold 5000 ms\n"
+	"mpaudit: report (exit) after 1 scans, threshold 5000 ms\n"
 	"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 	"clean_pool                      512          0        512          0\n"
 	"\n"
@@ -689,7 +689,7 @@ test_json_unresolved_group(void **state)
 	out = print_summary(&r, &stats_service, &cfg_clean, &ret);
 	assert_int_equal(ret, 2);
 	assert_text(out,
-		"mpaudit: report after 1 scans, threshold 5000 ms\n"
+		"mpaudit: report (exit) after 1 scans, threshold 5000 ms\n"
 		"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 		"clean_pool                      512          0        512          0\n"
 		"\n"
@@ -794,7 +794,7 @@ test_ring_only_for_ring_state(void **state)
 	out = print_summary(&r, &stats_service, &cfg_clean, &ret);
 	assert_int_equal(ret, 6);
 	assert_text(out,
-		"mpaudit: report after 1 scans, threshold 5000 ms\n"
+		"mpaudit: report (exit) after 1 scans, threshold 5000 ms\n"
 		"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 		"clean_pool                      512          0        512          0\n"
 		"\n"
@@ -854,6 +854,52 @@ test_summary_clean(void **state)
 	assert_text(out, clean_summary);
 	assert_int_equal(ret, 0);
 	free(out);
+}
+
+/*
+ * The stop path is named in the summary object and on the first line: the
+ * signal once, either as the stop itself or as what came before an exit.
+ */
+static void
+test_stop_named(void **state)
+{
+	static const struct {
+		const char *why, *signal, *line;
+	} cases[] = {
+		{ "signal SIGTERM", "SIGTERM",
+		  "mpaudit: report (signal SIGTERM) after 1 scans, threshold 5000 ms\n" },
+		{ "exit", "SIGINT",
+		  "mpaudit: report (exit, after SIGINT) after 1 scans, threshold 5000 ms\n" },
+		{ "periodic", NULL,
+		  "mpaudit: report (periodic) after 1 scans, threshold 5000 ms\n" },
+		{ "dump", "SIGHUP",
+		  "mpaudit: report (dump, after SIGHUP) after 1 scans, threshold 5000 ms\n" },
+	};
+	struct mpa_scan_result r;
+
+	clean_result(&r);
+	for (size_t i = 0; i < RTE_DIM(cases); i++) {
+		json_t *root, *sum, *sig;
+		char *out;
+		int ret;
+
+		mpa_report_set_stop(cases[i].why, cases[i].signal);
+		out = print_summary(&r, &stats_service, &cfg_clean, &ret);
+		assert_memory_equal(out, cases[i].line, strlen(cases[i].line));
+		free(out);
+		root = mpa_report_json(&r, &stats_service, &cfg_clean);
+		assert_non_null(root);
+		sum = json_object_get(root, "summary");
+		assert_string_equal(json_string_value(json_object_get(sum, "stop")),
+				    cases[i].why);
+		sig = json_object_get(sum, "signal");
+		if (cases[i].signal == NULL)
+			assert_true(json_is_null(sig));
+		else
+			assert_string_equal(json_string_value(sig), cases[i].signal);
+		json_decref(root);
+	}
+	mpa_report_set_stop("exit", NULL);
 }
 
 /* Only groups with newly stuck objects are logged, one line each. */
@@ -924,7 +970,7 @@ test_free_errors(void **state)
 	out = print_summary(&r, &stats_service, &cfg_clean, &ret);
 	assert_int_equal(ret, 0);
 	assert_text(out,
-		"mpaudit: report after 1 scans, threshold 5000 ms\n"
+		"mpaudit: report (exit) after 1 scans, threshold 5000 ms\n"
 		"POOL                           SIZE     IN_USE       FREE      STUCK\n"
 		"clean_pool                      512          0        512          0\n"
 		"\n"
@@ -953,7 +999,7 @@ test_free_errors(void **state)
 		"  \"address\": \"0xdead0000\", \"site\": null,"
 		"  \"first_site\": null}]");
 	assert_json_key(root, "summary",
-		"{\"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 3,"
+		"{\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 3,"
 		" \"errors_listed\": 3, \"malloc_groups\": 0, \"exit_code\": 3}");
 	assert_json_key(root, "stuck", "[]");
 	json_decref(root);
@@ -1096,6 +1142,7 @@ main(void)
 		cmocka_unit_test(test_json_mode),
 		cmocka_unit_test(test_summary_leaks),
 		cmocka_unit_test(test_summary_clean),
+		cmocka_unit_test(test_stop_named),
 		cmocka_unit_test(test_log_new),
 		cmocka_unit_test_teardown(test_free_errors, forget_errors),
 		cmocka_unit_test_setup_teardown(test_write_file, make_dir,
