@@ -34,6 +34,82 @@ struct sym_module {
 static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sym_module *sym_modules;
 
+/*
+ * Frames already rendered, by (module, offset). A report renders the same
+ * frames again and again (every stack of a service shares its outer
+ * frames, and the periodic report renders them all every time), and a
+ * lookup in a large stripped binary walks its whole symbol table: on
+ * OVS-DPDK's heap, rendering without this took seconds per report.
+ */
+struct sym_memo {
+	uintptr_t offset;
+	uint32_t module;      /* UINT32_MAX: empty */
+	char *text;
+};
+static struct sym_memo *memo;
+static uint32_t memo_cap, memo_n;
+
+static uint32_t
+memo_slot(uint32_t module, uintptr_t offset, uint32_t cap)
+{
+	uint64_t h = ((uint64_t)offset ^ ((uint64_t)module << 40)) *
+		     UINT64_C(0x9E3779B97F4A7C15);
+
+	return (uint32_t)(h >> 32) & (cap - 1);
+}
+
+/* The text of a rendered frame, or NULL. Called with sym_lock held. */
+static const char *
+memo_get(uint32_t module, uintptr_t offset)
+{
+	if (memo_cap == 0)
+		return NULL;
+	for (uint32_t j = memo_slot(module, offset, memo_cap);
+	     memo[j].module != UINT32_MAX; j = (j + 1) & (memo_cap - 1))
+		if (memo[j].module == module && memo[j].offset == offset)
+			return memo[j].text;
+	return NULL;
+}
+
+/* Remember @p text; out of memory, it is simply not remembered. */
+static void
+memo_put(uint32_t module, uintptr_t offset, const char *text)
+{
+	uint32_t j;
+	char *t;
+
+	if ((memo_n + 1) * 2 > memo_cap) {
+		uint32_t cap = memo_cap != 0 ? memo_cap * 2 : 1024;
+		struct sym_memo *m = malloc((size_t)cap * sizeof(*m));
+
+		if (m == NULL)
+			return;
+		for (uint32_t i = 0; i < cap; i++)
+			m[i].module = UINT32_MAX;
+		for (uint32_t i = 0; i < memo_cap; i++) {
+			if (memo[i].module == UINT32_MAX)
+				continue;
+			j = memo_slot(memo[i].module, memo[i].offset, cap);
+			while (m[j].module != UINT32_MAX)
+				j = (j + 1) & (cap - 1);
+			m[j] = memo[i];
+		}
+		free(memo);
+		memo = m;
+		memo_cap = cap;
+	}
+	t = strdup(text);
+	if (t == NULL)
+		return;
+	j = memo_slot(module, offset, memo_cap);
+	while (memo[j].module != UINT32_MAX)
+		j = (j + 1) & (memo_cap - 1);
+	memo[j].module = module;
+	memo[j].offset = offset;
+	memo[j].text = t;
+	memo_n++;
+}
+
 static char *debuginfo_path;   /* NULL: elfutils' default search path */
 
 static const Dwfl_Callbacks sym_callbacks = {
@@ -146,7 +222,7 @@ int
 mpa_symbol_frame(const struct mpa_frame *f, char *buf, size_t len)
 {
 	const struct mpa_module *mi;
-	const char *mname, *fn = NULL, *file = NULL;
+	const char *mname, *fn = NULL, *file = NULL, *done;
 	struct sym_module *m;
 	int line = 0, w;
 
@@ -160,6 +236,12 @@ mpa_symbol_frame(const struct mpa_frame *f, char *buf, size_t len)
 	mname = base_name(mi->path);
 
 	pthread_mutex_lock(&sym_lock);
+	done = memo_get(f->module, f->offset);
+	if (done != NULL) {
+		w = snprintf(buf, len, "%s", done);
+		pthread_mutex_unlock(&sym_lock);
+		goto out;
+	}
 	m = sym_open(mi->path);
 	if (m != NULL && m->mod != NULL) {
 		/* The call instruction, not the return address after it. */
@@ -177,6 +259,9 @@ mpa_symbol_frame(const struct mpa_frame *f, char *buf, size_t len)
 			     f->offset);
 	else
 		w = snprintf(buf, len, "%s+0x%" PRIxPTR, mname, f->offset);
+	/* Only a whole rendering is worth keeping. */
+	if (w >= 0 && (size_t)w < len)
+		memo_put(f->module, f->offset, buf);
 	pthread_mutex_unlock(&sym_lock);
 out:
 	if (w < 0) {
@@ -200,5 +285,11 @@ mpa_symbol_reset(void)
 		free(m);
 	}
 	sym_modules = NULL;
+	for (uint32_t i = 0; i < memo_cap; i++)
+		if (memo[i].module != UINT32_MAX)
+			free(memo[i].text);
+	free(memo);
+	memo = NULL;
+	memo_cap = memo_n = 0;
 	pthread_mutex_unlock(&sym_lock);
 }
