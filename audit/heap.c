@@ -518,9 +518,10 @@ struct agg {
 };
 
 static uint64_t
-agg_key(enum mpa_heap_kind kind, uint32_t stack)
+agg_key(enum mpa_heap_kind kind, uint32_t stack, uint8_t cls)
 {
-	return ((uint64_t)stack << 1 | (uint64_t)kind) * UINT64_C(0x9E3779B97F4A7C15);
+	return ((uint64_t)stack << 3 | (uint64_t)cls << 1 | (uint64_t)kind) *
+	       UINT64_C(0x9E3779B97F4A7C15);
 }
 
 static int
@@ -534,7 +535,7 @@ agg_init(struct agg *a, uint32_t cap)
 
 /* Slot for (kind, stack), created empty if absent; count 0 marks empty. */
 static struct mpa_heap_group *
-agg_slot(struct agg *a, enum mpa_heap_kind kind, uint32_t stack)
+agg_slot(struct agg *a, enum mpa_heap_kind kind, uint32_t stack, uint8_t cls)
 {
 	uint32_t j;
 
@@ -548,7 +549,8 @@ agg_slot(struct agg *a, enum mpa_heap_kind kind, uint32_t stack)
 
 			if (g->count == 0 && g->bytes == 0 && g->sample == 0)
 				continue;
-			j = (uint32_t)(agg_key(g->kind, g->stack) >> 32) & (b.cap - 1);
+			j = (uint32_t)(agg_key(g->kind, g->stack, (uint8_t)g->cls) >> 32) &
+			    (b.cap - 1);
 			while (b.g[j].sample != 0)
 				j = (j + 1) & (b.cap - 1);
 			b.g[j] = *g;
@@ -557,14 +559,16 @@ agg_slot(struct agg *a, enum mpa_heap_kind kind, uint32_t stack)
 		free(a->g);
 		*a = b;
 	}
-	j = (uint32_t)(agg_key(kind, stack) >> 32) & (a->cap - 1);
+	j = (uint32_t)(agg_key(kind, stack, cls) >> 32) & (a->cap - 1);
 	while (a->g[j].sample != 0) {
-		if (a->g[j].kind == kind && a->g[j].stack == stack)
+		if (a->g[j].kind == kind && a->g[j].stack == stack &&
+		    a->g[j].cls == (enum mpa_heap_class)cls)
 			return &a->g[j];
 		j = (j + 1) & (a->cap - 1);
 	}
 	a->g[j].kind = kind;
 	a->g[j].stack = stack;
+	a->g[j].cls = (enum mpa_heap_class)cls;
 	a->n++;
 	return &a->g[j];
 }
@@ -578,6 +582,45 @@ agg_compact(struct agg *a)
 	for (uint32_t i = 0; i < a->cap; i++)
 		if (a->g[i].sample != 0)
 			a->g[n++] = a->g[i];
+}
+
+/* Fold record @p r, @p age ms old, into its group of class @p cls. */
+static int
+fold(struct agg *a, const struct mpa_heap_rec *r, uint32_t age, uint8_t cls,
+     const char *owner)
+{
+	struct mpa_heap_group *g = agg_slot(a, (enum mpa_heap_kind)r->kind,
+					    r->stack, cls);
+
+	if (g == NULL)
+		return -ENOMEM;
+	g->bytes += r->size;
+	g->count++;
+	if (g->sample == 0 || age > g->max_age_ms ||
+	    (age == g->max_age_ms && r->ptr < g->sample)) {
+		g->max_age_ms = age;
+		g->sample = r->ptr;
+		g->type = r->memzone ? "memzone" : mpa_heap_string(r->type);
+		g->memzone = r->memzone ? mpa_heap_string(r->type) : NULL;
+		g->socket = r->socket;
+		g->owner = owner;
+	}
+	if (r->lcore < 64)
+		g->lcores |= UINT64_C(1) << r->lcore;
+	else
+		g->non_eal++;
+	return 0;
+}
+
+/* Age of @p r at @p now; -1 if it is younger than @p min_age_ms. */
+static int64_t
+rec_age(const struct mpa_heap_rec *r, uint32_t min_age_ms, uint32_t now)
+{
+	uint32_t age = now - r->time_ms;
+
+	if ((int32_t)age < 0)
+		age = 0;
+	return age < min_age_ms ? -1 : (int64_t)age;
 }
 
 /*
@@ -594,36 +637,16 @@ collect(struct agg *a, uint32_t min_age_ms, uint32_t now)
 		shard_lock(s);
 		for (uint32_t j = 0; s->mask != 0 && j <= s->mask; j++) {
 			const struct mpa_heap_rec *r = &s->slots[j];
-			struct mpa_heap_group *g;
-			uint32_t age;
+			int64_t age;
 
 			if (r->ptr <= TOMB || !r->scope)
 				continue;
-			age = now - r->time_ms;
-			if ((int32_t)age < 0)
-				age = 0;
-			if (age < min_age_ms)
+			age = rec_age(r, min_age_ms, now);
+			if (age < 0)
 				continue;
-			g = agg_slot(a, (enum mpa_heap_kind)r->kind, r->stack);
-			if (g == NULL) {
-				rc = -ENOMEM;
+			rc = fold(a, r, (uint32_t)age, MPA_HEAP_UNCLASSIFIED, NULL);
+			if (rc != 0)
 				break;
-			}
-			g->bytes += r->size;
-			g->count++;
-			if (g->sample == 0 || age > g->max_age_ms ||
-			    (age == g->max_age_ms && r->ptr < g->sample)) {
-				g->max_age_ms = age;
-				g->sample = r->ptr;
-				g->type = r->memzone ? "memzone" :
-					  mpa_heap_string(r->type);
-				g->memzone = r->memzone ? mpa_heap_string(r->type) : NULL;
-				g->socket = r->socket;
-			}
-			if (r->lcore < 64)
-				g->lcores |= UINT64_C(1) << r->lcore;
-			else
-				g->non_eal++;
 		}
 		shard_unlock(s);
 		if (rc != 0)
@@ -632,11 +655,14 @@ collect(struct agg *a, uint32_t min_age_ms, uint32_t now)
 	return 0;
 }
 
+/* Leaks first (lost, then the classes that are not), then by size. */
 static int
 group_cmp(const void *x, const void *y)
 {
 	const struct mpa_heap_group *a = x, *b = y;
 
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
 	if (a->bytes != b->bytes)
 		return a->bytes > b->bytes ? -1 : 1;
 	if (a->count != b->count)
@@ -738,6 +764,102 @@ mpa_heap_groups(uint32_t min_age_ms, struct mpa_heap_group **out)
 		return rc;
 	*out = a.g;
 	return (int)a.n;
+}
+
+static int
+rec_addr_cmp(const void *x, const void *y)
+{
+	const struct mpa_heap_rec *a = x, *b = y;
+
+	return a->ptr < b->ptr ? -1 : a->ptr > b->ptr;
+}
+
+int
+mpa_heap_copy_records(struct mpa_heap_rec **out)
+{
+	struct mpa_heap_rec *v = NULL;
+	uint32_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (!mpa_heap_active())
+		return -ENOTSUP;
+	for (uint32_t i = 0; i < MPA_HEAP_SHARDS && rc == 0; i++) {
+		struct shard *s = &shards[i];
+
+		shard_lock(s);
+		/*
+		 * Never allocate under a shard lock: our own allocation
+		 * is recorded too, perhaps in this shard. Grow, then retry.
+		 */
+		while (n + s->live > cap) {
+			uint32_t ncap = (n + s->live) * 2 + 1024;
+			struct mpa_heap_rec *nv;
+
+			shard_unlock(s);
+			nv = realloc(v, (size_t)ncap * sizeof(*v));
+			shard_lock(s);
+			if (nv == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		for (uint32_t j = 0; rc == 0 && s->mask != 0 && j <= s->mask; j++) {
+			const struct mpa_heap_rec *r = &s->slots[j];
+
+			if (r->ptr > TOMB && !r->internal)
+				v[n++] = *r;
+		}
+		shard_unlock(s);
+	}
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	qsort(v, n, sizeof(*v), rec_addr_cmp);
+	*out = v;
+	return (int)n;
+}
+
+int
+mpa_heap_groups_of(const struct mpa_heap_rec *recs,
+		   const struct mpa_heap_verdict *v, uint32_t n,
+		   uint32_t min_age_ms, uint32_t now,
+		   struct mpa_heap_group **out)
+{
+	struct agg a;
+	int rc = agg_init(&a, 256);
+
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		int64_t age;
+
+		if (!recs[i].scope)
+			continue;
+		age = rec_age(&recs[i], min_age_ms, now);
+		if (age >= 0)
+			rc = fold(&a, &recs[i], (uint32_t)age, v[i].cls, v[i].owner);
+	}
+	if (rc != 0) {
+		free(a.g);
+		return rc;
+	}
+	agg_compact(&a);
+	filter_loader_groups(&a, 0);
+	qsort(a.g, a.n, sizeof(*a.g), group_cmp);
+	*out = a.g;
+	return (int)a.n;
+}
+
+const char *
+mpa_heap_class_name(enum mpa_heap_class cls)
+{
+	switch (cls) {
+	case MPA_HEAP_LOST: return "lost";
+	case MPA_HEAP_REACHABLE: return "reachable";
+	case MPA_HEAP_OWNED: return "owned";
+	default: return NULL;
+	}
 }
 
 /* Snapshots: the aggregate per (kind, stack) at one moment. */

@@ -37,10 +37,28 @@ enum mpa_heap_kind {
 /** Report name of a kind: "libc" or "rte_malloc". */
 const char *mpa_heap_kind_name(enum mpa_heap_kind kind);
 
-/** Outstanding in-scope allocations sharing one (kind, stack). */
+/**
+ * What holds an outstanding allocation, as the reachability scan
+ * (reach.c) found it. Only MPA_HEAP_LOST is a leak, the best class first.
+ */
+enum mpa_heap_class {
+	MPA_HEAP_UNCLASSIFIED = 0, /**< not scanned (snapshots, diffs) */
+	MPA_HEAP_LOST,             /**< no pointer to it anywhere we look */
+	MPA_HEAP_REACHABLE,        /**< a pointer found from a root */
+	MPA_HEAP_OWNED,            /**< memory of a live DPDK object */
+	MPA_HEAP_CLASSES
+};
+
+/** Report name of a class: "lost", "reachable", "owned" (NULL if none). */
+const char *mpa_heap_class_name(enum mpa_heap_class cls);
+
+/** Outstanding in-scope allocations sharing one (kind, stack[, class]). */
 struct mpa_heap_group {
 	enum mpa_heap_kind kind;
 	uint32_t stack;          /**< stack id (stack.h), MPA_STACK_NONE if none */
+	enum mpa_heap_class cls; /**< MPA_HEAP_UNCLASSIFIED unless classified */
+	const char *owner;       /**< OWNED: the DPDK object of the sample */
+	int growing;             /**< the stack's bytes keep growing (reach.c) */
 	uint64_t bytes;
 	uint64_t count;
 	uint32_t max_age_ms;
@@ -115,6 +133,35 @@ const char *mpa_heap_change_name(const struct mpa_heap_delta *d);
  * @return number of entries, -ENOENT if a snapshot is unknown, -ENOTSUP.
  */
 int mpa_heap_diff(const char *from, const char *to, struct mpa_heap_delta **out);
+
+/*
+ * For the reachability scan (reach.c): a copy of the records, then the
+ * groups of that copy once each record has its class.
+ */
+struct mpa_heap_rec;
+
+/**
+ * Copy every live record that is not the tracker's own, in or out of
+ * scope, sorted by address. @return how many (free() *out), or negative
+ * errno.
+ */
+int mpa_heap_copy_records(struct mpa_heap_rec **out);
+
+/** Class of one copied record, and its owner's label (or NULL). */
+struct mpa_heap_verdict {
+	uint8_t cls;             /**< enum mpa_heap_class */
+	const char *owner;
+};
+
+/**
+ * The groups of @p n copied records, split by class as @p v says (one
+ * verdict per record), at least @p min_age_ms old at @p now: like
+ * mpa_heap_groups(), leaks (lost) first.
+ */
+int mpa_heap_groups_of(const struct mpa_heap_rec *recs,
+		       const struct mpa_heap_verdict *v, uint32_t n,
+		       uint32_t min_age_ms, uint32_t now,
+		       struct mpa_heap_group **out);
 
 /** Snapshot names, oldest first; @return how many (<= @p max). */
 int mpa_heap_snapshot_names(const char *names[], int max);

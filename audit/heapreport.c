@@ -19,7 +19,9 @@
 #include "mpaudit_heap.h"
 #include "heap.h"
 #include "heapreport.h"
+#include "growth.h"
 #include "log.h"
+#include "reach.h"
 #include "stack.h"
 #include "symbol.h"
 
@@ -55,6 +57,11 @@ mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames)
 
 	snprintf(addr, sizeof(addr), "0x%" PRIxPTR, g->sample);
 	json_object_set_new(o, "kind", json_string(mpa_heap_kind_name(g->kind)));
+	json_object_set_new(o, "class", str_or_null(mpa_heap_class_name(g->cls)));
+	json_object_set_new(o, "owner", str_or_null(g->owner));
+	json_object_set_new(o, "growing", json_boolean(g->growing));
+	json_object_set_new(o, "leak", json_boolean(g->cls == MPA_HEAP_LOST ||
+						    g->growing));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)g->bytes));
 	json_object_set_new(o, "count", json_integer((json_int_t)g->count));
 	json_object_set_new(o, "max_age_ms", json_integer(g->max_age_ms));
@@ -72,21 +79,58 @@ mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames)
 	return o;
 }
 
-int
-mpa_heap_report_groups(uint32_t min_age_ms, json_t **out)
+json_t *
+mpa_heap_groups_json(const struct mpa_heap_group *g, int n)
 {
-	struct mpa_heap_group *g = NULL;
 	json_t *a = json_array();
-	int n;
 
 	mpa_heap_internal_enter();
-	n = mpa_heap_groups(min_age_ms, &g);
 	for (int i = 0; i < n; i++)
 		json_array_append_new(a, mpa_heap_group_json(&g[i], MPA_STACK_MAX_DEPTH));
-	free(g);
 	mpa_heap_internal_leave();
-	*out = a;
-	return n > 0 ? n : 0;
+	return a;
+}
+
+json_t *
+mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
+		   const struct mpa_reach_stats *st)
+{
+	json_t *o = json_object(), *cls = json_object();
+	int growing = 0;
+
+	mpa_heap_internal_enter();
+	for (int i = 0; i < n; i++)
+		growing += g[i].growing != 0;
+	for (int c = MPA_HEAP_LOST; c < MPA_HEAP_CLASSES; c++) {
+		json_t *e = json_object();
+		uint64_t groups = 0, count = 0, bytes = 0;
+
+		/* Of the groups listed: the loader's own are in none. */
+		for (int i = 0; i < n; i++) {
+			if (g[i].cls != (enum mpa_heap_class)c)
+				continue;
+			groups++;
+			count += g[i].count;
+			bytes += g[i].bytes;
+		}
+		json_object_set_new(e, "groups", json_integer((json_int_t)groups));
+		json_object_set_new(e, "count", json_integer((json_int_t)count));
+		json_object_set_new(e, "bytes", json_integer((json_int_t)bytes));
+		json_object_set_new(cls, mpa_heap_class_name(c), e);
+	}
+	json_object_set_new(o, "classes", cls);
+	json_object_set_new(o, "leak_groups", json_integer(mpa_reach_leaks(g, n)));
+	json_object_set_new(o, "growing_groups", json_integer(growing));
+	json_object_set_new(o, "growth_samples", json_integer(mpa_growth_samples()));
+	json_object_set_new(o, "scan_ms", json_real((double)st->ns / 1e6));
+	json_object_set_new(o, "records", json_integer((json_int_t)st->records));
+	json_object_set_new(o, "bytes_read", json_integer((json_int_t)st->bytes_read));
+	json_object_set_new(o, "root_bytes", json_integer((json_int_t)st->root_bytes));
+	json_object_set_new(o, "threads", json_integer(st->threads));
+	json_object_set_new(o, "modules", json_integer(st->modules));
+	json_object_set_new(o, "unreadable", json_integer(st->unreadable));
+	mpa_heap_internal_leave();
+	return o;
 }
 
 json_t *
@@ -159,13 +203,21 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 	char buf[FRAME_LEN], bytes[32];
 	int n;
 
+	struct mpa_reach_stats rs;
+	int leaks, shown = 0;
+
 	mpa_heap_internal_enter();
-	n = mpa_heap_groups(min_age_ms, &g);
-	if (n > 0) {
+	n = mpa_reach_groups(min_age_ms, MPA_REACH_STALE_MS, &g, &rs);
+	leaks = n > 0 ? mpa_reach_leaks(g, n) : 0;
+	if (leaks > 0) {
 		fprintf(f, "\n%10s %8s  %-10s %11s  %s\n", "BYTES", "COUNT",
-			"KIND", "MAX_AGE", "ALLOCATED AT");
-		for (int i = 0; i < n && i < PRINT_GROUPS; i++) {
+			"KIND", "MAX_AGE", "ALLOCATED AT (lost)");
+		for (int i = 0; i < n && shown < PRINT_GROUPS; i++) {
 			const struct mpa_stack *st = mpa_stack_get(g[i].stack);
+
+			if (g[i].cls != MPA_HEAP_LOST && !g[i].growing)
+				continue;
+			shown++;
 
 			human_bytes(g[i].bytes, bytes, sizeof(bytes));
 			fprintf(f, "%10s %8" PRIu64 "  %-10s %7u.%01u s  ", bytes,
@@ -184,13 +236,30 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 			if (g[i].memzone != NULL)
 				fprintf(f, "%46s(memzone %s)\n", "", g[i].memzone);
 		}
-		if (n > PRINT_GROUPS)
+		if (leaks > shown)
 			fprintf(f, "%10s ... %d more groups in the JSON report\n",
-				"", n - PRINT_GROUPS);
+				"", leaks - shown);
+	}
+	if (n > 0) {
+		char r[32], o[32];
+
+		uint64_t cnt[MPA_HEAP_CLASSES] = { 0 }, by[MPA_HEAP_CLASSES] = { 0 };
+
+		for (int i = 0; i < n; i++) {
+			cnt[g[i].cls] += g[i].count;
+			by[g[i].cls] += g[i].bytes;
+		}
+		human_bytes(by[MPA_HEAP_REACHABLE], r, sizeof(r));
+		human_bytes(by[MPA_HEAP_OWNED], o, sizeof(o));
+		fprintf(f, "heap: %" PRIu64 " allocations lost, %" PRIu64
+			" reachable (%s), %" PRIu64 " owned by DPDK objects (%s);"
+			" scanned in %.1f ms\n", cnt[MPA_HEAP_LOST],
+			cnt[MPA_HEAP_REACHABLE], r, cnt[MPA_HEAP_OWNED], o,
+			(double)rs.ns / 1e6);
 	}
 	free(g);
 	mpa_heap_internal_leave();
-	return n > 0 ? n : 0;
+	return leaks;
 }
 
 json_t *

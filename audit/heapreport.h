@@ -23,16 +23,19 @@ json_t *mpa_heap_stack_json(uint32_t id, uint32_t max_frames);
 /** One `malloc` group of the report. */
 json_t *mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames);
 
-/**
- * The `malloc` array: groups of outstanding allocations at least
- * @p min_age_ms old. @return how many groups (0 if heap tracking is off).
- */
-int mpa_heap_report_groups(uint32_t min_age_ms, json_t **out);
+/** The `malloc` array of groups @p g[0..n). */
+json_t *mpa_heap_groups_json(const struct mpa_heap_group *g, int n);
+
+struct mpa_reach_stats;
+
+/** The `heap.scan` object: classes, leak groups, what the scan read. */
+json_t *mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
+			   const struct mpa_reach_stats *st);
 
 /** The `heap` object: state, live counts, snapshots. */
 json_t *mpa_heap_stats_json(void);
 
-/** Print the groups as a table. @return how many groups. */
+/** Print the leak groups as a table, then the classes. @return leak groups. */
 int mpa_heap_print(FILE *f, uint32_t min_age_ms);
 
 /** The difference document; NULL with *rc = negative errno. */

@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #include "heap.h"
 #include "heap_int.h"
 #include "interpose.h"
+#include "reach.h"
 #include "stack.h"
 #include "symbol.h"
 
@@ -167,6 +169,7 @@ heap_boot(void)
 	NEXT(strndup);
 	NEXT(malloc);
 #undef NEXT
+	mpa_reach_main_thread();
 	heap_configure();
 	t_booting = 0;
 	__atomic_store_n(&boot_state, 2, __ATOMIC_RELEASE);
@@ -605,5 +608,62 @@ rte_memzone_free(const struct rte_memzone *mz)
 	t_real--;
 	if (rc != 0 && had)
 		mpa_heap_insert(&old);
+	return rc;
+}
+
+/*
+ * Threads: the reachability scan (reach.c) reads every thread's stack,
+ * so each new thread registers its own before running the application's
+ * start routine, and leaves however it ends (return, pthread_exit(),
+ * cancellation).
+ */
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void
+thread_leave(void *slot)
+{
+	mpa_reach_thread_leave((int)(intptr_t)slot);
+}
+
+static void *
+thread_trampoline(void *p)
+{
+	struct thread_start ts = *(struct thread_start *)p;
+	intptr_t slot;
+	void *ret;
+
+	t_internal++;
+	free(p);
+	t_internal--;
+	slot = mpa_reach_thread_enter();
+	pthread_cleanup_push(thread_leave, (void *)slot);
+	ret = ts.fn(ts.arg);
+	pthread_cleanup_pop(1);
+	return ret;
+}
+
+int
+pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+	       void *(*fn)(void *), void *arg)
+{
+	struct thread_start *ts;
+	int rc;
+
+	t_internal++;
+	ts = malloc(sizeof(*ts));
+	t_internal--;
+	if (ts == NULL)
+		return MPA_NEXT(pthread_create)(thread, attr, fn, arg);
+	ts->fn = fn;
+	ts->arg = arg;
+	rc = MPA_NEXT(pthread_create)(thread, attr, thread_trampoline, ts);
+	if (rc != 0) {
+		t_internal++;
+		free(ts);
+		t_internal--;
+	}
 	return rc;
 }

@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "pool.h"
+#include "reach.h"
 #include "report.h"
 #include "ring.h"
 #include "scan.h"
@@ -232,6 +233,7 @@ mpa_init(void)
 int
 mpa_fini(void)
 {
+	MPA_REACH_APP_ENTRY();
 	const struct mpa_scan_result *r;
 	int rc;
 
@@ -295,6 +297,7 @@ mpa_scan_run(void)
 int
 mpa_report_write(const char *path)
 {
+	MPA_REACH_APP_ENTRY();
 	int rc;
 
 	if (path == NULL)
@@ -395,6 +398,7 @@ mpa_report_tick(uint32_t now_ms)
 int
 mpa_heap_dump(void)
 {
+	MPA_REACH_APP_ENTRY();
 	/* As the other mpa_heap_* calls: -ENOTSUP without heap tracking. */
 	return started && mpa_heap_active() ? mpa_dump_now() : -ENOTSUP;
 }
@@ -402,6 +406,7 @@ mpa_heap_dump(void)
 int
 mpa_report_print(FILE *f)
 {
+	MPA_REACH_APP_ENTRY();
 	int rc;
 
 	if (!started)

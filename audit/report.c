@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "heap.h"
 #include "heapreport.h"
+#include "reach.h"
 #include "holder.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -174,24 +175,30 @@ mpa_report_heap_age(uint32_t min_age_ms)
 	heap_age_ms = min_age_ms;
 }
 
-/* Heap groups at the current age threshold (0 without heap tracking). */
+/*
+ * Heap leak groups at the current age threshold (0 without heap
+ * tracking): lost or growing only. A service keeps most of its memory
+ * until it ends (pools, rings, tables reachable from its globals); that
+ * is not a leak.
+ */
 static int
-heap_groups(void)
+heap_leaks(void)
 {
 	struct mpa_heap_group *g = NULL;
 	int n;
 
 	mpa_heap_internal_enter();
-	n = mpa_heap_groups(heap_age_ms, &g);
+	n = mpa_reach_groups(heap_age_ms, MPA_REACH_STALE_MS, &g, NULL);
+	n = n > 0 ? mpa_reach_leaks(g, n) : 0;
 	free(g);
 	mpa_heap_internal_leave();
-	return n > 0 ? n : 0;
+	return n;
 }
 
 int
 mpa_report_exit_code(const struct mpa_scan_result *r)
 {
-	return r->stuck != 0 || mpa_error_count() != 0 || heap_groups() != 0 ?
+	return r->stuck != 0 || mpa_error_count() != 0 || heap_leaks() != 0 ?
 	       MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
 }
 
@@ -233,8 +240,10 @@ mpa_report_json(const struct mpa_scan_result *r,
 {
 	json_t *root = json_object(), *pools = json_array(), *stuck = json_array();
 	json_t *config = json_object(), *scanner = json_object(), *summary = json_object();
-	json_t *heap = NULL;
-	int nheap;
+	struct mpa_heap_group *hg = NULL;
+	struct mpa_reach_stats rs;
+	json_t *heap;
+	int nheap, leaks;
 
 	if (root == NULL || pools == NULL || stuck == NULL || config == NULL ||
 	    scanner == NULL || summary == NULL)
@@ -268,10 +277,19 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_array_append_new(stuck, group_json(r, &r->groups.v[i]));
 	json_object_set_new(root, "stuck", stuck);
 	stuck = NULL;
-	nheap = mpa_heap_report_groups(heap_age_ms, &heap);
-	json_object_set_new(root, "malloc", heap);
+	mpa_heap_internal_enter();
+	nheap = mpa_reach_groups(heap_age_ms, MPA_REACH_STALE_MS, &hg, &rs);
+	if (nheap < 0)
+		nheap = 0;
+	leaks = mpa_reach_leaks(hg, nheap);
+	json_object_set_new(root, "malloc", mpa_heap_groups_json(hg, nheap));
 	json_object_set_new(root, "errors", errors_json());
-	json_object_set_new(root, "heap", mpa_heap_stats_json());
+	heap = mpa_heap_stats_json();
+	if (mpa_heap_active())
+		json_object_set_new(heap, "scan", mpa_heap_scan_json(hg, nheap, &rs));
+	json_object_set_new(root, "heap", heap);
+	free(hg);
+	mpa_heap_internal_leave();
 	json_object_set_new(scanner, "mode",
 			    json_string(st->last_by_service ? "service" : "thread"));
 	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));
@@ -294,9 +312,10 @@ mpa_report_json(const struct mpa_scan_result *r,
 			    json_integer((json_int_t)(mpa_error_count() < MPA_ERRORS_MAX ?
 						      mpa_error_count() : MPA_ERRORS_MAX)));
 	json_object_set_new(summary, "malloc_groups", json_integer(nheap));
+	json_object_set_new(summary, "malloc_leaks", json_integer(leaks));
 	json_object_set_new(summary, "exit_code",
 			    json_integer(r->stuck != 0 || mpa_error_count() != 0 ||
-					 nheap != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN));
+					 leaks != 0 ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN));
 	json_object_set_new(root, "summary", summary);
 	return root;
 err:

@@ -18,6 +18,7 @@
 #include "scanner.h"
 #include "signals.h"
 #include "lifecycle.h"
+#include "growth.h"
 #include "heap.h"
 
 static pthread_t thread;
@@ -75,6 +76,7 @@ thread_run(void *arg)
 		mpa_signals_poll();
 		mpa_report_tick(now);
 		mpa_heap_poll();
+		mpa_growth_tick(now);
 		if (!service_active())
 			scan_if_due(now, 0);
 		mpa_registry_lock();

@@ -38,6 +38,7 @@
 
 #include "mpaudit.h"
 #include "mpaudit_heap.h"
+#include "reach.h"
 #include "classify.h"
 #include "errors.h"
 #include "heap.h"
@@ -114,6 +115,8 @@ _Static_assert(J_PAGE_HEADER + ERRORS_PER_PAGE * ERROR_ITEM_MAX <= REPLY_BUDGET,
 
 /* Heap groups and diff entries carry the first frames of their stack. */
 #define HEAP_PER_PAGE 8
+/* Heap groups also carry their class and owner: one fewer per page. */
+#define HEAP_GROUPS_PER_PAGE 7
 #define HEAP_FRAMES 6
 #define J_STACK (J_NUM("stack_id") + J_NUM("frames") + J_KEY("stack") + 2 + \
 		 HEAP_FRAMES * (2 * FRAME_CAP + 2 + 1))
@@ -126,12 +129,13 @@ _Static_assert(J_PAGE_HEADER + ERRORS_PER_PAGE * ERROR_ITEM_MAX <= REPLY_BUDGET,
 			 J_NUM("total_bytes") + J_NUM("total_count") + \
 			 MPA_HEAP_KINDS * HEAP_KIND_MAX + J_KEY("snapshots") + \
 			 2 + MPA_HEAP_SNAPSHOTS_MAX * (2 * NAME_CAP + 2 + 1))
-#define HEAP_ITEM_MAX (J_ITEM + J_STR("kind", 10) + J_NUM("bytes") + \
+#define HEAP_ITEM_MAX (J_ITEM + J_STR("kind", 10) + J_STR("class", 10) + \
+		       J_STR("owner", TYPE_CAP) + J_NUM("leak") + J_NUM("bytes") + \
 		       J_NUM("count") + J_NUM("max_age_ms") + \
 		       J_STR("sample", 18) + J_STR("type", TYPE_CAP) + \
 		       J_STR("memzone", ZONE_CAP) + J_NUM("socket") + \
 		       J_NUM("lcores") + J_NUM("non_eal") + J_STACK)
-_Static_assert(HEAP_HEADER_MAX + HEAP_PER_PAGE * HEAP_ITEM_MAX <= REPLY_BUDGET,
+_Static_assert(HEAP_HEADER_MAX + HEAP_GROUPS_PER_PAGE * HEAP_ITEM_MAX <= REPLY_BUDGET,
 	       "a page of heap groups may not fit in a telemetry reply");
 
 #define DIFF_HEADER_MAX (J_PAGE_HEADER + J_STR("from", NAME_CAP) + \
@@ -906,13 +910,13 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	mpa_registry_lock();
 	min_age = threshold_ms_locked();
 	mpa_registry_unlock();
-	n = mpa_heap_groups(min_age, &g);
+	n = mpa_reach_groups(min_age, MPA_REACH_STALE_MS, &g, NULL);
 	if (n < 0) {
 		heap_error(d, C_HEAP, n, "");
 		goto out;
 	}
 	/* Per group: its dict and its stack; besides: kinds, snapshots. */
-	if (page_begin(d, C_HEAP, (uint32_t)n, HEAP_PER_PAGE, page, 2,
+	if (page_begin(d, C_HEAP, (uint32_t)n, HEAP_GROUPS_PER_PAGE, page, 2,
 		       MPA_HEAP_KINDS + 1, &pg, &tp) != 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
@@ -941,6 +945,11 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 
 		snprintf(addr, sizeof(addr), "0x%" PRIxPTR, e->sample);
 		add_str(o, "kind", mpa_heap_kind_name(e->kind), 10);
+		if (mpa_heap_class_name(e->cls) != NULL)
+			add_str(o, "class", mpa_heap_class_name(e->cls), 10);
+		if (e->owner != NULL)
+			add_str(o, "owner", e->owner, TYPE_CAP);
+		add_int(o, "leak", e->cls == MPA_HEAP_LOST || e->growing);
 		add_u64(o, "bytes", e->bytes);
 		add_u64(o, "count", e->count);
 		add_u64(o, "max_age_ms", e->max_age_ms);

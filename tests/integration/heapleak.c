@@ -42,6 +42,9 @@
  *   scoped                    leaks before, during and after
  *                             mpa_heap_track(1) .. mpa_heap_track(0)
  *   churn N                   N live small allocations, then all freed
+ *   grow SECS DUMP            for SECS s a kept list grows, a kept set
+ *                             stays, a bounded set churns; a dump copied
+ *                             to DUMP, then all freed
  *
  * Environment: HEAPLEAK_BAD_FREES=all|rte|libc|none (default all) selects
  * the deliberate bad frees of mode leaks; without the preload they crash
@@ -71,6 +74,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
+#include <rte_mempool.h>
 
 #include "mpaudit_heap.h"
 
@@ -106,8 +110,14 @@ static __thread const char *hl_via;
 #define HL_ERRORS 8
 #define HL_SNAPS 4
 
+/*
+ * The ledger keeps addresses XORed with this: a pointer in the clear in
+ * our own data would make every leak "reachable" to the auditor's scan.
+ */
+#define HL_HIDE ((uintptr_t)0xa5a5a5a5a5a5a5a5u)
+
 struct hl_block {
-	void *addr;
+	uintptr_t hidden;        /* address ^ HL_HIDE */
 	size_t size;
 	unsigned int lcore;      /* LCORE_ID_ANY: a non-EAL thread */
 };
@@ -125,6 +135,8 @@ struct hl_group {
 	const char *type;        /* NULL: null, "?": not checked */
 	const char *memzone;
 	int socket;
+	const char *cls;         /* lost, reachable, owned, ? (not checked) */
+	const char *owner;       /* owned: the DPDK object */
 	uint64_t bytes;          /* live */
 	unsigned int n;          /* live blocks, oldest first */
 	struct hl_block blk[HL_BLOCKS];
@@ -151,6 +163,14 @@ static unsigned int nsnaps;
 static pthread_mutex_t hl_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The set new groups belong to; only the main thread changes it. */
 static const char *hl_set = "malloc";
+/*
+ * Class the auditor must give the next groups made. Only mode leaks,
+ * single-threaded and with its stack scrubbed, promises one; elsewhere
+ * stale copies on thread stacks make "lost" or "reachable" a matter of
+ * chance, so "?" (not checked).
+ */
+static const char *hl_class = "?";
+static const char *hl_owner;
 
 /* stdout gets a static buffer: stdio must not malloc behind our back. */
 static char out_buf[1 << 16];
@@ -215,6 +235,8 @@ hl_note_at(const char *file, const char *func, int line, const char *kind,
 		g->type = type;
 		g->memzone = memzone;
 		g->socket = socket;
+		g->cls = hl_class;
+		g->owner = hl_owner;
 	} else if (!same_str(g->type, type) || !same_str(g->memzone, memzone) ||
 		   g->socket != socket) {
 		/* The report shows one type/socket per group: keep them equal. */
@@ -222,7 +244,7 @@ hl_note_at(const char *file, const char *func, int line, const char *kind,
 	}
 	if (g->n == HL_BLOCKS)
 		die("ledger group full (HL_BLOCKS)");
-	g->blk[g->n].addr = p;
+	g->blk[g->n].hidden = (uintptr_t)p ^ HL_HIDE;
 	g->blk[g->n].size = size;
 	g->blk[g->n].lcore = rte_lcore_id();
 	g->n++;
@@ -247,7 +269,7 @@ hl_forget(const void *p)
 		struct hl_group *g = &groups[i];
 
 		for (unsigned int j = 0; j < g->n; j++) {
-			if (g->blk[j].addr != p)
+			if ((g->blk[j].hidden ^ HL_HIDE) != (uintptr_t)p)
 				continue;
 			g->bytes -= g->blk[j].size;
 			/* Keep the order: blk[0] stays the oldest. */
@@ -287,9 +309,9 @@ hl_free_all(void)
 			die("hl_free_all: memzones are not freed here");
 		while (g->n != 0) {
 			if (strcmp(g->kind, KIND_LIBC) == 0)
-				hl_free(g->blk[0].addr);
+				hl_free((void *)(g->blk[0].hidden ^ HL_HIDE));
 			else
-				hl_rte_free(g->blk[0].addr);
+				hl_rte_free((void *)(g->blk[0].hidden ^ HL_HIDE));
 		}
 	}
 }
@@ -341,8 +363,8 @@ print_group(const char *label, const struct hl_group *g)
 			non_eal++;
 		else if (g->blk[j].lcore < 64)
 			lmask |= UINT64_C(1) << g->blk[j].lcore;
-		off += snprintf(addrs + off, sizeof(addrs) - off, "%s%p",
-				j ? "," : "", g->blk[j].addr);
+		off += snprintf(addrs + off, sizeof(addrs) - off, "%s%#" PRIxPTR,
+				j ? "," : "", g->blk[j].hidden ^ HL_HIDE);
 	}
 	off = 0;
 	for (unsigned int l = 0; l < 64; l++)
@@ -351,10 +373,11 @@ print_group(const char *label, const struct hl_group *g)
 					"%s%u", off ? "," : "", l);
 	printf(PROG ": truth %s kind=%s bytes=%" PRIu64 " count=%u type=%s "
 	       "memzone=%s socket=%d lcores=%s non_eal=%u via=%s addrs=%s "
-	       "caller=%s site=%s\n",
+	       "class=%s owner=%s caller=%s site=%s\n",
 	       label, g->kind, g->bytes, g->n, g->type ? g->type : "-",
 	       g->memzone ? g->memzone : "-", g->socket,
 	       lmask ? lcores : "-", non_eal, g->via ? g->via : "-", addrs,
+	       g->cls, g->owner ? g->owner : "-",
 	       site_str(caller, sizeof(caller), g->caller, HL_FILE,
 			g->caller_line),
 	       site_str(site, sizeof(site), g->func, g->file, g->line));
@@ -559,12 +582,18 @@ leak_memzone(void)
 	mz = AT(rte_memzone_reserve("hl_mz_leak", 8192, SOCKET_ID_ANY, 0));
 	if (mz == NULL || mz->len != 8192)
 		die("rte_memzone_reserve hl_mz_leak");
+	/* A memzone is found by its name: owned, not lost. */
+	hl_class = "owned";
+	hl_owner = "memzone_hl_mz_leak";
 	hl_note(KIND_RTE, "memzone", "hl_mz_leak", SOCKET_ID_ANY, mz->addr,
 		mz->len);
 	mz = AT(rte_memzone_reserve_aligned("hl_mz_leak2", 6144, 0, 0, 4096));
 	if (mz == NULL || mz->len != 6144)
 		die("rte_memzone_reserve_aligned hl_mz_leak2");
+	hl_owner = "memzone_hl_mz_leak2";
 	hl_note(KIND_RTE, "memzone", "hl_mz_leak2", 0, mz->addr, mz->len);
+	hl_class = "lost";
+	hl_owner = NULL;
 }
 
 static HL_NOINLINE void
@@ -624,6 +653,73 @@ leak_realloc_chain(void)
 	touch(p);
 	p = AT(realloc(p, 256));
 	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, p, 256);
+}
+
+/*
+ * Kept, not leaked: a global points at a block that points at another
+ * (both reachable). Dropped: a block that points at another, neither
+ * pointed at (both lost: a pointer from a lost block proves nothing).
+ */
+static void *volatile hl_kept;  /* volatile: the store must stay */
+
+static HL_NOINLINE void
+keep_chain(void)
+{
+	void **a, *b;
+
+	hl_class = "reachable";
+	a = AT(malloc(96));
+	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, a, 96);
+	b = AT(rte_malloc("hl_kept", 1536, 0));
+	hl_note(KIND_RTE, "hl_kept", NULL, SOCKET_ID_ANY, b, 1536);
+	a[0] = b;
+	hl_kept = a;
+	hl_class = "lost";
+}
+
+static HL_NOINLINE void
+drop_chain(void)
+{
+	void **a, *b;
+
+	a = AT(malloc(88));
+	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, a, 88);
+	b = AT(malloc(72));
+	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, b, 72);
+	a[0] = b;
+	a[1] = b;
+}
+
+/*
+ * A mempool left to the end: its memory (header, chunks, ring, list
+ * entry) is owned by it. Its allocations are DPDK's, so the truth names
+ * only the pool and the line that created it.
+ */
+#define HL_POOL "hl_pool"
+#define HL_POOL_N 63
+#define HL_POOL_ELT 200
+
+static HL_NOINLINE void
+keep_mempool(void)
+{
+	struct rte_mempool *mp;
+	int line;
+
+	LINE_OF(line, mp = rte_mempool_create(HL_POOL, HL_POOL_N, HL_POOL_ELT, 0, 0, NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0));
+	if (mp == NULL)
+		die("rte_mempool_create " HL_POOL);
+	printf(PROG ": truth pool name=%s n=%u elt_size=%u site=keep_mempool (%s:%d)\n",
+	       HL_POOL, HL_POOL_N, HL_POOL_ELT, HL_FILE, line);
+}
+
+/* Overwrite the dead stack below us: stale copies of leaked pointers. */
+static HL_NOINLINE void
+scrub_stack(void)
+{
+	volatile char junk[256 << 10];
+
+	memset((char *)junk, 0, sizeof(junk));
+	__asm__ volatile("" : : "r"(junk) : "memory");
 }
 
 /* Every allocating function, every block freed: none may be reported. */
@@ -763,6 +859,7 @@ mode_leaks(void)
 		die("HEAPLEAK_BAD_FREES: all, rte, libc or none");
 	}
 
+	hl_class = "lost";
 	CALL(leak_rte_a());
 	CALL(leak_rte_zsock());
 	CALL(leak_rte_calloc());
@@ -773,6 +870,9 @@ mode_leaks(void)
 	CALL(leak_libc_aligned());
 	CALL(leak_libc_misc());
 	CALL(leak_realloc_chain());
+	CALL(keep_chain());
+	CALL(drop_chain());
+	keep_mempool();
 	freed_all(500);
 	/* The truth first: it is on record even if a bad free crashes. */
 	hl_print(NULL);
@@ -785,6 +885,8 @@ mode_leaks(void)
 	if (rte_bad && libc_bad)
 		bad_foreign();
 	hl_print_errors();
+	hl_class = "?";
+	scrub_stack();
 	return 0;
 }
 
@@ -1142,6 +1244,80 @@ mode_snapdiff(const char *path_ab, const char *path_bnow,
 	return 0;
 }
 
+/* ---- mode grow ----------------------------------------------------------- */
+
+/*
+ * A leak the program still points at: a list that only grows. Every
+ * block stays reachable from grow_kept[], so only its growth tells. Two
+ * controls that must not be called growing: a set kept from the start
+ * (steady) and a set that churns within a bound.
+ */
+#define GROW_EVERY_MS 400   /* 60 blocks in 24 s: within HL_BLOCKS */
+#define GROW_MAX 512
+#define CHURN_N 8
+
+/* volatile: stores nobody reads back must still be made. */
+static void *volatile grow_kept[GROW_MAX];
+static void *volatile steady_kept[4];
+static void *volatile churn_kept[CHURN_N];
+
+static HL_NOINLINE void
+grow_one(unsigned int i)
+{
+	grow_kept[i] = AT(malloc(512));
+	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, grow_kept[i], 512);
+}
+
+static HL_NOINLINE void
+steady(void)
+{
+	for (int i = 0; i < 4; i++) {
+		steady_kept[i] = AT(rte_malloc("hl_steady", 700, 0));
+		hl_note(KIND_RTE, "hl_steady", NULL, SOCKET_ID_ANY, steady_kept[i], 700);
+	}
+}
+
+/* Replace one block of a bounded set: busy, never growing. */
+static HL_NOINLINE void
+churn_one(unsigned int i)
+{
+	unsigned int k = i % CHURN_N;
+
+	if (churn_kept[k] != NULL)
+		hl_free(churn_kept[k]);
+	churn_kept[k] = AT(malloc(96));
+	hl_note(KIND_LIBC, NULL, NULL, SOCKET_ID_ANY, churn_kept[k], 96);
+}
+
+static int
+mode_grow(unsigned int secs, const char *path_dump)
+{
+	unsigned int n = secs * 1000 / GROW_EVERY_MS;
+	int rc;
+
+	if (n > GROW_MAX)
+		die("grow: too many seconds");
+	hl_class = "reachable";
+	hl_set = "steady";
+	CALL(steady());
+	for (unsigned int i = 0; i < n; i++) {
+		hl_set = "grow";
+		CALL(grow_one(i));
+		hl_set = "churn";
+		CALL(churn_one(i));
+		sleep_ms(GROW_EVERY_MS);
+	}
+	hl_print(NULL);
+	rc = mpa_heap_dump != NULL ? mpa_heap_dump() : -ENOTSUP;
+	print_rc("dump", mpa_heap_dump != NULL, rc);
+	if (rc == 0 && getenv("MPAUDIT_REPORT") != NULL &&
+	    rename(getenv("MPAUDIT_REPORT"), path_dump) != 0)
+		die("cannot move the dump's report");
+	hl_class = "?";
+	hl_free_all();
+	return 0;
+}
+
 /* ---- mode dlclose -------------------------------------------------------- */
 
 /*
@@ -1404,12 +1580,14 @@ main(int argc, char **argv)
 		rc = mode_signal(argv[2]);
 	} else if (strcmp(mode, "scoped") == 0 && argc == 2) {
 		rc = mode_scoped();
+	} else if (strcmp(mode, "grow") == 0 && argc == 4) {
+		rc = mode_grow(num_arg(argv[2], 1, 120), argv[3]);
 	} else if (strcmp(mode, "churn") == 0 && argc == 3) {
 		rc = mode_churn(num_arg(argv[2], 1, 100000000));
 	} else {
 		fprintf(stderr, "usage: " PROG " [EAL options] -- [leaks | "
 			"mt [ITERS [PTHREADS]] | snapdiff AB BNOW DUMP | "
-			"dlclose MODULE | signal DIR | scoped | churn N]\n");
+			"dlclose MODULE | signal DIR | scoped | churn N | grow SECS DUMP]\n");
 		rc = 1;
 	}
 	rte_eal_cleanup();

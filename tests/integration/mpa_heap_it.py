@@ -62,7 +62,12 @@ TRUTH_RE = re.compile(
     r"count=(?P<count>\d+) type=(?P<type>\S+) memzone=(?P<memzone>\S+) "
     r"socket=(?P<socket>-?\d+) lcores=(?P<lcores>\S+) "
     r"non_eal=(?P<non_eal>\d+) via=(?P<via>\S+) addrs=(?P<addrs>\S+) "
+    r"class=(?P<cls>\S+) owner=(?P<owner>\S+) "
     r"caller=(?P<caller>.+?) site=(?P<site>.+)$")
+POOL_RE = re.compile(r"^heapleak: truth pool name=(?P<name>\S+) n=(?P<n>\d+) "
+                     r"elt_size=(?P<elt>\d+) site=(?P<site>.+)$", re.M)
+# Classes of the reachability scan, in report order (leaks first).
+CLASSES = ["lost", "reachable", "owned"]
 ERROR_RE = re.compile(
     r"^heapleak: truth error type=(?P<type>\S+) heap=(?P<heap>\S+) "
     r"address=(?P<addr>0x[0-9a-f]+) first_site=(?P<first>.+?) "
@@ -126,6 +131,11 @@ class Truth:
         self.addrs = [int(a, 16) for a in m.group("addrs").split(",")]
         self.caller = dash(m.group("caller"))
         self.site = m.group("site")
+        # "?": heapleak does not promise a class for this group.
+        self.cls = m.group("cls")
+        # Spaces are "_" on the truth line: "memzone_hl_mz" is "memzone hl_mz".
+        own = dash(m.group("owner"))
+        self.owner = own.replace("_", " ", 1) if own else None
 
     def key(self):
         return "kind=%s site=%s caller=%s via=%s" % (
@@ -249,19 +259,30 @@ def check_malloc_list(c, what, groups, depth, kinds=KINDS, label=""):
                (what, g.get("lcores")),
                isinstance(g.get("lcores"), list) and
                all(isinstance(x, int) for x in g["lcores"]))
-        for k in ("type", "memzone"):
+        for k in ("type", "memzone", "owner"):
             c.true("%s: %s %r is neither a string nor null" %
                    (what, k, g.get(k)),
                    k in g and (g[k] is None or isinstance(g[k], str)))
+        c.true("%s: class %r of %s is not one of %s" %
+               (what, g.get("class"), show_group(g), CLASSES),
+               g.get("class") in CLASSES)
+        c.eq("%s: leak of %s (lost or growing)" % (what, show_group(g)),
+             g.get("leak"), g.get("class") == "lost" or
+             g.get("growing") is True)
+        c.eq("%s: owner of %s is set exactly when owned" %
+             (what, show_group(g)), g.get("owner") is not None,
+             g.get("class") == "owned")
         if OWN_SITE_RE.search(st[0]):
             own.append(g)
         else:
             note("%s: %sgroup outside heapleak.c/heapmod.c: %s" %
                  (what, label, show_group(g)))
-    sizes = [g.get("bytes") for g in groups]
-    if all(isinstance(b, int) for b in sizes):
-        c.eq("%s: malloc groups' bytes, in report order (must be largest "
-             "first)" % what, sizes, sorted(sizes, reverse=True))
+    order = [(CLASSES.index(g["class"]) if g.get("class") in CLASSES else 9,
+              g.get("bytes")) for g in groups]
+    if all(isinstance(b, int) for _, b in order):
+        c.eq("%s: malloc groups' (class, bytes), in report order (must be "
+             "lost, reachable, owned, each largest first)" % what, order,
+             sorted(order, key=lambda x: (x[0], -x[1])))
     return own
 
 
@@ -282,6 +303,8 @@ def check_own_groups(c, what, own, truth, depth, max_age=None, min_age=0):
             if t.via is not None and depth >= 3 and \
                     not any(f.startswith(t.via + " (") for f in st):
                 continue
+            if t.cls != "?" and g.get("class") != t.cls:
+                continue
             cands.append(i)
         if not cands:
             same_site = [show_group(g) for g in own
@@ -292,7 +315,10 @@ def check_own_groups(c, what, own, truth, depth, max_age=None, min_age=0):
                              "; report groups at that site: %s" % same_site
                              if same_site else ""))
             continue
-        if len(cands) > 1:
+        # Without a promised class, one group per class it fell into.
+        classes = [own[i].get("class") for i in cands]
+        if len(cands) > 1 and (t.cls != "?" or
+                               len(set(classes)) != len(classes)):
             c.errors.append("%s: truth group %s split into %d report "
                             "groups: %s" % (what, t.key(), len(cands),
                                             [show_group(own[i])
@@ -303,8 +329,13 @@ def check_own_groups(c, what, own, truth, depth, max_age=None, min_age=0):
                                 "groups" % (what, show_group(own[i])))
             matched.add(i)
         g = own[cands[0]]
-        c.eq("%s: bytes, count of %s" % (what, t.key()),
-             (g.get("bytes"), g.get("count")), (t.bytes, t.count))
+        c.eq("%s: bytes, count of %s (all its classes)" % (what, t.key()),
+             (sum(own[i].get("bytes", 0) for i in cands),
+              sum(own[i].get("count", 0) for i in cands)),
+             (t.bytes, t.count))
+        if t.cls != "?":
+            c.eq("%s: class, owner of %s" % (what, t.key()),
+                 (g.get("class"), g.get("owner")), (t.cls, t.owner))
         if t.type != "?":
             c.eq("%s: type of %s" % (what, t.key()), g.get("type"), t.type)
         # "Any socket" is -1 in the truth; the report may say null.
@@ -313,15 +344,17 @@ def check_own_groups(c, what, own, truth, depth, max_age=None, min_age=0):
              (g.get("memzone"), -1 if sock is None else sock),
              (t.memzone, t.socket))
         c.eq("%s: lcores, non_eal of %s" % (what, t.key()),
-             (sorted(g.get("lcores") or []), g.get("non_eal")),
+             (sorted({x for i in cands for x in own[i].get("lcores") or []}),
+              sum(own[i].get("non_eal") or 0 for i in cands)),
              (t.lcores, t.non_eal))
-        try:
-            sample = int(g.get("sample_address"), 16)
-        except (TypeError, ValueError):
-            sample = None
-        c.true("%s: sample_address %s of %s is not one of its blocks %s" %
-               (what, g.get("sample_address"), t.key(),
-                ["%#x" % a for a in t.addrs]), sample in t.addrs)
+        for i in cands:
+            try:
+                sample = int(own[i].get("sample_address"), 16)
+            except (TypeError, ValueError):
+                sample = None
+            c.true("%s: sample_address %s of %s is not one of its blocks "
+                   "%s" % (what, own[i].get("sample_address"), t.key(),
+                           ["%#x" % a for a in t.addrs]), sample in t.addrs)
         age = g.get("max_age_ms")
         hi = max_age if max_age is not None else 10 ** 9
         c.true("%s: max_age_ms %r of %s not in [%d, %d]" %
@@ -359,6 +392,17 @@ def check_heap_section(c, what, rep, active=True, tracking=None,
                   isinstance(live, dict) and
                   all(isinstance(live.get(k), dict) for k in KINDS)):
         return
+    if active:
+        cl = (h.get("scan") or {}).get("classes") or {}
+        gs = rep.get("malloc") or []
+        c.eq("%s: heap.scan.classes (groups, count, bytes) vs the malloc "
+             "groups of each class" % what,
+             {k: tuple((cl.get(k) or {}).get(f) for f in
+                       ("groups", "count", "bytes")) for k in CLASSES},
+             {k: (sum(1 for g in gs if g.get("class") == k),
+                  sum(g.get("count", 0) for g in gs if g.get("class") == k),
+                  sum(g.get("bytes", 0) for g in gs if g.get("class") == k))
+              for k in CLASSES})
     # The final report lists every outstanding in-scope block: live must
     # add up to the listed groups plus heap.runtime, the dynamic loader's
     # own blocks (thread TLS), which no group lists.
@@ -392,13 +436,17 @@ def check_errors(c, what, rep, want):
 
 
 def check_summary(c, what, rep):
-    """exit_code 3 when anything is reported, else 0."""
+    """exit_code 3 when a leak, error or stuck object is reported, else 0:
+    reachable and owned allocations are not leaks."""
     s = rep.get("summary") or {}
-    bad = bool(rep.get("malloc")) or bool(rep.get("errors")) or \
-        bool(rep.get("stuck"))
-    c.eq("%s: summary.exit_code (malloc %d groups, errors %d)" %
-         (what, len(rep.get("malloc") or []), len(rep.get("errors") or [])),
+    leaks = [g for g in rep.get("malloc") or [] if g.get("leak")]
+    bad = bool(leaks) or bool(rep.get("errors")) or bool(rep.get("stuck"))
+    c.eq("%s: summary.exit_code (malloc %d leak groups, errors %d)" %
+         (what, len(leaks), len(rep.get("errors") or [])),
          s.get("exit_code"), 3 if bad else 0)
+    c.eq("%s: summary.malloc_groups, malloc_leaks" % what,
+         (s.get("malloc_groups"), s.get("malloc_leaks")),
+         (len(rep.get("malloc") or []), len(leaks)))
     c.eq("%s: summary.errors vs the errors listed" % what, s.get("errors"),
          len(rep.get("errors") or []))
 
@@ -426,7 +474,11 @@ def check_final(c, run, truth, errors, depth=DEFAULT_DEPTH, kinds=KINDS,
 # ---- mode leaks -------------------------------------------------------------
 
 # heapleak's leak mix: groups per kind, and its two memzones.
-LEAK_GROUPS = {"rte_malloc": 9, "libc": 11}
+LEAK_GROUPS = {"rte_malloc": 10, "libc": 14}
+# ... and the classes it promises for them: two memzones are owned, a
+# global's chain of two blocks is reachable, the rest (a dropped chain
+# too) lost.
+LEAK_CLASSES = {"lost": 20, "reachable": 2, "owned": 2}
 LEAK_MEMZONES = ["hl_mz_leak", "hl_mz_leak2"]
 # Bad frees per HEAPLEAK_BAD_FREES: (type, heap) in program order.
 BAD_FREES = {
@@ -450,17 +502,48 @@ def leaks_run(ctx, c, name, env, bad="all", depth=DEFAULT_DEPTH,
          LEAK_GROUPS)
     c.eq("%s: truth memzones" % name,
          sorted(t.memzone for t in truth if t.memzone), LEAK_MEMZONES)
+    c.eq("%s: truth classes" % name,
+         {k: sum(1 for t in truth if t.cls == k) for k in CLASSES},
+         LEAK_CLASSES)
     for t in truth:
         c.eq("%s: truth lcores, non_eal of %s" % (name, t.key()),
              (t.lcores, t.non_eal), ([0], 0))
+        # The kept chain runs global -> libc block -> rte_malloc block:
+        # with libc untracked the second is reached through nothing we
+        # scan.
+        if t.cls == "reachable" and "libc" not in kinds:
+            t.cls = "?"
     errs = truth_errors(run)
     c.eq("%s: truth bad frees" % name, [e[:2] for e in errs], BAD_FREES[bad])
     for e in errs:
         c.true("%s: truth error site %r is not in heapleak.c" % (name, e[3]),
                OWN_SITE_RE.search(e[3]))
-    check_final(c, run, [t for t in truth if t.kind in kinds], errs,
-                depth=depth, kinds=kinds)
+    rep = check_final(c, run, [t for t in truth if t.kind in kinds], errs,
+                      depth=depth, kinds=kinds)
+    # The pool's site is 3 frames above the allocations.
+    if "rte_malloc" in kinds and depth >= 8:
+        check_pool_owned(c, name, run, rep)
     return run
+
+
+def check_pool_owned(c, what, run, rep):
+    """The mempool heapleak keeps: every allocation made by its
+    rte_mempool_create() call is owned by it, and its objects' memory is
+    among them."""
+    m = POOL_RE.search(run.out)
+    if not c.true("%s: no truth pool line" % what, m):
+        return
+    site, label = m.group("site"), "mempool " + m.group("name")
+    gs = [g for g in rep.get("malloc") or [] if site in (g.get("stack") or [])]
+    c.true("%s: no malloc group allocated through %s" % (what, site), gs)
+    c.eq("%s: (class, owner) of the groups allocated through %s" %
+         (what, site), sorted({(g.get("class"), g.get("owner")) for g in gs}),
+         [("owned", label)])
+    c.true("%s: the pool's groups hold %d bytes, less than its %s x %s "
+           "objects" % (what, sum(g.get("bytes", 0) for g in gs),
+                        m.group("n"), m.group("elt")),
+           sum(g.get("bytes", 0) for g in gs) >=
+           int(m.group("n")) * int(m.group("elt")))
 
 
 def t_heap_leaks(ctx, c):
@@ -695,6 +778,61 @@ def t_heap_snapdiff(ctx, c):
 
     # Everything freed before the end.
     check_final(c, run, [], [], snapshots=SD_SNAPSHOTS)
+
+
+# ---- mode grow --------------------------------------------------------------
+
+# Long enough for the warm-up (10 s) and 12 one-second samples.
+GROW_SECS = 24
+GROW_EVERY_MS = 400
+
+
+def t_heap_grow(ctx, c):
+    """A list the program keeps but only appends to: reachable, yet a leak
+    because its stack keeps growing. A set kept from the start and a set
+    that is replaced block by block are reachable and not growing. After
+    everything is freed, the final report is clean."""
+    name = "heap_grow"
+    dump = os.path.join(ctx.tmp, name + "-dump.json")
+    cmd = ctx.hl_cmd(name, LCORES_ONE, ["grow", str(GROW_SECS), dump])
+    run = ctx.run(name, cmd, ctx.hl_env({"MPAUDIT_STUCK_MS": "1000"}),
+                  timeout=GROW_SECS + 60)
+    check_done(c, run)
+    truth = truth_groups(run)
+    n = GROW_SECS * 1000 // GROW_EVERY_MS
+    c.eq("%s: truth (set, kind, bytes, count, class)" % name,
+         sorted((t.set, t.kind, t.bytes, t.count, t.cls) for t in truth),
+         [("churn", "libc", 8 * 96, 8, "reachable"),
+          ("grow", "libc", 512 * n, n, "reachable"),
+          ("steady", "rte_malloc", 4 * 700, 4, "reachable")])
+    what = name + " dump"
+    d = load_json(dump, what)
+    own = check_malloc_list(c, what, d.get("malloc"), DEFAULT_DEPTH)
+    # The dump leaves out what is younger than MPAUDIT_STUCK_MS: the
+    # newest blocks of the growing list and of the churned set.
+    got = {}
+    for t in truth:
+        gs = [g for g in own if (g.get("stack") or [""])[0] == t.site]
+        got[t.set] = sorted((g.get("class"), g.get("growing"), g.get("leak"))
+                            for g in gs)
+        c.true("%s: %s group holds %r blocks, more than the truth's %d" %
+               (what, t.set, [g.get("count") for g in gs], t.count),
+               sum(g.get("count", 0) for g in gs) <= t.count)
+    c.eq("%s: (class, growing, leak) per set" % what, got,
+         {"churn": [("reachable", False, False)],
+          "grow": [("reachable", True, True)],
+          "steady": [("reachable", False, False)]})
+    s = d.get("summary") or {}
+    c.eq("%s: summary malloc_leaks, exit_code" % what,
+         (s.get("malloc_leaks"), s.get("exit_code")), (1, 3))
+    sc = (d.get("heap") or {}).get("scan") or {}
+    c.eq("%s: heap.scan.growing_groups" % what, sc.get("growing_groups"), 1)
+    c.true("%s: heap.scan.growth_samples %r < 12" %
+           (what, sc.get("growth_samples")),
+           isinstance(sc.get("growth_samples"), int) and
+           sc["growth_samples"] >= 12)
+    check_heap_section(c, what, d, tracking=True, final=False)
+    check_final(c, run, [], [])
 
 
 # ---- mode dlclose -----------------------------------------------------------
@@ -1042,6 +1180,7 @@ TESTS = {
     "heap_kinds": t_heap_kinds,
     "heap_mt": t_heap_mt,
     "heap_snapdiff": t_heap_snapdiff,
+    "heap_grow": t_heap_grow,
     "heap_dlclose": t_heap_dlclose,
     "heap_signal": t_heap_signal,
     "heap_scoped": t_heap_scoped,

@@ -44,6 +44,7 @@ POOLS_PER_PAGE = 40
 STUCK_PER_PAGE = 20
 ERRORS_PER_PAGE = 20
 HEAP_PER_PAGE = 8
+HEAP_GROUPS_PER_PAGE = 7   # groups carry class and owner too
 HEAP_FRAMES = 6
 SNAPSHOTS_MAX = 16
 # DPDK 22.11's reply buffer, announced in the greeting.
@@ -446,7 +447,7 @@ def check_heap_groups(c, t, min_age):
     time.sleep(max(0.0, t.t0 + 2 * min_age / 1000.0 - time.monotonic()))
     groups, v0 = walk_pages(c, t, "/mpaudit/heap",
                             lambda n: "/mpaudit/heap,%d" % n,
-                            "groups", HEAP_PER_PAGE)
+                            "groups", HEAP_GROUPS_PER_PAGE)
     c.eq("/mpaudit/heap: active, tracking, min_age_ms",
          (v0.get("active"), v0.get("tracking"), v0.get("min_age_ms")),
          (1, 1, min_age))
@@ -732,7 +733,7 @@ def t_tele_heap_diff(ctx, c):
         time.sleep(max(0.0, t_a + 2 * STUCK_MS / 1000.0 - time.monotonic()))
         groups, _ = walk_pages(c, t, "/mpaudit/heap",
                                lambda n: "/mpaudit/heap,%d" % n,
-                               "groups", HEAP_PER_PAGE)
+                               "groups", HEAP_GROUPS_PER_PAGE)
         mine = [g for g in groups if g.get("stack", [])[:1] ==
                 [sig_a["site"]]]
         c.eq("/mpaudit/heap: groups of set sig_a (kinds, callers)",

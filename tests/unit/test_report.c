@@ -278,7 +278,7 @@ static const char leaks_json[] =
 	"  \"objects\": 163820, \"total_ns\": 4000000, \"max_ns\": 350000,"
 	"  \"last_ns\": 180000},"
 	"\"summary\": {\"stop\": \"exit\", \"signal\": null, \"stuck\": 94, \"groups\": 7, \"ungrouped\": 2,"
-	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
+	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0, \"malloc_leaks\": 0,"
 	"  \"exit_code\": 3}"
 	"}";
 
@@ -350,7 +350,7 @@ static const char clean_json[] =
 	"  \"objects\": 512, \"total_ns\": 90000, \"max_ns\": 90000,"
 	"  \"last_ns\": 90000},"
 	"\"summary\": {\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0,"
-	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0,"
+	"  \"errors\": 0, \"errors_listed\": 0, \"malloc_groups\": 0, \"malloc_leaks\": 0,"
 	"  \"exit_code\": 0}"
 	"}";
 
@@ -1000,7 +1000,7 @@ test_free_errors(void **state)
 		"  \"first_site\": null}]");
 	assert_json_key(root, "summary",
 		"{\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 3,"
-		" \"errors_listed\": 3, \"malloc_groups\": 0, \"exit_code\": 3}");
+		" \"errors_listed\": 3, \"malloc_groups\": 0, \"malloc_leaks\": 0, \"exit_code\": 3}");
 	assert_json_key(root, "stuck", "[]");
 	json_decref(root);
 
