@@ -148,21 +148,29 @@ mpa_growth_tick(uint32_t now_ms)
 	free(g);
 }
 
-static int
-growing(const struct trend *t)
+int
+mpa_growth_rule(const uint64_t w[MPA_GROWTH_WINDOW], uint64_t peak)
 {
 	uint64_t old_max = 0, new_min = UINT64_MAX;
 
-	/* Oldest first: the slot after the newest. */
 	for (uint32_t k = 0; k < MPA_GROWTH_WINDOW; k++) {
-		uint64_t b = t->bytes[(nsamples + k) % MPA_GROWTH_WINDOW];
-
 		if (k < MPA_GROWTH_WINDOW / 2)
-			old_max = b > old_max ? b : old_max;
+			old_max = w[k] > old_max ? w[k] : old_max;
 		else
-			new_min = b < new_min ? b : new_min;
+			new_min = w[k] < new_min ? w[k] : new_min;
 	}
-	return new_min > old_max && new_min > t->peak;
+	return new_min > old_max && new_min > peak;
+}
+
+static int
+growing(const struct trend *t)
+{
+	uint64_t w[MPA_GROWTH_WINDOW];
+
+	/* Oldest first: the slot after the newest. */
+	for (uint32_t k = 0; k < MPA_GROWTH_WINDOW; k++)
+		w[k] = t->bytes[(nsamples + k) % MPA_GROWTH_WINDOW];
+	return mpa_growth_rule(w, t->peak);
 }
 
 void

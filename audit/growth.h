@@ -36,6 +36,12 @@ void mpa_growth_tick(uint32_t now_ms);
  */
 void mpa_growth_mark(struct mpa_heap_group *g, int n);
 
+/**
+ * The rule, on one stack's window @p w (oldest first) and the highest
+ * sample before it, @p peak: 1 if growing. Pure.
+ */
+int mpa_growth_rule(const uint64_t w[MPA_GROWTH_WINDOW], uint64_t peak);
+
 /** Samples taken so far (for the report). */
 uint32_t mpa_growth_samples(void);
 

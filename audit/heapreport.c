@@ -211,7 +211,7 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 	leaks = n > 0 ? mpa_reach_leaks(g, n) : 0;
 	if (leaks > 0) {
 		fprintf(f, "\n%10s %8s  %-10s %11s  %s\n", "BYTES", "COUNT",
-			"KIND", "MAX_AGE", "ALLOCATED AT (lost)");
+			"KIND", "MAX_AGE", "ALLOCATED AT (leaks: lost or growing)");
 		for (int i = 0; i < n && shown < PRINT_GROUPS; i++) {
 			const struct mpa_stack *st = mpa_stack_get(g[i].stack);
 
@@ -235,6 +235,9 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 				fprintf(f, "?\n");
 			if (g[i].memzone != NULL)
 				fprintf(f, "%46s(memzone %s)\n", "", g[i].memzone);
+			if (g[i].growing)
+				fprintf(f, "%46s(growing; %s)\n", "",
+					mpa_heap_class_name(g[i].cls));
 		}
 		if (leaks > shown)
 			fprintf(f, "%10s ... %d more groups in the JSON report\n",
