@@ -18,6 +18,7 @@ static const struct {
 } fault_tables[] = {
 	{ "pool_table", MPA_FAULT_POOL_TABLE },
 	{ "holder_table", MPA_FAULT_HOLDER_TABLE },
+	{ "reach_scan", MPA_FAULT_REACH_SCAN },
 };
 
 void

@@ -1079,7 +1079,7 @@ out:
  */
 
 #define STRINGS_MAX 4096u
-#define STRING_LEN 32u
+#define STRING_LEN 48u       /* "mempool " + a 31-character name */
 #define TCACHE 8u
 
 static char strings[STRINGS_MAX][STRING_LEN];

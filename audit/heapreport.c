@@ -60,8 +60,7 @@ mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames)
 	json_object_set_new(o, "class", str_or_null(mpa_heap_class_name(g->cls)));
 	json_object_set_new(o, "owner", str_or_null(g->owner));
 	json_object_set_new(o, "growing", json_boolean(g->growing));
-	json_object_set_new(o, "leak", json_boolean(g->cls == MPA_HEAP_LOST ||
-						    g->growing));
+	json_object_set_new(o, "leak", json_boolean(mpa_reach_is_leak(g)));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)g->bytes));
 	json_object_set_new(o, "count", json_integer((json_int_t)g->count));
 	json_object_set_new(o, "max_age_ms", json_integer(g->max_age_ms));
@@ -215,7 +214,7 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 		for (int i = 0; i < n && shown < PRINT_GROUPS; i++) {
 			const struct mpa_stack *st = mpa_stack_get(g[i].stack);
 
-			if (g[i].cls != MPA_HEAP_LOST && !g[i].growing)
+			if (!mpa_reach_is_leak(&g[i]))
 				continue;
 			shown++;
 

@@ -41,6 +41,7 @@
 #include <rte_tailq.h>
 #include <rte_eal_memconfig.h>
 
+#include "fault.h"
 #include "growth.h"
 #include "heap.h"
 #include "heap_int.h"
@@ -269,14 +270,19 @@ own(struct scan *s, const void *p, const char *label, int noscan)
 /*
  * An mbuf pool's objects point only into the pool itself (buf_addr), and
  * its memory is most of what a datapath allocates: not worth scanning.
- * rte_pktmbuf_pool_create() and every pool set up for rte_pktmbuf_init()
- * carry exactly this private area.
+ * rte_pktmbuf_pool_init() leaves its private area describing objects of
+ * exactly the pool's element size.
  */
 static int
-mbuf_pool(const struct rte_mempool *mp)
+mbuf_pool(struct rte_mempool *mp)
 {
-	return mp->private_data_size == sizeof(struct rte_pktmbuf_pool_private) &&
-	       mp->elt_size >= sizeof(struct rte_mbuf);
+	const struct rte_pktmbuf_pool_private *priv;
+
+	if (mp->private_data_size < sizeof(*priv))
+		return 0;
+	priv = rte_mempool_get_priv(mp);
+	return mp->elt_size == sizeof(struct rte_mbuf) + priv->mbuf_priv_size +
+			       priv->mbuf_data_room_size;
 }
 
 static void
@@ -602,6 +608,8 @@ scan_init(struct scan *s)
 
 	memset(s, 0, sizeof(*s));
 	s->pipe_fd[0] = s->pipe_fd[1] = -1;
+	if (mpa_fault(MPA_FAULT_REACH_SCAN))
+		return -ENOMEM;
 	n = mpa_heap_copy_records(&s->recs);
 	if (n < 0)
 		return n;
@@ -683,6 +691,7 @@ static struct {
 	struct mpa_heap_group *g;
 	struct mpa_reach_stats st;
 } cache;
+static int warned;
 
 int
 mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
@@ -713,8 +722,21 @@ mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 			}
 		}
 		scan_fini(&s);
-		if (n < 0)
+		if (n < 0) {
+			/*
+			 * No memory for the scan: say so, and list every
+			 * group unclassified, each a leak, rather than none.
+			 */
+			if (!warned) {
+				warned = 1;
+				MPA_LOG(WARNING, "heap reachability scan failed (%s): heap groups reported unclassified, each a leak",
+					strerror(-n));
+			}
+			n = mpa_heap_groups(min_age_ms, out);
+			if (st != NULL)
+				memset(st, 0, sizeof(*st));
 			goto out;
+		}
 	}
 	n = cache.n;
 	*out = malloc(((size_t)n + 1) * sizeof(**out));
@@ -734,12 +756,18 @@ out:
 }
 
 int
+mpa_reach_is_leak(const struct mpa_heap_group *g)
+{
+	return g->cls == MPA_HEAP_LOST || g->cls == MPA_HEAP_UNCLASSIFIED ||
+	       g->growing;
+}
+
+int
 mpa_reach_leaks(const struct mpa_heap_group *g, int n)
 {
 	int k = 0;
 
 	for (int i = 0; i < n; i++)
-		if (g[i].cls == MPA_HEAP_LOST || g[i].growing)
-			k++;
+		k += mpa_reach_is_leak(&g[i]);
 	return k;
 }

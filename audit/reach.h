@@ -41,7 +41,8 @@ struct mpa_reach_stats {
  * younger than @p max_stale_ms is reused (a report asks several times).
  *
  * @param st
- *   If not NULL, filled with the figures of the scan used.
+ *   If not NULL, filled with the figures of the scan used. If the scan
+ *   cannot run (out of memory), the groups come unclassified.
  * @return number of groups (free() *out), or negative errno (-ENOTSUP:
  *   heap tracking off).
  */
@@ -51,8 +52,14 @@ int mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 /** Staleness that report paths accept: one report, one scan. */
 #define MPA_REACH_STALE_MS 1000
 
-/** Number of groups of @p g[0..n) that are leaks (lost or growing). */
+/**
+ * Number of groups of @p g[0..n) that are leaks: lost, growing, or
+ * unclassified (the scan could not run).
+ */
 int mpa_reach_leaks(const struct mpa_heap_group *g, int n);
+
+/** 1 if group @p g is a leak (see mpa_reach_leaks()). */
+int mpa_reach_is_leak(const struct mpa_heap_group *g);
 
 /*
  * Thread registry: the stacks to scan. Called by the new thread itself

@@ -67,6 +67,7 @@
 #define FUNC_CAP 64
 #define FRAME_CAP 96      /* one symbolised frame */
 #define TYPE_CAP 32       /* rte_malloc type string */
+#define OWNER_CAP 48      /* "mempool NAME", "ethdev P rxq Q" */
 #define ZONE_CAP 31       /* memzone name (RTE_MEMZONE_NAMESIZE - 1) */
 #define NAME_CAP MPA_HEAP_NAME_MAX
 #define REASON_CAP 96
@@ -130,7 +131,7 @@ _Static_assert(J_PAGE_HEADER + ERRORS_PER_PAGE * ERROR_ITEM_MAX <= REPLY_BUDGET,
 			 MPA_HEAP_KINDS * HEAP_KIND_MAX + J_KEY("snapshots") + \
 			 2 + MPA_HEAP_SNAPSHOTS_MAX * (2 * NAME_CAP + 2 + 1))
 #define HEAP_ITEM_MAX (J_ITEM + J_STR("kind", 10) + J_STR("class", 10) + \
-		       J_STR("owner", TYPE_CAP) + J_NUM("leak") + J_NUM("bytes") + \
+		       J_STR("owner", OWNER_CAP) + J_NUM("leak") + J_NUM("bytes") + \
 		       J_NUM("count") + J_NUM("max_age_ms") + \
 		       J_STR("sample", 18) + J_STR("type", TYPE_CAP) + \
 		       J_STR("memzone", ZONE_CAP) + J_NUM("socket") + \
@@ -948,8 +949,8 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (mpa_heap_class_name(e->cls) != NULL)
 			add_str(o, "class", mpa_heap_class_name(e->cls), 10);
 		if (e->owner != NULL)
-			add_str(o, "owner", e->owner, TYPE_CAP);
-		add_int(o, "leak", e->cls == MPA_HEAP_LOST || e->growing);
+			add_str(o, "owner", e->owner, OWNER_CAP);
+		add_int(o, "leak", mpa_reach_is_leak(e));
 		add_u64(o, "bytes", e->bytes);
 		add_u64(o, "count", e->count);
 		add_u64(o, "max_age_ms", e->max_age_ms);

@@ -1109,6 +1109,37 @@ def t_heap_bad_config(ctx, c):
 CHURN_N = 300000
 
 
+def t_heap_reach_oom(ctx, c):
+    """The reachability scan cannot get memory (MPA_FAULT_INJECT=
+    reach_scan): it says so once, and every outstanding group is listed
+    unclassified and counted a leak, the truth's bytes and counts exact;
+    nothing is silently called clean."""
+    name = "heap_reach_oom"
+    cmd = ctx.hl_cmd(name, LCORES_ONE, ["leaks"])
+    run = ctx.run(name, cmd, ctx.hl_env({"MPA_FAULT_INJECT": "reach_scan"}),
+                  timeout=60)
+    check_done(c, run)
+    line = ("mpaudit: heap reachability scan failed (Cannot allocate "
+            "memory): heap groups reported unclassified, each a leak")
+    c.eq("%s: log lines '%s'" % (name, line), run.err.count(line), 1)
+    rep = run.report()
+    gs = rep.get("malloc") or []
+    c.eq("%s: (class, owner, leak) of the groups" % name,
+         sorted({(g.get("class"), g.get("owner"), g.get("leak")) for g in gs}),
+         [(None, None, True)])
+    own = [g for g in gs if OWN_SITE_RE.search((g.get("stack") or [""])[0])]
+    truth = truth_groups(run, {"malloc"})
+    for t in truth:
+        t.cls = "?"
+    c.eq("%s: our groups (kind, site, bytes, count)" % name,
+         sorted((g.get("kind"), g["stack"][0], g.get("bytes"), g.get("count"))
+                for g in own),
+         sorted((t.kind, t.site, t.bytes, t.count) for t in truth))
+    s = rep.get("summary") or {}
+    c.eq("%s: summary malloc_leaks, exit_code" % name,
+         (s.get("malloc_leaks"), s.get("exit_code")), (len(gs), 3))
+
+
 def t_heap_oom(ctx, c):
     """MPAUDIT_HEAP_MAX_MB=1 and hundreds of thousands of live blocks: the
     tracker stops itself once, says so, and the program runs to its end
@@ -1186,6 +1217,7 @@ TESTS = {
     "heap_scoped": t_heap_scoped,
     "heap_bad_config": t_heap_bad_config,
     "heap_oom": t_heap_oom,
+    "heap_reach_oom": t_heap_reach_oom,
     "heap_off": t_heap_off,
     "heap_instrumented": t_heap_instrumented,
 }
