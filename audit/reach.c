@@ -426,10 +426,17 @@ own_memzones(struct scan *s)
 
 /* ---- roots ----------------------------------------------------------- */
 
+#define TLS_MODS_MAX 1024
+
 struct self_ctx {
 	struct scan *s;
 	uintptr_t self;          /* an address inside our own module */
-	size_t tls;              /* static TLS of all modules */
+	uint32_t ntls;           /* modules with a TLS segment */
+	struct tls_mod {
+		const char *name;    /* dlpi_name: "" for the executable */
+		size_t len;
+		intptr_t off;        /* thread pointer - block; 0: not static */
+	} tls[TLS_MODS_MAX];
 };
 
 static int
@@ -456,9 +463,12 @@ module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 	(void)size;
 	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_TLS)
-			c->tls += info->dlpi_phdr[i].p_memsz +
-				  info->dlpi_phdr[i].p_align;
+		if (info->dlpi_phdr[i].p_type == PT_TLS && c->ntls < TLS_MODS_MAX &&
+		    info->dlpi_phdr[i].p_memsz != 0) {
+			c->tls[c->ntls].name = info->dlpi_name;
+			c->tls[c->ntls].len = info->dlpi_phdr[i].p_memsz;
+			c->tls[c->ntls++].off = 0;
+		}
 	if (module_in(info, c->self))
 		return 0;
 	c->s->st.modules++;
@@ -524,14 +534,50 @@ mpa_reach_main_thread(void)
 		__atomic_store_n(&main_tp, (uintptr_t)pthread_self(), __ATOMIC_RELAXED);
 }
 
-/* Static TLS below thread pointer @p tp, and the thread's own header. */
-static void
-tls_roots(struct scan *s, uintptr_t tp, size_t tls)
-{
-	size_t below = tls + 4096 > (16u << 10) ? tls + 4096 : (16u << 10);
+/*
+ * Where each module's static TLS block sits below the thread pointer: the
+ * same offset in every thread, so it is measured once, on this thread
+ * (dlinfo() answers for the calling thread only). A block that is not
+ * within the static area (a module dlopen()ed late) is a malloc()ed
+ * record, reached through the thread's DTV like any other block.
+ */
+#define STATIC_TLS_MAX (8u << 20)
 
-	if (tp > below)
-		scan_range(s, tp - below, tp + 4096, 1);
+static void
+tls_offsets(struct self_ctx *c)
+{
+	uintptr_t tp = (uintptr_t)pthread_self();
+
+	for (uint32_t i = 0; i < c->ntls; i++) {
+		void *h = dlopen(c->tls[i].name[0] != '\0' ? c->tls[i].name : NULL,
+				 RTLD_LAZY | RTLD_NOLOAD);
+		void *blk = NULL;
+
+		if (h == NULL)
+			continue;
+		if (dlinfo(h, RTLD_DI_TLS_DATA, &blk) == 0 && blk != NULL &&
+		    (uintptr_t)blk < tp && tp - (uintptr_t)blk <= STATIC_TLS_MAX)
+			c->tls[i].off = (intptr_t)(tp - (uintptr_t)blk);
+		dlclose(h);
+	}
+}
+
+/* The thread control block above the thread pointer: pthread_getspecific() values. */
+#define TCB_LEN 2304u
+
+/*
+ * Static TLS of the thread at @p tp, module by module, and its control
+ * block. Only these: the rest of the main thread's TLS mapping holds the
+ * dynamic loader's leftovers, where stale words made leaks reachable.
+ */
+static void
+tls_roots(struct scan *s, uintptr_t tp, const struct self_ctx *c)
+{
+	for (uint32_t i = 0; i < c->ntls; i++)
+		if (c->tls[i].off != 0)
+			scan_range(s, tp - (uintptr_t)c->tls[i].off,
+				   tp - (uintptr_t)c->tls[i].off + c->tls[i].len, 1);
+	scan_range(s, tp, tp + TCB_LEN, 1);
 }
 
 /*
@@ -542,7 +588,7 @@ tls_roots(struct scan *s, uintptr_t tp, size_t tls)
  * threads glibc creates, elsewhere for the main thread.
  */
 static void
-stack_roots(struct scan *s, uintptr_t here, size_t tls)
+stack_roots(struct scan *s, uintptr_t here, const struct self_ctx *c)
 {
 	uintptr_t lo, hi, tp;
 
@@ -561,7 +607,7 @@ stack_roots(struct scan *s, uintptr_t here, size_t tls)
 		}
 		scan_range(s, lo, hi, 1);
 		if (tp < t->lo || tp >= t->hi)
-			tls_roots(s, tp, tls);
+			tls_roots(s, tp, c);
 		s->st.threads++;
 	}
 	if (main_stack(&lo, &hi) == 0 &&
@@ -573,7 +619,7 @@ stack_roots(struct scan *s, uintptr_t here, size_t tls)
 	}
 	tp = __atomic_load_n(&main_tp, __ATOMIC_RELAXED);
 	if (tp != 0)
-		tls_roots(s, tp, tls);
+		tls_roots(s, tp, c);
 }
 
 /* ---- the scan -------------------------------------------------------- */
@@ -657,20 +703,27 @@ scan_fini(struct scan *s)
 static int __attribute__((noinline))
 scan_run(struct scan *s, uintptr_t here)
 {
-	struct self_ctx c = { .s = s, .self = (uintptr_t)&scan_run };
+	struct self_ctx *c;
 	uint64_t t0 = now_ns();
 	int rc = scan_init(s);
 
 	if (rc != 0)
 		return rc;
+	/* 24 KiB: not on the stack of whichever thread asks for a report. */
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->s = s;
+	c->self = (uintptr_t)&scan_run;
 	/* Owners first, the most specific first: a label is never replaced. */
 	rte_mempool_walk(own_mempool, s);
 	own_tailq_mempools(s);
 	own_ethdev(s);
 	tailq_roots(s);
 	own_memzones(s);
-	dl_iterate_phdr(module_cb, &c);
-	stack_roots(s, here, c.tls);
+	dl_iterate_phdr(module_cb, c);
+	tls_offsets(c);
+	stack_roots(s, here, c);
 	while (s->ngray > 0) {
 		uint32_t i = s->gray[--s->ngray];
 
@@ -678,6 +731,7 @@ scan_run(struct scan *s, uintptr_t here)
 	}
 	s->st.records = s->n;
 	s->st.ns = now_ns() - t0;
+	free(c);
 	return 0;
 }
 
