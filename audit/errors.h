@@ -36,11 +36,25 @@ struct mpa_error {
 	uintptr_t addr;
 	char site[96];         /**< where the bad free happened, "" if unknown */
 	char first_site[96];   /**< where it was first freed/allocated, or "" */
+	int lcore;             /**< lcore that freed it (or whose cache holds it), -1 */
 };
 
 /** Record one free error. Strings may be NULL. */
 void mpa_error_report(enum mpa_error_type type, const char *where,
 		      uintptr_t addr, const char *site, const char *first_site);
+
+/** The same, with the lcore that made the bad free (-1: none). */
+void mpa_error_report_lcore(enum mpa_error_type type, const char *where,
+			    uintptr_t addr, const char *site,
+			    const char *first_site, int lcore);
+
+/**
+ * A double free found after the fact (the scanner saw the object twice
+ * among the pool's free objects): nothing was kept out. @p lcore is the
+ * lcore whose cache holds a copy, -1 if both are in the ring.
+ */
+void mpa_error_found(enum mpa_error_type type, const char *where,
+		     uintptr_t addr, int lcore);
 
 /** Errors recorded (all, also beyond MPA_ERRORS_MAX). */
 uint64_t mpa_error_count(void);

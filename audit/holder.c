@@ -108,6 +108,8 @@ mpa_holder_intern(uint8_t state, const struct mpa_site *site, uint16_t port,
 	__atomic_store_n(&holder_n, id + 1, __ATOMIC_RELEASE);
 out:
 	rte_spinlock_unlock(&holder_lock);
+	if (state == MPA_ST_FREE)
+		id |= MPA_HOLDER_FREE_FLAG;
 	/* A ring seen by an enqueue wrapper is watched from now on. */
 	if (state == MPA_ST_RING && ring != NULL)
 		mpa_ring_watch(ring);
@@ -117,6 +119,7 @@ out:
 const struct mpa_holder_ent *
 mpa_holder_get(uint32_t id)
 {
+	id &= ~MPA_HOLDER_FREE_FLAG;
 	if (id == 0 || id >= __atomic_load_n(&holder_n, __ATOMIC_ACQUIRE))
 		return NULL;
 	return &holders[id];

@@ -246,7 +246,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	 * holds the object next, and rte_lcore_id() costs a TLS call here.
 	 */
 	if (mpa_on)
-		stamp = mpa_stamp_make(MPA_ST_FREE, MPA_LCORE_NONE, mpa_clock_ms);
+		stamp = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE, mpa_clock_ms);
 	for (i = 0; i < n; i++) {
 		int64_t idx = mpa_locator_find(&hp->loc, (uintptr_t)objs[i]);
 

@@ -56,6 +56,7 @@ pool_free(struct mpa_pool *p)
 	free(p->side);
 	free(p->st);
 	free(p->freemap);
+	free(p->dups.reported);
 	free(p);
 }
 
@@ -148,9 +149,10 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	p->have_free_set = ops_is_ring(mp);
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
+	p->dups.reported = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	if (!p->header_stamp)
 		p->side = calloc(p->size, sizeof(*p->side));
-	if (p->st == NULL || p->freemap == NULL ||
+	if (p->st == NULL || p->freemap == NULL || p->dups.reported == NULL ||
 	    (!p->header_stamp && p->side == NULL))
 		goto err;
 
@@ -169,7 +171,7 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	 * keeps its stamps: rewriting them would race with the datapath.
 	 */
 	if (fresh) {
-		uint64_t s = mpa_stamp_make(MPA_ST_FREE, MPA_LCORE_NONE,
+		uint64_t s = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE,
 					    mpa_clock_ms);
 
 		for (uint32_t i = 0; i < p->size; i++) {
@@ -329,8 +331,9 @@ mpa_pool_events_stop(void)
 	mpa_nohdr_pools = 0;
 }
 
+/* @p lcore: the cache @p obj was read from, -1 for the ring. */
 static inline void
-mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree)
+mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree, int lcore)
 {
 	int64_t idx = mpa_locator_find(&p->loc, (uintptr_t)obj);
 	uint64_t bit;
@@ -341,6 +344,9 @@ mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree)
 	if (!(p->freemap[idx >> 6] & bit)) {
 		p->freemap[idx >> 6] |= bit;
 		(*nfree)++;
+	} else {
+		/* Free twice, or moving between a cache and the ring. */
+		mpa_dups_note(&p->dups, idx, lcore);
 	}
 }
 
@@ -367,7 +373,7 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 			if (len > RTE_DIM(c->objs))
 				len = RTE_DIM(c->objs);
 			for (uint32_t i = 0; i < len; i++)
-				mark_free(p, c->objs[i], &nfree);
+				mark_free(p, c->objs[i], &nfree, (int)l);
 		}
 	}
 	if (p->have_free_set) {
@@ -376,8 +382,9 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 		uint32_t cons, n = mpa_ring_window(r, &cons);
 
 		for (uint32_t i = 0; i < n; i++)
-			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree);
+			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree, -1);
 	}
+	mpa_dups_settle(p, &p->dups);
 	return nfree;
 }
 

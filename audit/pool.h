@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 
 #include "classify.h"
+#include "dfree.h"
 #include "locator.h"
 
 /** Most pools audited at once. */
@@ -44,6 +45,7 @@ struct mpa_pool {
 	uint64_t *side;           /**< side-table stamps (no header room) */
 	struct mpa_objstate *st;  /**< scanner memory per object */
 	uint64_t *freemap;        /**< bit per object: free at this scan */
+	struct mpa_dups dups;     /**< objects free twice (dfree.h) */
 	uint32_t retire_ms;       /**< clock when detached */
 	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;

@@ -229,6 +229,8 @@ errors_json(void)
 		json_object_set_new(o, "address", json_string(addr));
 		json_object_set_new(o, "site", str_or_null(e->site));
 		json_object_set_new(o, "first_site", str_or_null(e->first_site));
+		json_object_set_new(o, "lcore", e->lcore >= 0 ?
+				    json_integer(e->lcore) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -110,7 +110,8 @@ _Static_assert(J_PAGE_HEADER + STUCK_PER_PAGE * STUCK_ITEM_MAX <= REPLY_BUDGET,
 #define ERRORS_PER_PAGE 20
 #define ERROR_ITEM_MAX (J_ITEM + J_STR("type", 12) + \
 			J_STR("pool_or_heap", WHERE_CAP) + J_STR("address", 18) + \
-			J_STR("site", ERRSITE_CAP) + J_STR("first_site", ERRSITE_CAP))
+			J_STR("site", ERRSITE_CAP) + J_STR("first_site", ERRSITE_CAP) + \
+			J_NUM("lcore"))
 _Static_assert(J_PAGE_HEADER + ERRORS_PER_PAGE * ERROR_ITEM_MAX <= REPLY_BUDGET,
 	       "a page of free errors may not fit in a telemetry reply");
 
@@ -810,6 +811,8 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 				add_str(o, "site", e->site, ERRSITE_CAP);
 			if (e->first_site[0] != '\0')
 				add_str(o, "first_site", e->first_site, ERRSITE_CAP);
+			if (e->lcore >= 0)
+				add_int(o, "lcore", e->lcore);
 			add_ranked(list, i, o);
 		}
 		add_child(d, "errors", list);

@@ -66,6 +66,15 @@ extern "C" {
 #define MPA_STAMP_HOLDER_SHIFT 40
 /** Largest holder id the stamp can carry. */
 #define MPA_HOLDER_MAX ((1u << 24) - 1)
+/*
+ * Holder ids of the free state carry this bit, so a stamp says "free" in
+ * its top bit: the free wrappers test it on the line they are about to
+ * write, without a table lookup.
+ */
+#define MPA_HOLDER_FREE_FLAG (1u << 23)
+#define MPA_STAMP_FREE_BIT ((uint64_t)MPA_HOLDER_FREE_FLAG << MPA_STAMP_HOLDER_SHIFT)
+/** The bare free holder (no site). */
+#define MPA_HOLDER_FREE (MPA_ST_FREE | MPA_HOLDER_FREE_FLAG)
 
 static_assert(sizeof(struct rte_mempool_objhdr) + sizeof(uint64_t) <=
 	      MPA_STAMP_BACK, "mempool object header leaves no room for a stamp");
@@ -146,6 +155,29 @@ void mpa_ring_stamp(const struct rte_ring *r, void * const *objs,
 		    unsigned int n, unsigned int esize, uint8_t state,
 		    const struct mpa_site *site);
 
+/**
+ * Slow path of the free wrappers: @p obj of @p mp is being freed at
+ * @p site but its stamp @p old already says free. A stamp is only a
+ * suspicion (code that takes objects without stamping: PMD refill, a
+ * library's own allocations), so the object is looked for in this lcore's
+ * cache @p cache (NULL: the default one) and in the pool's ring.
+ * @return 1 if found there: a double free, reported; the caller must not
+ * pass the object on. 0: free it as usual.
+ */
+int mpa_free_twice(struct rte_mempool *mp, void *obj, uint64_t old,
+		   struct rte_mempool_cache *cache, const struct mpa_site *site);
+
+/** Free @p mbufs[from..n) one by one, the double frees left out. */
+void mpa_free_bulk_checked(struct rte_mbuf **mbufs, unsigned int n,
+			   unsigned int from, uint64_t stamp,
+			   const struct mpa_site *site);
+
+/** Put @p objs[from..n) back one by one, the double frees left out. */
+void mpa_put_bulk_checked(struct rte_mempool *mp, void * const *objs,
+			  unsigned int n, unsigned int from,
+			  struct rte_mempool_cache *cache, uint64_t stamp,
+			  const struct mpa_site *site);
+
 /** Compose a stamp value. */
 static inline uint64_t
 mpa_stamp_make(uint32_t holder, unsigned int lcore, uint32_t now_ms)
@@ -206,6 +238,29 @@ mpa_stamp_obj(struct rte_mempool *mp, void *obj, uint64_t stamp)
 		*mpa_stamp_slot(obj) = stamp;
 	else
 		mpa_stamp_side(mp, obj, stamp);
+}
+
+/**
+ * Stamp @p obj freed with @p stamp, unless its stamp already says free and
+ * it is found free (mpa_free_twice()). One load of the line the store
+ * writes; the test is almost never taken. @return 1: a double free, do
+ * not pass the object on.
+ */
+static inline int
+mpa_stamp_free(struct rte_mempool *mp, void *obj, uint64_t stamp,
+	       struct rte_mempool_cache *cache, const struct mpa_site *site)
+{
+	if (likely(mp->header_size >= MPA_STAMP_BACK)) {
+		uint64_t *slot = mpa_stamp_slot(obj);
+
+		if (unlikely(*slot & MPA_STAMP_FREE_BIT) &&
+		    mpa_free_twice(mp, obj, *slot, cache, site))
+			return 1;
+		*slot = stamp;
+	} else {
+		mpa_stamp_side(mp, obj, stamp);
+	}
+	return 0;
 }
 
 /**
@@ -299,31 +354,41 @@ mpa_w_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs,
 	return rc;
 }
 
-/* Only the last reference returns a segment to its pool. */
-static inline void
-mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s)
+/*
+ * Only the last reference returns a segment to its pool. A freed mbuf is
+ * a single segment with refcnt 1, so a double free is caught on the head.
+ * @return 1: @p m is a double free, do not free it.
+ */
+static inline int
+mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s, const struct mpa_site *site)
 {
-	for (; m != NULL; m = m->next)
+	if (rte_mbuf_refcnt_read(m) == 1 &&
+	    mpa_stamp_free(m->pool, m, s, NULL, site))
+		return 1;
+	for (m = m->next; m != NULL; m = m->next)
 		if (rte_mbuf_refcnt_read(m) == 1)
 			mpa_stamp_obj(m->pool, m, s);
+	return 0;
 }
 
 static inline void
 mpa_w_pktmbuf_free(struct rte_mbuf *m, struct mpa_site *site)
 {
-	if (m != NULL && mpa_on)
-		mpa_stamp_free_chain(m, mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
-						       mpa_cur_lcore(), mpa_clock_ms));
+	if (m != NULL && mpa_on &&
+	    mpa_stamp_free_chain(m, mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+						   mpa_cur_lcore(), mpa_clock_ms), site))
+		return;
 	rte_pktmbuf_free(m);
 }
 
 static inline void
 mpa_w_pktmbuf_free_seg(struct rte_mbuf *m, struct mpa_site *site)
 {
-	if (m != NULL && mpa_on && rte_mbuf_refcnt_read(m) == 1)
-		mpa_stamp_obj(m->pool, m,
-			      mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
-					     mpa_cur_lcore(), mpa_clock_ms));
+	if (m != NULL && mpa_on && rte_mbuf_refcnt_read(m) == 1 &&
+	    mpa_stamp_free(m->pool, m,
+			   mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+					  mpa_cur_lcore(), mpa_clock_ms), NULL, site))
+		return;
 	rte_pktmbuf_free_seg(m);
 }
 
@@ -335,8 +400,13 @@ mpa_w_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int n,
 		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
 					    mpa_cur_lcore(), mpa_clock_ms);
 		for (unsigned int i = 0; i < n; i++)
-			if (mbufs[i] != NULL)
-				mpa_stamp_free_chain(mbufs[i], s);
+			if (mbufs[i] != NULL &&
+			    unlikely(mpa_stamp_free_chain(mbufs[i], s, site))) {
+				/* mbufs[i] stays out; the rest one by one. */
+				rte_pktmbuf_free_bulk(mbufs, i);
+				mpa_free_bulk_checked(mbufs, n, i + 1, s, site);
+				return;
+			}
 	}
 	rte_pktmbuf_free_bulk(mbufs, n);
 }
@@ -385,8 +455,17 @@ mpa_w_mempool_generic_put(struct rte_mempool *mp, void * const *objs,
 			  unsigned int n, struct rte_mempool_cache *cache,
 			  struct mpa_site *site)
 {
-	if (mpa_on)
-		mpa_stamp_objs(mp, objs, n, MPA_ST_FREE, site);
+	if (mpa_on) {
+		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+					    mpa_cur_lcore(), mpa_clock_ms);
+
+		for (unsigned int i = 0; i < n; i++)
+			if (unlikely(mpa_stamp_free(mp, objs[i], s, cache, site))) {
+				rte_mempool_generic_put(mp, objs, i, cache);
+				mpa_put_bulk_checked(mp, objs, n, i + 1, cache, s, site);
+				return;
+			}
+	}
 	rte_mempool_generic_put(mp, objs, n, cache);
 }
 
@@ -394,9 +473,9 @@ static inline void
 mpa_w_mempool_put_bulk(struct rte_mempool *mp, void * const *objs,
 		       unsigned int n, struct mpa_site *site)
 {
-	if (mpa_on)
-		mpa_stamp_objs(mp, objs, n, MPA_ST_FREE, site);
-	rte_mempool_put_bulk(mp, objs, n);
+	mpa_w_mempool_generic_put(mp, objs, n,
+				  rte_mempool_default_cache(mp, rte_lcore_id()),
+				  site);
 }
 
 static inline void

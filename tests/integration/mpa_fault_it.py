@@ -316,6 +316,7 @@ def main():
     ap.add_argument("test", choices=sorted(TESTS))
     ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
     ap.add_argument("--objpool", required=True, help="objpool test program")
+    ap.add_argument("--dfree-instr", help="unused here (shared options)")
     ap.add_argument("--forkapp", required=True, help="forkapp test program")
     ap.add_argument("--secapp", required=True, help="secapp test program")
     ap.add_argument("--ringchurn", required=True,

@@ -122,6 +122,7 @@ class Ctx:
     def __init__(self, args):
         self.fwd = args.fwd
         self.objpool = args.objpool
+        self.dfree_instr = getattr(args, "dfree_instr", None)
         self.tmp = tempfile.mkdtemp(prefix="mpa-it-")
         self.runs = []
         self.prefixes = []
@@ -622,6 +623,69 @@ def t_churn(ctx, c):
                not line.startswith("mpaudit: pool fwd_churn"))
 
 
+# dfree (tests/integration/dfree.c) in mode "cache": three mbufs of a pool
+# with the usual cache freed twice, each a truth line.
+DFREE_CACHE_TRUTH_RE = re.compile(
+    r"^dfree: truth kind=double_free pool=(\S+) address=(0x[0-9a-f]+) "
+    r"lcore=(\d+) site=(.+?) first_site=(.+)$", re.M)
+DFREE_RESULT_RE = re.compile(r"^dfree: allocated=(\d+) distinct=(\d+) "
+                             r"duplicates=(\d+) avail_after=(\d+)$", re.M)
+DFREE_CACHE_NB = 1023
+DFREE_CACHE_VICTIMS = 3
+
+
+def dfree_cache_check(c, run, kept):
+    """The report's errors are exactly the truth's double frees. @kept
+    (instrumented mode): each with its site, first site and lcore, and the
+    pool never handed an object out twice. Otherwise (found by the
+    scanner): no sites, the lcore of the cache holding the copy, and the
+    duplicates the program then got from the pool."""
+    truth = DFREE_CACHE_TRUTH_RE.findall(run.out)
+    res = DFREE_RESULT_RE.search(run.out)
+    c.eq("%s: truth double frees" % run.name, len(truth), DFREE_CACHE_VICTIMS)
+    c.true("%s: no result line" % run.name, res)
+    dups = 0 if kept else DFREE_CACHE_VICTIMS
+    if res:
+        c.eq("%s: allocated, distinct, duplicates, avail_after" % run.name,
+             tuple(int(x) for x in res.groups()),
+             (DFREE_CACHE_NB + dups, DFREE_CACHE_NB, dups, DFREE_CACHE_NB))
+    rep = run.report()
+    got = []
+    for e in rep.get("errors") or []:
+        try:
+            addr = int(e.get("address"), 16)
+        except (TypeError, ValueError):
+            addr = e.get("address")
+        got.append((e.get("type"), e.get("pool_or_heap"), addr,
+                    e.get("site"), e.get("first_site"), e.get("lcore")))
+    want = [("double_free", pool, int(addr, 16), site if kept else None,
+             first if kept else None, int(lc))
+            for pool, addr, lc, site, first in truth]
+    c.eq("%s: errors (type, pool, address, site, first_site, lcore)" %
+         run.name, sorted(got, key=str), sorted(want, key=str))
+    s = rep.get("summary") or {}
+    c.eq("%s: summary errors, stuck, exit_code" % run.name,
+         (s.get("errors"), s.get("stuck"), s.get("exit_code")),
+         (DFREE_CACHE_VICTIMS, 0, 3))
+
+
+def t_double_free_cache(ctx, c):
+    """Instrumented mode, a pool with the usual per-lcore cache: three
+    mbufs freed twice are reported at the second free's site, with the
+    first free's, and kept out: the pool never hands an object out twice.
+    A clean run of the same program reports nothing."""
+    name = "double_free_cache"
+    cmd = [ctx.dfree_instr] + ctx.eal(name, "0@0") + ["--", "cache"]
+    run = ctx.run(name, cmd, {}, timeout=60)
+    # The program's own verdict: no object handed out twice.
+    check_exit(c, run, 0)
+    dfree_cache_check(c, run, kept=True)
+    c.eq("%s: double_free log lines" % name,
+         sum(1 for l in run.err.splitlines()
+             if "double_free of" in l and "kept out of the pool" in l),
+         DFREE_CACHE_VICTIMS)
+
+
 def t_objpool(ctx, c):
     name = "objpool"
     cmd = [ctx.objpool] + ctx.eal(name, LCORES_IO) + \
@@ -743,6 +807,7 @@ TESTS = {
     "clean_default": t_clean_default,
     "churn": t_churn,
     "objpool": t_objpool,
+    "double_free_cache": t_double_free_cache,
     "bad_input": t_bad_input,
     "service": t_service,
     "final_scan_only": t_final_scan_only,
@@ -756,8 +821,10 @@ def main():
     ap.add_argument("test", choices=sorted(TESTS))
     ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
     ap.add_argument("--objpool", required=True, help="objpool test program")
+    ap.add_argument("--dfree-instr", required=True,
+                    help="dfree built with the override header")
     args = ap.parse_args()
-    for exe in (args.fwd, args.objpool):
+    for exe in (args.fwd, args.objpool, args.dfree_instr):
         if not os.access(exe, os.X_OK):
             print("mpa_it: %s is not an executable" % exe, file=sys.stderr)
             return 1

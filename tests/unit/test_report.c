@@ -983,24 +983,32 @@ test_free_errors(void **state)
 
 	/* Unknown strings are null in the JSON. */
 	mpa_error_report(MPA_ERR_STRAY_FREE, NULL, 0xdead0000, NULL, NULL);
+	/* Found by the scanner: no site, the lcore of the cache. */
+	mpa_error_found(MPA_ERR_DOUBLE_FREE, "p", 0xbeef00, 2);
 	rte_openlog_stream(NULL);
 	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(log, "mpaudit: double_free of 0xbeef00 in p, in lcore 2's cache; "
+			       "found among the pool's free objects, too late to keep out\n"));
+	assert_non_null(strstr(log, "mpaudit: stray_free of 0xdead0000 in ?; kept out of the pool or heap\n"));
 	free(log);
 	root = mpa_report_json(&r, &stats_service, &cfg_clean);
 	assert_non_null(root);
 	assert_json_key(root, "errors",
 		"[{\"type\": \"double_free\", \"pool_or_heap\": \"mpaudit_fwd_pool\","
 		"  \"address\": \"0x10068a300\", \"site\": \"apps/x/main.c:88\","
-		"  \"first_site\": \"apps/x/main.c:80\"},"
+		"  \"first_site\": \"apps/x/main.c:80\", \"lcore\": null},"
 		" {\"type\": \"foreign_free\", \"pool_or_heap\": \"heap0\","
 		"  \"address\": \"0x1\", \"site\": \"apps/y.c:1\","
-		"  \"first_site\": null},"
+		"  \"first_site\": null, \"lcore\": null},"
 		" {\"type\": \"stray_free\", \"pool_or_heap\": null,"
 		"  \"address\": \"0xdead0000\", \"site\": null,"
-		"  \"first_site\": null}]");
+		"  \"first_site\": null, \"lcore\": null},"
+		" {\"type\": \"double_free\", \"pool_or_heap\": \"p\","
+		"  \"address\": \"0xbeef00\", \"site\": null,"
+		"  \"first_site\": null, \"lcore\": 2}]");
 	assert_json_key(root, "summary",
-		"{\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 3,"
-		" \"errors_listed\": 3, \"malloc_groups\": 0, \"malloc_leaks\": 0, \"exit_code\": 3}");
+		"{\"stop\": \"exit\", \"signal\": null, \"stuck\": 0, \"groups\": 0, \"ungrouped\": 0, \"errors\": 4,"
+		" \"errors_listed\": 4, \"malloc_groups\": 0, \"malloc_leaks\": 0, \"exit_code\": 3}");
 	assert_json_key(root, "stuck", "[]");
 	json_decref(root);
 
