@@ -11,6 +11,8 @@ drift in the machine hits both variants alike:
      (from the JSON report's `scanner` object) and the forwarding ratio with
      the scanner on (MPAUDIT_SCAN_MS=1000) vs off (MPAUDIT_SCAN_MS=0);
   c. unmodified dpdk-testpmd plain vs LD_PRELOAD=libmpaudit_preload.so;
+  e. the mbuf free path: freebench plain vs built with the override header
+     (stamps and the double-free check), ns per mbuf allocated and freed;
   d. heap tracking: heapbench (tests/bench/heapbench.c), ns per
      allocation + free pair, plain vs under the preload with MPAUDIT_HEAP=all
      (default stack depth, and depth 1 single-threaded), for rte_malloc and
@@ -24,7 +26,7 @@ fail on timing. A run that fails is reported with its stderr tail and
 skipped.
 
 The table is printed and written to build/bench-results.txt.
-`bench.py --only heap` (or a comma list of fwd, scanner, testpmd, heap)
+`bench.py --only heap` (or a comma list of fwd, scanner, testpmd, heap, free)
 runs only those sections and appends its table to that file instead of
 replacing it. `bench.py --self-test` checks the parsing without running
 DPDK.
@@ -52,6 +54,11 @@ PRELOAD = os.environ.get("BENCH_PRELOAD",
                          os.path.join(BUILD, "audit", "libmpaudit_preload.so"))
 HEAPBENCH = os.environ.get("BENCH_HEAPBENCH",
                            os.path.join(BUILD, "tests", "bench", "heapbench"))
+FREEBENCH = os.path.join(BUILD, "tests", "bench", "freebench")
+FREEBENCH_AUDITED = FREEBENCH + "-audited"
+FREEBENCH_RE = re.compile(r"^freebench: case=(\S+) ns_per_mbuf=([0-9.]+) "
+                          r"min_ns=([0-9.]+)$", re.M)
+FREE_CASES = ("bulk", "single")
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # testpmd's total over all ports, printed when it stops forwarding.
 TESTPMD_TOTAL_RE = re.compile(
@@ -78,7 +85,7 @@ FWD_RE = re.compile(r"mpaudit-fwd: forwarded (\d+) packets in ([0-9.]+) s "
                     r"\(([0-9.]+) Mpps\)")
 SCANNER_FIELDS = ("scans", "objects", "total_ns", "max_ns", "last_ns")
 
-SECTIONS = ("fwd", "scanner", "testpmd", "heap")
+SECTIONS = ("fwd", "scanner", "testpmd", "heap", "free")
 
 # Section d. Pairs per thread and timed loop: ~10-50 ms untracked, long
 # enough for the clock. heapbench repeats each loop HEAP_REPS times and
@@ -651,6 +658,70 @@ def heap_ops():
     return {k: n or HEAP_OPS[k] for k in HEAP_KINDS}
 
 
+def parse_freebench(text):
+    """{case: ns per mbuf (median loop)} from freebench's lines."""
+    return {m.group(1): float(m.group(2)) for m in FREEBENCH_RE.finditer(text)}
+
+
+def run_freebench(r, what, binary, mem):
+    global _prefix_seq
+    _prefix_seq += 1
+    prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
+    cmd = [binary] + HEAP_EAL + mem + ["--file-prefix", prefix]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MPAUDIT_") and k != "LD_PRELOAD"}
+    env["MPAUDIT_SUMMARY"] = "0"
+    try:
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=RUN_TIMEOUT_EXTRA_S,
+                           universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr or ""
+        if isinstance(err, bytes):
+            err = err.decode(errors="replace")
+        return r.fail(what, cmd, "timed out", err)
+    except OSError as e:
+        return r.fail(what, cmd, str(e), "")
+    finally:
+        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+    res = parse_freebench(p.stdout)
+    if p.returncode != 0 or any(c not in res for c in FREE_CASES):
+        return r.fail(what, cmd, "exit status %d or no 'freebench: case=' "
+                      "line per case" % p.returncode, p.stderr, p.stdout)
+    return res
+
+
+def bench_free(r, label, mem, runs):
+    """Plain vs audited freebench, alternating; {variant: [results]}."""
+    mem = shlex.split(mem)
+
+    def variant(name, binary):
+        def fn(i):
+            res = run_freebench(r, "free [%s] %s run %d" % (label, name, i + 1),
+                                binary, mem)
+            print("bench: free [%s] %s run %d/%d: %s" % (
+                label, name, i + 1, runs, res if res else "failed"),
+                flush=True)
+            return res
+        return fn
+
+    return alternate(runs, [("plain", variant("plain", FREEBENCH)),
+                            ("audited", variant("audited", FREEBENCH_AUDITED))])
+
+
+def free_rows(label, res):
+    rows = []
+    for case in FREE_CASES:
+        pl = [x[case] for x in res["plain"]]
+        au = [x[case] for x in res["audited"]]
+        p, a = median(pl), median(au)
+        rows.append("  %-10s %-7s %9s %9s %7s  n=%d/%d" % (
+            label, case, fmt(p, "%.2f", 9), fmt(a, "%.2f", 9),
+            fmt(ratio(a, p), "%.2f", 7), len(pl), len(au)))
+    return rows
+
+
 def memory_modes():
     """[(label, EAL memory args)]: ./run's choice, then --no-huge."""
     chosen = os.environ.get("MPA_EAL_MEM", "").strip()
@@ -688,13 +759,15 @@ def main(argv):
     sizes = env_mbufs()
     modes = memory_modes()
     ops = heap_ops()
-    fwd_secs = [x for x in sections if x != "heap"]
+    fwd_secs = [x for x in sections if x not in ("heap", "free")]
 
     need = []
     if "fwd" in sections or "scanner" in sections:
         need += [FWD_PLAIN, FWD]
     if "heap" in sections:
         need += [HEAPBENCH]
+    if "free" in sections:
+        need += [FREEBENCH, FREEBENCH_AUDITED]
     for b in need:
         if not os.access(b, os.X_OK):
             print("bench: %s is not built" % b, file=sys.stderr)
@@ -724,7 +797,7 @@ def main(argv):
         print("bench: hugepages not in use, only --no-huge is measured")
 
     r = Runner(secs)
-    fwd_rows, scan_rows, pmd_rows, heap_rows_ = [], [], [], []
+    fwd_rows, scan_rows, pmd_rows, heap_rows_, free_rows_ = [], [], [], [], []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
         for label, mem in modes:
@@ -739,6 +812,8 @@ def main(argv):
                     os.path.exists(PRELOAD)):
                 plain, pre = bench_testpmd(r, label, mem, runs)
                 pmd_rows.append(forwarding_row(label, plain, pre))
+            if "free" in sections:
+                free_rows_ += free_rows(label, bench_free(r, label, mem, runs))
             if heap_preload:
                 for kind in HEAP_KINDS:
                     for threads in HEAP_THREADS:
@@ -794,6 +869,15 @@ def main(argv):
         lines += [""] + heap_header() + heap_rows_ + [
             "  pairs per thread and timed loop: %s" % ", ".join(
                 "%s %d" % (k, ops[k]) for k in HEAP_KINDS)]
+    if "free" in sections:
+        lines += [
+            "",
+            "e. mbuf alloc + free, pool with a 256 cache (ns per mbuf, median "
+            "of 7 loops): freebench plain vs freebench-audited (the wrappers "
+            "stamp, and check for a double free); n = good runs",
+            "  %-10s %-7s %9s %9s %7s" % ("memory", "case", "plain", "audited",
+                                          "ratio"),
+        ] + free_rows_
     if r.notes or r.failures:
         lines.append("")
     for note in r.notes:
