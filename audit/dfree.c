@@ -128,13 +128,23 @@ mpa_put_bulk_checked(struct rte_mempool *mp, void * const *objs,
 /* ---- the scanner's duplicates ----------------------------------------- */
 
 void
-mpa_dups_note(struct mpa_dups *d, int64_t idx, int lcore)
+mpa_dups_note(struct mpa_dups *d, int64_t idx, int lcore, uint32_t slot,
+	      uint64_t stamp)
 {
 	if (d->n < MPA_DUPS_MAX) {
 		d->cur[d->n].idx = idx;
 		d->cur[d->n].lcore = lcore;
+		d->cur[d->n].slot = slot;
+		d->cur[d->n].stamp = stamp;
 		d->n++;
 	}
+}
+
+static int
+same_dup(const struct mpa_dup *a, const struct mpa_dup *b)
+{
+	return a->idx == b->idx && a->lcore == b->lcore && a->slot == b->slot &&
+	       a->stamp == b->stamp;
 }
 
 void
@@ -146,7 +156,7 @@ mpa_dups_settle(struct mpa_pool *p, struct mpa_dups *d)
 		int seen = 0;
 
 		for (uint32_t j = 0; j < d->prev_n && !seen; j++)
-			seen = d->prev[j].idx == idx;
+			seen = same_dup(&d->prev[j], &d->cur[i]);
 		if (!seen || d->reported == NULL || (d->reported[idx >> 6] & bit))
 			continue;
 		d->reported[idx >> 6] |= bit;

@@ -16,8 +16,9 @@
  * Zero-recompile mode can only find them after the fact: the inline free
  * is out of reach, so the scanner looks for an object present twice among
  * a pool's free objects (caches and ring), and reports it once it has seen
- * it so in two consecutive scans (a cache flush under way shows an object
- * in both places for an instant).
+ * it so, unmoved and unstamped, in two consecutive scans (objects moving
+ * through a busy cache or between a cache and the ring show up twice for
+ * an instant).
  */
 
 #include <stdint.h>
@@ -28,8 +29,10 @@ struct mpa_pool;
 #define MPA_DUPS_MAX 64
 
 struct mpa_dup {
-	int64_t idx;             /* object index in the pool, -1 = none */
-	int lcore;               /* cache holding a copy, -1: the ring */
+	int64_t idx;             /* object index in the pool */
+	int lcore;               /* cache holding the second copy, -1: the ring */
+	uint32_t slot;           /* its slot in that cache, or ring position */
+	uint64_t stamp;          /* the object's stamp when seen */
 };
 
 struct mpa_dups {
@@ -38,12 +41,20 @@ struct mpa_dups {
 	uint64_t *reported;      /* bit per object: reported already */
 };
 
-/** Note a second sighting of object @p idx while snapshotting the free set. */
-void mpa_dups_note(struct mpa_dups *d, int64_t idx, int lcore);
+/**
+ * Note a second sighting of object @p idx while snapshotting the free set:
+ * in lcore @p lcore's cache (-1: the ring) at @p slot, with stamp @p stamp.
+ */
+void mpa_dups_note(struct mpa_dups *d, int64_t idx, int lcore, uint32_t slot,
+		   uint64_t stamp);
 
 /**
  * End of a snapshot of pool @p p: report the objects seen twice in this
- * snapshot and the previous one, once each.
+ * snapshot and the previous one, with the second copy in the same place
+ * and the stamp unchanged, once each. A datapath cycling a few hot
+ * objects through its cache shows them "twice" in many snapshots (an
+ * object moves from one slot to another while the slots are read), but
+ * never still: it moves, and the rx/tx callbacks restamp it.
  */
 void mpa_dups_settle(struct mpa_pool *p, struct mpa_dups *d);
 

@@ -331,9 +331,10 @@ mpa_pool_events_stop(void)
 	mpa_nohdr_pools = 0;
 }
 
-/* @p lcore: the cache @p obj was read from, -1 for the ring. */
+/* @p lcore: the cache @p obj was read from (at @p slot), -1 for the ring. */
 static inline void
-mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree, int lcore)
+mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree, int lcore,
+	  uint32_t slot)
 {
 	int64_t idx = mpa_locator_find(&p->loc, (uintptr_t)obj);
 	uint64_t bit;
@@ -345,8 +346,10 @@ mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree, int lcore)
 		p->freemap[idx >> 6] |= bit;
 		(*nfree)++;
 	} else {
-		/* Free twice, or moving between a cache and the ring. */
-		mpa_dups_note(&p->dups, idx, lcore);
+		/* Free twice, or moving while the free set is read. */
+		mpa_dups_note(&p->dups, idx, lcore, slot,
+			      p->header_stamp ? *mpa_stamp_slot(obj) :
+			      (p->side != NULL ? p->side[idx] : 0));
 	}
 }
 
@@ -373,7 +376,7 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 			if (len > RTE_DIM(c->objs))
 				len = RTE_DIM(c->objs);
 			for (uint32_t i = 0; i < len; i++)
-				mark_free(p, c->objs[i], &nfree, (int)l);
+				mark_free(p, c->objs[i], &nfree, (int)l, i);
 		}
 	}
 	if (p->have_free_set) {
@@ -382,7 +385,7 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 		uint32_t cons, n = mpa_ring_window(r, &cons);
 
 		for (uint32_t i = 0; i < n; i++)
-			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree, -1);
+			mark_free(p, ring_objs[(cons + i) & r->mask], &nfree, -1, cons + i);
 	}
 	mpa_dups_settle(p, &p->dups);
 	return nfree;
