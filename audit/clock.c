@@ -27,3 +27,12 @@ mpa_clock_update(void)
 	mpa_clock_ms = now;
 	return now;
 }
+
+uint64_t
+mpa_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

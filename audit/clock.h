@@ -19,4 +19,7 @@ uint32_t mpa_clock_update(void);
 /** Monotonic clock in ms, not published. */
 uint32_t mpa_clock_read(void);
 
+/** Monotonic clock in ns, for timing the auditor's own work. */
+uint64_t mpa_clock_ns(void);
+
 #endif /* MPA_CLOCK_H */

@@ -43,6 +43,7 @@
 
 #include "fault.h"
 #include "growth.h"
+#include "clock.h"
 #include "heap.h"
 #include "heap_int.h"
 #include "log.h"
@@ -624,15 +625,6 @@ stack_roots(struct scan *s, uintptr_t here, const struct self_ctx *c)
 
 /* ---- the scan -------------------------------------------------------- */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The end of the range a pointer into record @p r may hit. glibc keeps a
  * free chunk's header in the last 8..15 bytes of the block before it, and
@@ -704,7 +696,7 @@ static int __attribute__((noinline))
 scan_run(struct scan *s, uintptr_t here)
 {
 	struct self_ctx *c;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = mpa_clock_ns();
 	int rc = scan_init(s);
 
 	if (rc != 0)
@@ -730,7 +722,7 @@ scan_run(struct scan *s, uintptr_t here)
 		scan_range(s, s->recs[i].ptr, s->recs[i].ptr + s->recs[i].size, 0);
 	}
 	s->st.records = s->n;
-	s->st.ns = now_ns() - t0;
+	s->st.ns = mpa_clock_ns() - t0;
 	free(c);
 	return 0;
 }
@@ -759,7 +751,7 @@ mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 	mpa_heap_internal_enter();
 	pthread_mutex_lock(&reach_lock);
 	if (cache.g == NULL || cache.min_age_ms != min_age_ms ||
-	    now_ns() - cache.at_ns > (uint64_t)max_stale_ms * 1000000u) {
+	    mpa_clock_ns() - cache.at_ns > (uint64_t)max_stale_ms * 1000000u) {
 		n = scan_run(&s, (uintptr_t)__builtin_frame_address(0));
 		if (n == 0) {
 			struct mpa_heap_group *g = NULL;
@@ -771,7 +763,7 @@ mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 				cache.g = g;
 				cache.n = n;
 				cache.min_age_ms = min_age_ms;
-				cache.at_ns = now_ns();
+				cache.at_ns = mpa_clock_ns();
 				cache.st = s.st;
 			}
 		}

@@ -36,15 +36,6 @@ static uint32_t nhits, hits_cap;
 static struct mpa_drv_expect expect[MPA_POOLS_MAX];
 static uint32_t nexpect;
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void
 collect_hit(const struct rte_ring *r, void *obj, void *arg)
 {
@@ -321,7 +312,7 @@ mpa_scan_retire_locked(struct mpa_pool *p)
 int
 mpa_scan_locked(uint32_t stuck_ms)
 {
-	uint64_t t0 = now_ns(), dt, objects = 0;
+	uint64_t t0 = mpa_clock_ns(), dt, objects = 0;
 	uint32_t now = mpa_clock_update();
 
 	mpa_groups_reset(&result.groups);
@@ -351,7 +342,7 @@ mpa_scan_locked(uint32_t stuck_ms)
 		result.new_stuck += result.groups.v[i].new_count;
 	result.valid = 1;
 
-	dt = now_ns() - t0;
+	dt = mpa_clock_ns() - t0;
 	stats.scans++;
 	stats.objects += objects;
 	stats.total_ns += dt;

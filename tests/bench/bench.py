@@ -502,6 +502,26 @@ def heap_status(output, report, kind=None, min_allocs=0, depth=None):
     return None
 
 
+def run_prog(r, what, cmd, env, prefix):
+    """Run a benchmark program of EAL file prefix @prefix; its completed
+    process, or None (a failure recorded in @r) if it timed out or could
+    not start. The EAL runtime directory is removed either way."""
+    try:
+        return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=RUN_TIMEOUT_EXTRA_S,
+                              universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr or ""
+        if isinstance(err, bytes):
+            err = err.decode(errors="replace")
+        return r.fail(what, cmd, "timed out", err)
+    except OSError as e:
+        return r.fail(what, cmd, str(e), "")
+    finally:
+        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+
+
 def run_heapbench(r, what, mem, kind, threads, ops, env_extra=None,
                   report=None, confirmed=None):
     """One heapbench run; returns parse_heapbench()'s dict or None.
@@ -525,20 +545,9 @@ def run_heapbench(r, what, mem, kind, threads, ops, env_extra=None,
             env["MPAUDIT_REPORT"] = report
             if os.path.exists(report):
                 os.unlink(report)
-    try:
-        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=RUN_TIMEOUT_EXTRA_S,
-                           universal_newlines=True, errors="replace")
-    except subprocess.TimeoutExpired as e:
-        err = e.stderr or ""
-        if isinstance(err, bytes):
-            err = err.decode(errors="replace")
-        return r.fail(what, cmd, "timed out", err)
-    except OSError as e:
-        return r.fail(what, cmd, str(e), "")
-    finally:
-        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+    p = run_prog(r, what, cmd, env, prefix)
+    if p is None:
+        return None
     if p.returncode not in (0, 3):
         return r.fail(what, cmd, "exit status %d" % p.returncode,
                       p.stderr, p.stdout)
@@ -671,20 +680,9 @@ def run_freebench(r, what, binary, mem):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MPAUDIT_") and k != "LD_PRELOAD"}
     env["MPAUDIT_SUMMARY"] = "0"
-    try:
-        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=RUN_TIMEOUT_EXTRA_S,
-                           universal_newlines=True, errors="replace")
-    except subprocess.TimeoutExpired as e:
-        err = e.stderr or ""
-        if isinstance(err, bytes):
-            err = err.decode(errors="replace")
-        return r.fail(what, cmd, "timed out", err)
-    except OSError as e:
-        return r.fail(what, cmd, str(e), "")
-    finally:
-        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
+    p = run_prog(r, what, cmd, env, prefix)
+    if p is None:
+        return None
     res = parse_freebench(p.stdout)
     if p.returncode != 0 or any(c not in res for c in FREE_CASES):
         return r.fail(what, cmd, "exit status %d or no 'freebench: case=' "
