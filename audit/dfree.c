@@ -22,16 +22,6 @@
 #include "pool.h"
 #include "ring.h"
 
-/* The pool's ops keep their free objects in an rte_ring (pool_data). */
-static int
-ring_pool(const struct rte_mempool *mp)
-{
-	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
-
-	return ops != NULL && strncmp(ops->name, "ring_", 5) == 0 &&
-	       mp->pool_data != NULL;
-}
-
 /* In this lcore's cache: nobody else touches it, the answer is exact. */
 static int
 in_cache(const struct rte_mempool_cache *c, const void *obj)
@@ -56,7 +46,7 @@ in_ring(const struct rte_mempool *mp, const void *obj)
 	void *const *slots;
 	uint32_t cons, n;
 
-	if (!ring_pool(mp))
+	if (!mpa_pool_ops_is_ring(mp))
 		return 0;
 	r = mp->pool_data;
 	slots = (void *const *)(const void *)&r[1];

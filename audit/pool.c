@@ -109,8 +109,8 @@ mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out)
 }
 
 /* Only ring-based pools expose their free objects in a form we can read. */
-static int
-ops_is_ring(const struct rte_mempool *mp)
+int
+mpa_pool_ops_is_ring(const struct rte_mempool *mp)
 {
 	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
 
@@ -146,7 +146,7 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	rte_strscpy(p->name, mp->name, sizeof(p->name));
 	p->size = mp->size;
 	p->header_stamp = mp->header_size >= MPA_STAMP_BACK;
-	p->have_free_set = ops_is_ring(mp);
+	p->have_free_set = mpa_pool_ops_is_ring(mp);
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	p->dups.reported = calloc((p->size + 63) / 64, sizeof(uint64_t));

@@ -55,6 +55,9 @@ struct mpa_pool {
 	uint32_t stuck;
 };
 
+/** 1 if @p mp keeps its free objects in an rte_ring (pool_data). */
+int mpa_pool_ops_is_ring(const struct rte_mempool *mp);
+
 void mpa_registry_lock(void);
 void mpa_registry_unlock(void);
 
