@@ -23,6 +23,17 @@ import sys
 import tempfile
 import time
 
+# Programs under test start with the default stop-signal actions, whatever
+# the runner handed down: nohup ignores SIGHUP, some CI shells ignore
+# SIGINT, and exec() keeps an ignored signal ignored, so a test of "killed
+# by the default action" would wait in vain. Every test script imports this
+# module, so this runs once per script.
+for _sig, _dfl in ((signal.SIGHUP, signal.SIG_DFL),
+                   (signal.SIGTERM, signal.SIG_DFL),
+                   (signal.SIGINT, signal.default_int_handler)):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, _dfl)
+
 DEFAULT_EAL_MEM = "--no-huge -m 512"
 LCORES_IO = "0@0,1@1"
 LCORES_PIPELINE = "0@0,1@1,2@0"
