@@ -6,15 +6,12 @@
 #define MPA_LIFECYCLE_H
 
 #include "mpaudit.h"
+#include "core/state.h"
 
 /*
  * Internal side of the auditor's lifecycle (mpaudit.c), for the modes that
  * start it: instrumented (mpa_eal_init) and zero-recompile (preload.c).
  */
-
-/** Mode names, as reported in the JSON "mode" field. */
-#define MPA_MODE_INSTRUMENTED "instrumented"
-#define MPA_MODE_PRELOAD "preload"
 
 /** mpa_init() reading MPAUDIT_* from the environment, in mode @p mode. */
 int mpa_init_mode(const char *mode);
@@ -39,18 +36,9 @@ void mpa_stop_report(int sig);
 void mpa_report_tick(uint32_t now_ms);
 
 /**
- * The configuration the auditor runs with (from the environment or
- * mpa_init_with()); the defaults before it started.
- */
-void mpa_config_current(struct mpa_config *c);
-
-/**
  * Nonzero once the auditor has started, also in a DPDK secondary process,
  * where it runs without pool auditing (mpa_enabled() is 0 there).
  */
 int mpa_started(void);
-
-/** The mode the auditor was started in. */
-const char *mpa_mode(void);
 
 #endif /* MPA_LIFECYCLE_H */

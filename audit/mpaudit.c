@@ -19,23 +19,25 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 
-#include "classify.h"
-#include "clock.h"
-#include "config.h"
-#include "driver.h"
-#include "fault.h"
+#include "core/guard.h"
+#include "core/classify.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/driver.h"
+#include "core/fault.h"
 #include "lifecycle.h"
-#include "log.h"
-#include "pool.h"
-#include "reach.h"
-#include "report.h"
-#include "ring.h"
-#include "scan.h"
-#include "scanner.h"
-#include "signals.h"
-#include "telemetry.h"
-#include "stack.h"
-#include "heap.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "heap/reach.h"
+#include "surface/report.h"
+#include "core/ring.h"
+#include "core/scan.h"
+#include "core/scanner.h"
+#include "surface/signals.h"
+#include "surface/telemetry.h"
+#include "heap/stack.h"
+#include "heap/growth.h"
+#include "heap/heap.h"
 #include "mpaudit_heap.h"
 
 extern char **environ;
@@ -45,7 +47,6 @@ RTE_LOG_REGISTER(mpa_logtype, mpaudit, INFO);
 volatile int mpa_on;
 
 static struct mpa_config cfg;
-static const char *mode = MPA_MODE_INSTRUMENTED;
 static int started;        /* mpa_init succeeded */
 static int finished;       /* mpa_fini ran */
 static int fini_result;
@@ -58,6 +59,31 @@ static int atexit_done;
 static pid_t owner_pid;
 static int secondary;      /* a DPDK secondary process: no pool auditing */
 static uint32_t report_last_ms;  /* the last periodic rewrite (or the start) */
+
+/*
+ * The control thread's work beyond scanning: the surfaces and heap
+ * tracking, which core does not know. Stop signals are blocked on it so
+ * that they go to an application thread and the handler there only flags
+ * them; this thread then writes the report (mpa_signals_poll).
+ */
+static void
+control_tick(uint32_t now_ms)
+{
+	mpa_signals_poll();
+	mpa_report_tick(now_ms);
+	mpa_heap_poll();
+	mpa_growth_tick(now_ms);
+}
+
+static const struct mpa_signals_actions signal_actions = {
+	.dump = mpa_dump_now,
+	.stop_report = mpa_stop_report,
+};
+
+static const struct mpa_scanner_hooks scanner_hooks = {
+	.thread_start = mpa_signals_block_stop,
+	.tick = control_tick,
+};
 
 /*
  * In the child: stop stamping. Hugepage memory is shared with the parent,
@@ -131,7 +157,7 @@ mpa_init_with(const struct mpa_config *c)
 	}
 	cfg = *c;
 	heap_settings_from_env(&cfg);
-	mpa_scan_configure(cfg.stuck_ms);
+	mpa_scan_configure(cfg.stuck_ms, mpa_report_log_new);
 	mpa_clock_update();
 	mpa_fault_init();
 	/*
@@ -146,18 +172,19 @@ mpa_init_with(const struct mpa_config *c)
 	if (secondary)
 		MPA_LOG(NOTICE, "secondary process: the mempools are audited by the primary process; this process stamps and scans none");
 	else
-		rc = mpa_pool_events_start();
+		rc = mpa_pool_events_start(mpa_scan_retire_locked);
 	if (rc != 0)
 		goto err;
-	rc = mpa_scanner_start(cfg.scan_ms, cfg.stuck_ms);
+	rc = mpa_scanner_start(cfg.scan_ms, cfg.stuck_ms, &scanner_hooks);
 	if (rc != 0)
 		goto err;
 	report_last_ms = mpa_clock_read();
 	started = 1;
+	mpa_state_publish(&cfg);
 	finished = 0;
 	mpa_on = !secondary;
-	mpa_signals_start(&cfg);
-	mpa_telemetry_register();
+	mpa_signals_start(&cfg, &signal_actions);
+	mpa_telemetry_register(mpa_dump_now);
 	owner_pid = getpid();
 	if (!atexit_done) {
 		atexit(at_exit);
@@ -185,32 +212,17 @@ err:
 	return rc;
 }
 
-void
-mpa_config_current(struct mpa_config *c)
-{
-	if (started)
-		*c = cfg;
-	else
-		mpa_config_defaults(c);
-}
-
 int
 mpa_started(void)
 {
 	return started;
 }
 
-const char *
-mpa_mode(void)
-{
-	return mode;
-}
-
 int
 mpa_init_mode(const char *m)
 {
 	if (!started)
-		mode = m;
+		mpa_state_set_mode(m);
 	return mpa_init();
 }
 
@@ -241,7 +253,7 @@ mpa_fini(void)
 		return finished ? fini_result : MPA_EXIT_CLEAN;
 	if (forked_child())
 		return MPA_EXIT_CLEAN;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_signals_stop();
 	mpa_scanner_stop();
 	mpa_registry_lock();
@@ -265,7 +277,7 @@ mpa_fini(void)
 	if (cfg.summary)
 		mpa_report_print_summary(stderr, r, mpa_scan_stats(), &cfg);
 	mpa_on = 0;
-	mpa_scan_configure(0);
+	mpa_scan_configure(0, NULL);
 	mpa_pool_events_stop();
 	mpa_pool_detach_all();
 	mpa_pool_reap(0, 1);
@@ -276,8 +288,9 @@ mpa_fini(void)
 	fflush(stderr);
 	finished = 1;
 	started = 0;
+	mpa_state_publish(NULL);
 	fini_result = rc;
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }
 
@@ -306,13 +319,13 @@ mpa_report_write(const char *path)
 		return -EINVAL;
 	if (!started || forked_child())
 		return -ENODEV;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	mpa_report_heap_age(cfg.stuck_ms);
 	set_stop(MPA_STOP_DUMP);
 	rc = mpa_report_write_file(path, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }
 
@@ -323,7 +336,7 @@ mpa_dump_now(void)
 
 	if (!started || forked_child())
 		return -ENODEV;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	mpa_scan_locked(cfg.stuck_ms);
 	mpa_report_heap_age(cfg.stuck_ms);
@@ -336,7 +349,7 @@ mpa_dump_now(void)
 	mpa_report_print_summary(stderr, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	fflush(stderr);
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }
 
@@ -349,7 +362,7 @@ mpa_stop_report(int sig)
 	if (!started || forked_child())
 		return;
 	snprintf(why, sizeof(why), "signal %s", mpa_signal_name(sig));
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	/*
 	 * The application is still running, and may well run on (its own
@@ -371,7 +384,7 @@ mpa_stop_report(int sig)
 	}
 	fflush(stderr);
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 }
 
 void
@@ -382,7 +395,7 @@ mpa_report_tick(uint32_t now_ms)
 	    mpa_age_ms(now_ms, report_last_ms) < (int32_t)cfg.report_ms)
 		return;
 	report_last_ms = now_ms;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	/* The periodic scans keep the result fresh; without them, scan here. */
 	if (cfg.scan_ms == 0)
@@ -392,7 +405,7 @@ mpa_report_tick(uint32_t now_ms)
 	mpa_report_write_file(cfg.report_path, mpa_scan_result(),
 			      mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 }
 
 int
@@ -411,12 +424,12 @@ mpa_report_print(FILE *f)
 
 	if (!started)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	mpa_report_heap_age(cfg.stuck_ms);
 	rc = mpa_report_print_summary(f, mpa_scan_result(), mpa_scan_stats(), &cfg);
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }
 

@@ -3,7 +3,7 @@
  */
 
 /*
- * stackbench: what one stack capture costs (audit/stack.c).
+ * stackbench: what one stack capture costs (audit/heap/stack.c).
  *
  *   stackbench [--iters N] [--miss-iters N] [--depth D]
  *
@@ -32,7 +32,7 @@
 
 #include <libunwind.h>
 
-#include "stack.h"
+#include "heap/stack.h"
 
 #define CHAIN 24   /* frames between main and the capture loop */
 

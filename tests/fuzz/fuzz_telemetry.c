@@ -22,7 +22,7 @@
 #include <rte_telemetry.h>
 
 #include "mpaudit.h"
-#include "telemetry.h"
+#include "surface/telemetry.h"
 
 #define FUZZ_POOL_SIZE 511
 #define FUZZ_HELD_MBUFS 7

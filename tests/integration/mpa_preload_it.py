@@ -65,7 +65,7 @@ LCORES_GEN = "0@0,1@0"
 DFREE_POOL = "dfree_pool"
 DFREE_NB = 255
 
-# Callback registration lines of the preload library (audit/preload.c), one
+# Callback registration lines of the preload library (audit/preload/preload.c), one
 # per port whenever callbacks are added, with the number of queues:
 #   mpaudit: port 0: rx/tx callbacks added on 1 rx and 1 tx queues
 CB_RE = re.compile(r"^mpaudit: port (\d+): rx/tx callbacks added on (\d+) rx "

@@ -35,7 +35,7 @@ from mpa_it import (  # noqa: E402
 from mpa_preload_it import (  # noqa: E402
     PCtx, PRELOAD_LEAK_ARGS, preload_truth, read_text, stop_proc, wait_text)
 
-# The commands of audit/telemetry.c, and what its pages hold.
+# The commands of audit/surface/telemetry.c, and what its pages hold.
 COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
             "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
             "/mpaudit/heap_snapshot", "/mpaudit/heap_diff",

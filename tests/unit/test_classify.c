@@ -3,10 +3,10 @@
  */
 
 /*
- * Unit tests of audit/classify.c. Each test plays a sequence of scans of
+ * Unit tests of audit/core/classify.c. Each test plays a sequence of scans of
  * one object and checks the exact verdict, state and age after each one.
  * An object's memory starts zeroed, as the scanner allocates it (calloc in
- * audit/pool.c).
+ * audit/core/pool.c).
  */
 
 #include <setjmp.h>
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
+#include "core/classify.h"
 
 #define STUCK_MS 5000u
 

@@ -3,7 +3,7 @@
  */
 
 /*
- * Unit tests of audit/config.c: defaults, the accepted range of every
+ * Unit tests of audit/core/config.c: defaults, the accepted range of every
  * MPAUDIT_* variable, and the exact rejection of malformed values.
  */
 
@@ -21,7 +21,7 @@
 
 #include <rte_common.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define ERRLEN 512
 

@@ -3,7 +3,7 @@
  */
 
 /*
- * Unit tests of audit/group.c: grouping of stuck objects by
+ * Unit tests of audit/core/group.c: grouping of stuck objects by
  * (pool, holder, lcore, state), the per-group counters and samples, the
  * report order, and the table's capacity limit.
  */
@@ -19,7 +19,7 @@
 
 #include <rte_common.h>
 
-#include "group.h"
+#include "core/group.h"
 #include "mpaudit_stamp.h"
 
 static struct mpa_group_key

@@ -3,7 +3,7 @@
  */
 
 /*
- * The growth rule (audit/growth.c): which windows of a stack's
+ * The growth rule (audit/heap/growth.c): which windows of a stack's
  * outstanding bytes say "growing".
  */
 
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "growth.h"
+#include "heap/growth.h"
 
 /* The log type lives in mpaudit.c, not linked here. */
 int mpa_logtype;

@@ -3,7 +3,7 @@
  */
 
 /*
- * Unit tests of the heap table (audit/heap.c): how a free is told apart as
+ * Unit tests of the heap table (audit/heap/heap.c): how a free is told apart as
  * taken, double, stray or foreign, straight through mpa_heap_insert() and
  * mpa_heap_take() without interposing anything. The addresses are chosen
  * to collide: every address below 16 hashes to the same shard and the
@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "heap_int.h"
+#include "heap/heap_int.h"
 
 /* From audit/mpaudit.c, which is not linked: heap.c logs through it. */
 int mpa_logtype;

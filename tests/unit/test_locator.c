@@ -3,7 +3,7 @@
  */
 
 /*
- * Unit tests of audit/locator.c. Each layout is generated from its
+ * Unit tests of audit/core/locator.c. Each layout is generated from its
  * parameters, so the index of every object is known; a lookup is checked
  * both against that index and against a plain binary search of the
  * address list (the ground truth for probes that are not object starts).
@@ -21,7 +21,7 @@
 
 #include <rte_common.h>
 
-#include "locator.h"
+#include "core/locator.h"
 
 #define KIB 1024ull
 #define MIB (1024 * KIB)

@@ -3,13 +3,13 @@
  */
 
 /*
- * Unit tests of audit/report.c: the JSON report, its atomic file writer,
+ * Unit tests of audit/surface/report.c: the JSON report, its atomic file writer,
  * the human summary and the log lines, rendered from a hand-built scan
- * result whose holders are interned through audit/holder.c with static call
+ * result whose holders are interned through audit/core/holder.c with static call
  * sites. The expected documents and lines are written out in full below;
  * they are the ground truth, independent of the code under test.
  *
- * Free errors go through the real audit/errors.c; every test that records
+ * Free errors go through the real audit/core/errors.c; every test that records
  * one forgets it again. report.c is linked without audit/mpaudit.c (the
  * lifecycle), so this file provides the two things it takes from there:
  * the log type and the mode.
@@ -35,21 +35,13 @@
 #include <rte_log.h>
 #include <rte_ring.h>
 
-#include "errors.h"
-#include "holder.h"
-#include "lifecycle.h"
-#include "report.h"
+#include "core/errors.h"
+#include "core/holder.h"
+#include "core/state.h"
+#include "surface/report.h"
 
 /* From audit/mpaudit.c, which is not linked. */
 int mpa_logtype;
-
-static const char *test_mode = MPA_MODE_INSTRUMENTED;
-
-const char *
-mpa_mode(void)
-{
-	return test_mode;
-}
 
 /*
  * Call sites as the compiler would place them: meson passes paths relative
@@ -818,9 +810,9 @@ test_json_mode(void **state)
 	json_t *root;
 
 	clean_result(&r);
-	test_mode = "preload";
+	mpa_state_set_mode(MPA_MODE_PRELOAD);
 	root = mpa_report_json(&r, &stats_service, &cfg_clean);
-	test_mode = "instrumented";
+	mpa_state_set_mode(MPA_MODE_INSTRUMENTED);
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "mode")),
 			    "preload");

@@ -3,7 +3,7 @@
  */
 
 /*
- * Unit tests of audit/stack.c and audit/symbol.c. The ground truth is the
+ * Unit tests of audit/heap/stack.c and audit/heap/symbol.c. The ground truth is the
  * source itself: each capture stores __LINE__ on the line of its call, and
  * the symbolised frame must name that function and line exactly. This file
  * is compiled with -g and without sibling calls, so every function below
@@ -36,8 +36,8 @@
 
 #include <cmocka.h>
 
-#include "stack.h"
-#include "symbol.h"
+#include "heap/stack.h"
+#include "heap/symbol.h"
 
 #if defined(__clang__)
 #define NOINLINE __attribute__((noinline))

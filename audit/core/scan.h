@@ -56,8 +56,15 @@ struct mpa_scan_result {
 };
 
 /**
- * Scan every audited pool; caller holds the registry lock. Logs the groups
- * that gained newly stuck objects.
+ * Called after a scan (or a retirement scan) found newly stuck objects,
+ * with the result that holds them, under the registry lock. Core does not
+ * log reports itself: whoever wires the auditor together says how.
+ */
+typedef void (*mpa_scan_new_cb_t)(const struct mpa_scan_result *r);
+
+/**
+ * Scan every audited pool; caller holds the registry lock. Passes the
+ * result to the mpa_scan_configure() callback when objects became stuck.
  * @return stuck objects found.
  */
 int mpa_scan_locked(uint32_t stuck_ms);
@@ -71,8 +78,11 @@ void mpa_scan_note_runner(int by_service);
  */
 void mpa_scan_retire_locked(struct mpa_pool *p);
 
-/** Threshold for mpa_scan_retire_locked(); 0 turns retirement scans off. */
-void mpa_scan_configure(uint32_t stuck_ms);
+/**
+ * Threshold for mpa_scan_retire_locked() (0 turns retirement scans off)
+ * and the callback for newly stuck objects (NULL for none).
+ */
+void mpa_scan_configure(uint32_t stuck_ms, mpa_scan_new_cb_t on_new);
 
 /** Latest result and cumulative statistics; caller holds the lock. */
 const struct mpa_scan_result *mpa_scan_result(void);

@@ -80,8 +80,15 @@ void mpa_pool_detach_all(void);
 /** Free retired pools older than MPA_POOL_RETIRE_MS; caller holds the lock. */
 void mpa_pool_reap(uint32_t now, int all);
 
-/** Register for mempool READY/DESTROY events and attach existing pools. */
-int mpa_pool_events_start(void);
+/** Called under the registry lock for a pool about to be destroyed. */
+typedef void (*mpa_pool_destroy_cb_t)(struct mpa_pool *p);
+
+/**
+ * Register for mempool READY/DESTROY events and attach existing pools.
+ * @p on_destroy (may be NULL) sees each audited pool before it goes, so
+ * the scan can keep its last state without pool.c calling the scan.
+ */
+int mpa_pool_events_start(mpa_pool_destroy_cb_t on_destroy);
 void mpa_pool_events_stop(void);
 
 /**

@@ -27,10 +27,11 @@
 
 #include <stdint.h>
 
-/** Deepest stack kept (MPAUDIT_HEAP_DEPTH upper bound). */
-#define MPA_STACK_MAX_DEPTH 64
-/** Default depth. */
-#define MPA_STACK_DEFAULT_DEPTH 16
+#include "core/config.h"
+
+/** Deepest stack kept, and the default: MPAUDIT_HEAP_DEPTH's bounds. */
+#define MPA_STACK_MAX_DEPTH MPA_MAX_HEAP_DEPTH
+#define MPA_STACK_DEFAULT_DEPTH MPA_DEFAULT_HEAP_DEPTH
 
 /** Stack id 0: no stack (capture off, failed, or tables full). */
 #define MPA_STACK_NONE 0u

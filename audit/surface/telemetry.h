@@ -27,10 +27,12 @@
  * holds libmpaudit.so and this is the preload's private copy of the code,
  * the library's copy answers and this one registers nothing.
  *
+ * @param dump  what /mpaudit/dump runs: the lifecycle's scan, report and
+ *   summary (0, -ENODEV when not running, or a negative errno).
  * @return 0, or negative errno if a command could not be registered (the
  *   others are, and the auditor runs on; a later call retries).
  */
-int mpa_telemetry_register(void);
+int mpa_telemetry_register(int (*dump)(void));
 
 /**
  * Run one /mpaudit/ command in this thread, as the telemetry socket would:

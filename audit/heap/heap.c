@@ -27,11 +27,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/guard.h"
 #include "mpaudit_heap.h"
-#include "clock.h"
+#include "core/clock.h"
 #include "heap.h"
 #include "heap_int.h"
-#include "log.h"
+#include "core/log.h"
 #include "mpaudit_stamp.h"
 #include "stack.h"
 
@@ -76,20 +77,6 @@ static uint64_t mem_bytes;       /* mmap'd by the tables */
 static uint64_t mem_cap = (uint64_t)4096 << 20;
 static uint32_t depth_cfg = MPA_STACK_DEFAULT_DEPTH;
 static int manual_cfg;
-
-__thread int mpa_heap_internal_depth __attribute__((tls_model("initial-exec")));
-
-void
-mpa_heap_internal_enter(void)
-{
-	mpa_heap_internal_depth++;
-}
-
-void
-mpa_heap_internal_leave(void)
-{
-	mpa_heap_internal_depth--;
-}
 
 const char *
 mpa_heap_kind_name(enum mpa_heap_kind kind)
@@ -232,9 +219,9 @@ mpa_heap_snapshot(const char *name)
 
 	if (!mpa_heap_active())
 		return -ENOTSUP;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	rc = mpa_heap_snapshot_take(name);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }
 

@@ -179,8 +179,4 @@ void mpa_heap_eal_ready(void);
 /** Log, once, why the tracker turned itself off (control thread). */
 void mpa_heap_poll(void);
 
-/** Mark the calling thread as the tracker's own (its allocations are internal). */
-void mpa_heap_internal_enter(void);
-void mpa_heap_internal_leave(void);
-
 #endif /* MPA_HEAP_H */

@@ -16,14 +16,15 @@
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 
-#include "clock.h"
-#include "errors.h"
-#include "locator.h"
-#include "heap.h"
-#include "log.h"
+#include "core/guard.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/locator.h"
+#include "heap/heap.h"
+#include "core/log.h"
 #include "opshook.h"
-#include "pool.h"
-#include "ring.h"
+#include "core/pool.h"
+#include "core/ring.h"
 
 /* Only pools of these ops keep their free objects in an rte_ring. */
 #define HOOK_OPS_PREFIX "ring_"
@@ -418,7 +419,7 @@ static void
 hook_pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 {
 	/* The application's thread, the auditor's allocations. */
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	pthread_mutex_lock(&hook_lock);
 	if (hook_on && ev == RTE_MEMPOOL_EVENT_READY) {
 		tracked_add_locked(mp, 1);
@@ -429,7 +430,7 @@ hook_pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 	}
 	reap_locked();
 	pthread_mutex_unlock(&hook_lock);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 }
 
 static void

@@ -41,19 +41,20 @@
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
-#include "config.h"
-#include "errors.h"
-#include "heap.h"
-#include "heap_int.h"
+#include "core/guard.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "heap/heap.h"
+#include "heap/heap_int.h"
 #include "interpose.h"
-#include "reach.h"
-#include "stack.h"
-#include "symbol.h"
+#include "heap/reach.h"
+#include "heap/stack.h"
+#include "heap/symbol.h"
 
 #define IE __attribute__((tls_model("initial-exec")))
 
 static __thread int t_real IE;       /* inside a real allocator call */
-#define t_internal mpa_heap_internal_depth
+#define t_internal mpa_guard_depth
 static __thread int t_booting IE;    /* looking up the real functions */
 static __thread uint32_t t_tid IE;
 

@@ -8,14 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "classify.h"
-#include "errors.h"
-#include "heap.h"
+#include "core/guard.h"
+#include "core/classify.h"
+#include "core/errors.h"
+#include "heap/heap.h"
 #include "heapreport.h"
-#include "reach.h"
-#include "holder.h"
-#include "lifecycle.h"
-#include "log.h"
+#include "heap/reach.h"
+#include "core/holder.h"
+#include "core/state.h"
+#include "core/log.h"
 #include "report.h"
 
 /* What a group's holder says, resolved once for every printer. */
@@ -187,11 +188,11 @@ heap_leaks(void)
 	struct mpa_heap_group *g = NULL;
 	int n;
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	n = mpa_reach_groups(heap_age_ms, MPA_REACH_STALE_MS, &g, NULL);
 	n = n > 0 ? mpa_reach_leaks(g, n) : 0;
 	free(g);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return n;
 }
 
@@ -252,7 +253,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 		goto err;
 	json_object_set_new(root, "tool", json_string("mpaudit"));
 	json_object_set_new(root, "version", json_string(MPA_VERSION));
-	json_object_set_new(root, "mode", json_string(mpa_mode()));
+	json_object_set_new(root, "mode", json_string(mpa_state_mode()));
 	json_object_set_new(config, "stuck_ms", json_integer(cfg->stuck_ms));
 	json_object_set_new(config, "scan_ms", json_integer(cfg->scan_ms));
 	json_object_set_new(root, "config", config);
@@ -279,7 +280,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_array_append_new(stuck, group_json(r, &r->groups.v[i]));
 	json_object_set_new(root, "stuck", stuck);
 	stuck = NULL;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	nheap = mpa_reach_groups(heap_age_ms, MPA_REACH_STALE_MS, &hg, &rs);
 	if (nheap < 0)
 		nheap = 0;
@@ -291,7 +292,7 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_object_set_new(heap, "scan", mpa_heap_scan_json(hg, nheap, &rs));
 	json_object_set_new(root, "heap", heap);
 	free(hg);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	json_object_set_new(scanner, "mode",
 			    json_string(st->last_by_service ? "service" : "thread"));
 	json_object_set_new(scanner, "scans", json_integer((json_int_t)st->scans));

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "core/guard.h"
 #include "heap.h"
 
 /* mpa_heap_state: whether the table is kept at all. */
@@ -24,9 +25,6 @@ extern int mpa_heap_state;
 /* Tracking on (in scope): new allocations get a stack and are reported. */
 extern int mpa_heap_scope;
 
-/* Depth of the tracker's own work on this thread (mpa_heap_internal_enter). */
-extern __thread int mpa_heap_internal_depth
-	__attribute__((tls_model("initial-exec")));
 
 /** One live allocation: 32 bytes. */
 struct mpa_heap_rec {

@@ -22,12 +22,26 @@
 /** How long a stop signal's handler waits for the report. */
 #define MPA_STOP_WAIT_MS 3000
 
+/*
+ * What a signal makes the auditor do, run by mpa_signals_poll() on the
+ * control thread. The lifecycle that installs the handlers passes them,
+ * so this surface never calls back into it by name.
+ */
+struct mpa_signals_actions {
+	/** The dump signal: scan, write the report, print the summary. */
+	int (*dump)(void);
+	/** A stop signal @p sig: the report named "signal NAME". */
+	void (*stop_report)(int sig);
+};
+
 /**
  * Install the handlers. A dump or track signal the application already
  * handles is left to it, with a warning; a stop signal's handler is
- * chained, an ignored stop signal left ignored. @return 0.
+ * chained, an ignored stop signal left ignored. @p act is copied.
+ * @return 0.
  */
-int mpa_signals_start(const struct mpa_config *cfg);
+int mpa_signals_start(const struct mpa_config *cfg,
+		      const struct mpa_signals_actions *act);
 
 /** Restore what was there before. */
 void mpa_signals_stop(void);

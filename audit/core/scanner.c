@@ -11,15 +11,12 @@
 #include <rte_service.h>
 #include <rte_service_component.h>
 
+#include "guard.h"
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
 #include "scan.h"
 #include "scanner.h"
-#include "signals.h"
-#include "lifecycle.h"
-#include "growth.h"
-#include "heap.h"
 
 static pthread_t thread;
 static int thread_on;
@@ -28,6 +25,7 @@ static uint32_t period_ms;
 static uint32_t threshold_ms;
 static uint32_t service_id = UINT32_MAX;
 static uint32_t last_scan_ms;
+static struct mpa_scanner_hooks hooks;
 
 /* Scan if a period has passed since the last scan, whoever runs it. */
 static void
@@ -68,15 +66,14 @@ thread_run(void *arg)
 	};
 
 	/* What this thread allocates is the auditor's, never a leak. */
-	mpa_heap_internal_enter();
-	mpa_signals_block_stop();
+	mpa_guard_enter();
+	if (hooks.thread_start != NULL)
+		hooks.thread_start();
 	while (!stop_req) {
 		uint32_t now = mpa_clock_update();
 
-		mpa_signals_poll();
-		mpa_report_tick(now);
-		mpa_heap_poll();
-		mpa_growth_tick(now);
+		if (hooks.tick != NULL)
+			hooks.tick(now);
 		if (!service_active())
 			scan_if_due(now, 0);
 		mpa_registry_lock();
@@ -111,12 +108,17 @@ service_register(void)
 }
 
 int
-mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms)
+mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms,
+		  const struct mpa_scanner_hooks *h)
 {
 	int rc;
 
 	if (thread_on)
 		return 0;
+	if (h != NULL)
+		hooks = *h;
+	else
+		memset(&hooks, 0, sizeof(hooks));
 	period_ms = scan_ms;
 	threshold_ms = stuck_ms;
 	last_scan_ms = mpa_clock_update();

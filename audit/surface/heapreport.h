@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "heap.h"
+#include "heap/heap.h"
 
 /** Symbolised frames of stack @p id, innermost first, at most @p max_frames. */
 json_t *mpa_heap_stack_json(uint32_t id, uint32_t max_frames);

@@ -19,7 +19,7 @@
  * Heap tracking is linked in everywhere but records only under
  * LD_PRELOAD=libmpaudit_preload.so; elsewhere the heap commands answer
  * with the reason mpa_heap_stats() gives. Handlers that allocate run
- * between mpa_heap_internal_enter() and _leave(): the auditor's own
+ * between mpa_guard_enter() and _leave(): the auditor's own
  * allocations must not look like the application's.
  */
 
@@ -36,20 +36,21 @@
 #include <rte_common.h>
 #include <rte_telemetry.h>
 
+#include "core/guard.h"
 #include "mpaudit.h"
 #include "mpaudit_heap.h"
-#include "reach.h"
-#include "classify.h"
-#include "errors.h"
-#include "heap.h"
-#include "holder.h"
-#include "lifecycle.h"
-#include "log.h"
-#include "pool.h"
+#include "heap/reach.h"
+#include "core/classify.h"
+#include "core/errors.h"
+#include "heap/heap.h"
+#include "core/holder.h"
+#include "core/state.h"
+#include "core/log.h"
+#include "core/pool.h"
 #include "report.h"
-#include "scan.h"
-#include "stack.h"
-#include "symbol.h"
+#include "core/scan.h"
+#include "heap/stack.h"
+#include "heap/symbol.h"
 #include "telemetry.h"
 
 /* ---- reply budget ------------------------------------------------------ */
@@ -170,6 +171,9 @@ struct tele_cmd {
 	const char *usage;
 	const char *help;   /* < RTE_TEL_MAX_STRING_LEN, shown by /help */
 };
+
+/* What /mpaudit/dump runs (mpa_telemetry_register()). */
+static int (*dump_fn)(void);
 
 static int cmd_summary(const char *, const char *, struct rte_tel_data *);
 static int cmd_pools(const char *, const char *, struct rte_tel_data *);
@@ -559,7 +563,7 @@ name_arg(struct rte_tel_data *d, int cmd, const char *s, int now_ok)
 static void
 running_config(struct mpa_config *c)
 {
-	mpa_config_current(c);
+	mpa_state_config(c);
 }
 
 /* Caller holds the registry lock. */
@@ -607,9 +611,9 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	if (args_get(d, C_SUMMARY, params, 0, 0, &a) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	if (tpool_get(&tp, 1 + MPA_HEAP_KINDS) != 0) {
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 		return reply_error(d, C_SUMMARY, ENOMEM, "out of memory");
 	}
 	mpa_heap_stats(&hs);
@@ -620,7 +624,7 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 	errors = mpa_error_count();
 	add_str(d, "tool", "mpaudit", MSG_CAP);
 	add_str(d, "version", MPA_VERSION, MSG_CAP);
-	add_str(d, "mode", mpa_mode(), MSG_CAP);
+	add_str(d, "mode", mpa_state_mode(), MSG_CAP);
 	add_int(d, "enabled", mpa_enabled());
 	add_u64(d, "stuck_ms", threshold_ms_locked());
 	add_u64(d, "scans", st->scans);
@@ -641,7 +645,7 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 		heap_kinds(heap, &tp, &hs, 0);
 	add_child(d, "heap", heap);
 	tpool_put(&tp);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -660,7 +664,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_POOLS, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_POOLS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	r = mpa_scan_result();
 	if (page_begin(d, C_POOLS, r->npools, POOLS_PER_PAGE, page, 1, 0,
@@ -687,7 +691,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -741,7 +745,7 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_STUCK, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_STUCK, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	r = mpa_scan_result();
 	if (page_begin(d, C_STUCK, r->groups.n, STUCK_PER_PAGE, page, 1, 0,
@@ -762,7 +766,7 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -781,7 +785,7 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (args_get(d, C_ERRORS, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_ERRORS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	/* Errors are recorded without a lock; this one keeps shutdown out. */
 	mpa_registry_lock();
 	total = mpa_error_count();
@@ -819,7 +823,7 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 		tpool_put(&tp);
 	}
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -910,7 +914,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	    page_arg(d, C_HEAP, a.n ? a.v[0] : NULL, &page) != 0 ||
 	    heap_ready(d, C_HEAP, &hs) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	min_age = threshold_ms_locked();
 	mpa_registry_unlock();
@@ -974,7 +978,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	tpool_put(&tp);
 out:
 	free(g);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -997,9 +1001,9 @@ cmd_heap_track(const char *cmd, const char *params, struct rte_tel_data *d)
 				   clip(show, sizeof(show) - 1, a.v[0], 0));
 	if (heap_ready(d, C_HEAP_TRACK, &hs) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	prev = mpa_heap_track(on);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	if (prev < 0)
 		return heap_error(d, C_HEAP_TRACK, prev, "");
 	rte_tel_data_start_dict(d);
@@ -1021,7 +1025,7 @@ cmd_heap_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
 		return 0;
 	if (heap_ready(d, C_HEAP_SNAPSHOT, &hs) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	rc = mpa_heap_snapshot(a.v[0]);
 	if (rc != 0) {
 		heap_error(d, C_HEAP_SNAPSHOT, rc, a.v[0]);
@@ -1034,7 +1038,7 @@ cmd_heap_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
 		snapshot_names(d, &tp);
 		tpool_put(&tp);
 	}
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -1050,7 +1054,7 @@ cmd_heap_drop(const char *cmd, const char *params, struct rte_tel_data *d)
 	    name_arg(d, C_HEAP_DROP, a.v[0], 0) != 0 ||
 	    heap_ready(d, C_HEAP_DROP, &hs) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	rc = mpa_heap_snapshot_drop(a.v[0]);
 	if (rc != 0) {
 		heap_error(d, C_HEAP_DROP, rc, a.v[0]);
@@ -1063,7 +1067,7 @@ cmd_heap_drop(const char *cmd, const char *params, struct rte_tel_data *d)
 		snapshot_names(d, &tp);
 		tpool_put(&tp);
 	}
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -1098,7 +1102,7 @@ cmd_heap_diff(const char *cmd, const char *params, struct rte_tel_data *d)
 		return 0;
 	from = a.v[0];
 	to = a.n >= 2 ? a.v[1] : "now";
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	n = mpa_heap_diff(from, strcmp(to, "now") == 0 ? NULL : to, &v);
 	if (n < 0) {
 		/* Say which of the two is unknown. */
@@ -1161,7 +1165,7 @@ cmd_heap_diff(const char *cmd, const char *params, struct rte_tel_data *d)
 	tpool_put(&tp);
 out:
 	free(v);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -1176,10 +1180,10 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	if (args_get(d, C_DUMP, params, 0, 0, &a) != 0)
 		return 0;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	running_config(&c);
 	if (c.report_path[0] == '\0') {
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 		return reply_error(d, C_DUMP, EINVAL, "no report path: set MPAUDIT_REPORT");
 	}
 	/*
@@ -1187,8 +1191,8 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 	 * without heap tracking): scan now, write the report, print the
 	 * summary on stderr. It takes the registry lock itself.
 	 */
-	rc = mpa_dump_now();
-	mpa_heap_internal_leave();
+	rc = dump_fn != NULL ? dump_fn() : -ENODEV;
+	mpa_guard_leave();
 	if (rc == -ENODEV)
 		return reply_error(d, C_DUMP, ENODEV, "the auditor is not running");
 	if (rc != 0)
@@ -1228,17 +1232,18 @@ other_copy_owns(void)
 }
 
 int
-mpa_telemetry_register(void)
+mpa_telemetry_register(int (*dump)(void))
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&reg_lock);
+	dump_fn = dump;
 	if (!reg_deferred && other_copy_owns()) {
 		reg_deferred = 1;
 		MPA_LOG(DEBUG, "telemetry: libmpaudit.so answers the /mpaudit/ commands");
 	}
 	/* DPDK keeps the command table for the life of the process. */
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	for (int i = 0; i < C_COUNT && !reg_deferred; i++) {
 		int r;
 
@@ -1253,7 +1258,7 @@ mpa_telemetry_register(void)
 			rc = r;
 		}
 	}
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	pthread_mutex_unlock(&reg_lock);
 	return rc;
 }

@@ -13,13 +13,12 @@
 #include <rte_ring.h>
 #include <rte_string_fns.h>
 
+#include "guard.h"
 #include "clock.h"
-#include "heap.h"
 #include "fault.h"
 #include "log.h"
 #include "pool.h"
 #include "ring.h"
-#include "scan.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Read without the lock by the datapath slow paths: atomic loads. */
@@ -27,6 +26,7 @@ static struct mpa_pool *slots[MPA_POOLS_MAX];
 static struct mpa_pool *retired;
 volatile uint32_t mpa_nohdr_pools;
 static int events_on;
+static mpa_pool_destroy_cb_t on_destroy;
 
 void
 mpa_registry_lock(void)
@@ -273,7 +273,7 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 	int nohdr = mp->header_size < MPA_STAMP_BACK;
 
 	/* The application's thread, the auditor's allocations. */
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_registry_lock();
 	if (ev == RTE_MEMPOOL_EVENT_READY) {
 		/* Counted even if the attach fails: see mpa_nohdr_pools. */
@@ -283,13 +283,14 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 	} else if (ev == RTE_MEMPOOL_EVENT_DESTROY) {
 		for (int i = 0; i < MPA_POOLS_MAX; i++)
 			if (slots[i] != NULL && slots[i]->mp == mp)
-				mpa_scan_retire_locked(slots[i]);
+				if (on_destroy != NULL)
+					on_destroy(slots[i]);
 		detach_locked(mp);
 		if (nohdr)
 			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 	}
 	mpa_registry_unlock();
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 }
 
 static void
@@ -302,12 +303,13 @@ attach_existing(struct rte_mempool *mp, void *arg)
 }
 
 int
-mpa_pool_events_start(void)
+mpa_pool_events_start(mpa_pool_destroy_cb_t cb)
 {
 	int rc;
 
 	if (events_on)
 		return 0;
+	on_destroy = cb;
 	rc = rte_mempool_event_callback_register(pool_event, NULL);
 	if (rc != 0) {
 		MPA_LOG(ERR, "cannot follow mempool creation: %s",

@@ -41,12 +41,13 @@
 #include <rte_tailq.h>
 #include <rte_eal_memconfig.h>
 
-#include "fault.h"
+#include "core/guard.h"
+#include "core/fault.h"
 #include "growth.h"
-#include "clock.h"
+#include "core/clock.h"
 #include "heap.h"
 #include "heap_int.h"
-#include "log.h"
+#include "core/log.h"
 #include "reach.h"
 
 /* ---- thread registry ------------------------------------------------- */
@@ -748,7 +749,7 @@ mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 
 	if (!mpa_heap_active())
 		return -ENOTSUP;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	pthread_mutex_lock(&reach_lock);
 	if (cache.g == NULL || cache.min_age_ms != min_age_ms ||
 	    mpa_clock_ns() - cache.at_ns > (uint64_t)max_stale_ms * 1000000u) {
@@ -797,7 +798,7 @@ mpa_reach_groups(uint32_t min_age_ms, uint32_t max_stale_ms,
 		*st = cache.st;
 out:
 	pthread_mutex_unlock(&reach_lock);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return n;
 }
 

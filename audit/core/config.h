@@ -23,6 +23,10 @@
 #define MPA_DEFAULT_REPORT_MS 10000u
 #define MPA_MAX_REPORT_MS 3600000u
 
+/** Default and upper bound of MPAUDIT_HEAP_DEPTH (frames per stack). */
+#define MPA_DEFAULT_HEAP_DEPTH 16u
+#define MPA_MAX_HEAP_DEPTH 64u
+
 /** Default and upper bound of MPAUDIT_HEAP_MAX_MB. */
 #define MPA_DEFAULT_HEAP_MAX_MB 4096u
 #define MPA_MAX_HEAP_MAX_MB 1048576u

@@ -16,14 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/guard.h"
 #include "mpaudit_heap.h"
-#include "heap.h"
+#include "heap/heap.h"
 #include "heapreport.h"
-#include "growth.h"
-#include "log.h"
-#include "reach.h"
-#include "stack.h"
-#include "symbol.h"
+#include "heap/growth.h"
+#include "core/log.h"
+#include "heap/reach.h"
+#include "heap/stack.h"
+#include "heap/symbol.h"
 
 #define FRAME_LEN 256
 
@@ -83,10 +84,10 @@ mpa_heap_groups_json(const struct mpa_heap_group *g, int n)
 {
 	json_t *a = json_array();
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(a, mpa_heap_group_json(&g[i], MPA_STACK_MAX_DEPTH));
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return a;
 }
 
@@ -97,7 +98,7 @@ mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
 	json_t *o = json_object(), *cls = json_object();
 	int growing = 0;
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	for (int i = 0; i < n; i++)
 		growing += g[i].growing != 0;
 	for (int c = MPA_HEAP_LOST; c < MPA_HEAP_CLASSES; c++) {
@@ -128,7 +129,7 @@ mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
 	json_object_set_new(o, "threads", json_integer(st->threads));
 	json_object_set_new(o, "modules", json_integer(st->modules));
 	json_object_set_new(o, "unreadable", json_integer(st->unreadable));
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return o;
 }
 
@@ -141,7 +142,7 @@ mpa_heap_stats_json(void)
 	uint64_t rc_count[MPA_HEAP_KINDS], rc_bytes[MPA_HEAP_KINDS];
 	int n;
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	mpa_heap_stats(&st);
 	json_object_set_new(o, "active", json_boolean(st.active));
 	json_object_set_new(o, "tracking", json_boolean(st.tracking));
@@ -175,7 +176,7 @@ mpa_heap_stats_json(void)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(snaps, json_string(names[i]));
 	json_object_set_new(o, "snapshots", snaps);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return o;
 }
 
@@ -205,7 +206,7 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 	struct mpa_reach_stats rs;
 	int leaks, shown = 0;
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	n = mpa_reach_groups(min_age_ms, MPA_REACH_STALE_MS, &g, &rs);
 	leaks = n > 0 ? mpa_reach_leaks(g, n) : 0;
 	if (leaks > 0) {
@@ -260,7 +261,7 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 			(double)rs.ns / 1e6);
 	}
 	free(g);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return leaks;
 }
 
@@ -313,7 +314,7 @@ mpa_heap_diff_write(const char *from, const char *to, const char *path)
 	json_t *o;
 	int rc;
 
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	o = mpa_heap_diff_json(from, to, &rc);
 	if (o != NULL) {
 		if (path == NULL)
@@ -326,6 +327,6 @@ mpa_heap_diff_write(const char *from, const char *to, const char *path)
 			fflush(stdout);
 		json_decref(o);
 	}
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	return rc;
 }

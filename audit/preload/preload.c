@@ -55,15 +55,16 @@
 #include <rte_ring_elem.h>
 #include <rte_version.h>
 
+#include "core/guard.h"
 #include "mpaudit.h"
 #include "mpaudit_stamp.h"
 #include "lifecycle.h"
-#include "log.h"
+#include "core/log.h"
 #include "opshook.h"
-#include "driver.h"
-#include "ring.h"
-#include "heap.h"
-#include "heap_int.h"
+#include "core/driver.h"
+#include "core/ring.h"
+#include "heap/heap.h"
+#include "heap/heap_int.h"
 #include "interpose.h"
 
 /*
@@ -102,9 +103,9 @@ mpa_next_sym(void **slot, const char *name)
 
 	if (likely(p != NULL))
 		return p;
-	mpa_heap_internal_enter();
+	mpa_guard_enter();
 	p = dlsym(RTLD_NEXT, name);
-	mpa_heap_internal_leave();
+	mpa_guard_leave();
 	if (p == NULL) {
 		fprintf(stderr, "mpaudit: libmpaudit_preload.so: no %s to call after ours: %s\n",
 			name, dlerror());
@@ -254,9 +255,9 @@ rte_eal_init(int argc, char **argv)
 	depth--;
 	if (rc >= 0 && depth == 0) {
 		/* What the auditor allocates to start is its own. */
-		mpa_heap_internal_enter();
+		mpa_guard_enter();
 		preload_start();
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 		mpa_heap_eal_ready();
 	}
 	return rc;
@@ -281,9 +282,9 @@ rte_eth_dev_start(uint16_t port_id)
 	rc = MPA_NEXT(rte_eth_dev_start)(port_id);
 	depth--;
 	if (rc == 0 && depth == 0 && mpa_on) {
-		mpa_heap_internal_enter();
+		mpa_guard_enter();
 		add_port_callbacks(port_id);
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 	}
 	return rc;
 }
@@ -302,9 +303,9 @@ rte_eth_rx_queue_setup(uint16_t port_id, uint16_t rx_queue_id,
 					  socket_id, rx_conf, mb_pool);
 	depth--;
 	if (rc == 0 && depth == 0) {
-		mpa_heap_internal_enter();
+		mpa_guard_enter();
 		mpa_rxq_note(port_id, rx_queue_id, nb_rx_desc, mb_pool);
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 	}
 	return rc;
 }
@@ -319,9 +320,9 @@ rte_ring_create_elem(const char *name, unsigned int esize, unsigned int count,
 	r = MPA_NEXT(rte_ring_create_elem)(name, esize, count, socket_id, flags);
 	depth--;
 	if (r != NULL && depth == 0 && mpa_on) {
-		mpa_heap_internal_enter();
+		mpa_guard_enter();
 		mpa_ring_watch(r);
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 	}
 	return r;
 }
@@ -336,9 +337,9 @@ rte_ring_create(const char *name, unsigned int count, int socket_id,
 	r = MPA_NEXT(rte_ring_create)(name, count, socket_id, flags);
 	depth--;
 	if (r != NULL && depth == 0 && mpa_on) {
-		mpa_heap_internal_enter();
+		mpa_guard_enter();
 		mpa_ring_watch(r);
-		mpa_heap_internal_leave();
+		mpa_guard_leave();
 	}
 	return r;
 }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "stack.h"
 
 #define MPA_ENV_PREFIX "MPAUDIT_"
 
@@ -26,7 +25,7 @@ mpa_config_defaults(struct mpa_config *cfg)
 	cfg->report_ms = MPA_DEFAULT_REPORT_MS;
 	cfg->summary = 1;
 	cfg->heap = 3;
-	cfg->heap_depth = MPA_STACK_DEFAULT_DEPTH;
+	cfg->heap_depth = MPA_DEFAULT_HEAP_DEPTH;
 	cfg->heap_max_mb = MPA_DEFAULT_HEAP_MAX_MB;
 	cfg->dump_signal = SIGRTMIN;
 	cfg->track_signal = SIGRTMIN + 1;
@@ -163,9 +162,9 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 				rc = bad_value(err, errlen, name, val,
 					       "all, rte, libc or off");
 		} else if (strcmp(name, "MPAUDIT_HEAP_DEPTH") == 0) {
-			if (parse_u32(val, 1, MPA_STACK_MAX_DEPTH, &cfg->heap_depth) != 0)
+			if (parse_u32(val, 1, MPA_MAX_HEAP_DEPTH, &cfg->heap_depth) != 0)
 				rc = range_error(err, errlen, name, val, 1,
-						 MPA_STACK_MAX_DEPTH);
+						 MPA_MAX_HEAP_DEPTH);
 		} else if (strcmp(name, "MPAUDIT_HEAP_TRACK") == 0) {
 			if (strcmp(val, "init") == 0)
 				cfg->heap_manual = 0;

@@ -14,7 +14,6 @@
 #include "driver.h"
 #include "holder.h"
 #include "log.h"
-#include "report.h"
 #include "ring.h"
 #include "scan.h"
 
@@ -256,11 +255,13 @@ add_retired(void)
 
 /* Threshold for scans not started by the scanner (0: auditor stopped). */
 static uint32_t retire_stuck_ms;
+static mpa_scan_new_cb_t on_new;
 
 void
-mpa_scan_configure(uint32_t stuck_ms)
+mpa_scan_configure(uint32_t stuck_ms, mpa_scan_new_cb_t cb)
 {
 	retire_stuck_ms = stuck_ms;
+	on_new = cb;
 }
 
 void
@@ -305,7 +306,8 @@ mpa_scan_retire_locked(struct mpa_pool *p)
 		one.groups = g;
 		MPA_LOG(WARNING, "pool %s destroyed with %u stuck objects",
 			p->name, row.stuck);
-		mpa_report_log_new(&one);
+		if (on_new != NULL)
+			on_new(&one);
 	}
 }
 
@@ -350,8 +352,8 @@ mpa_scan_locked(uint32_t stuck_ms)
 	if (dt > stats.max_ns)
 		stats.max_ns = dt;
 
-	if (result.new_stuck != 0)
-		mpa_report_log_new(&result);
+	if (result.new_stuck != 0 && on_new != NULL)
+		on_new(&result);
 	return (int)result.stuck;
 }
 

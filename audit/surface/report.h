@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "mpaudit.h"
-#include "scan.h"
+#include "core/scan.h"
 
 /**
  * Age from which outstanding heap allocations are reported: 0 at exit,

@@ -9,11 +9,13 @@
 #include <time.h>
 
 #include "mpaudit_heap.h"
-#include "heap.h"
-#include "lifecycle.h"
-#include "log.h"
+#include "heap/heap.h"
+#include "core/state.h"
+#include "core/log.h"
 #include "signals.h"
 
+/* What mpa_signals_poll() runs (mpa_signals_start()). */
+static struct mpa_signals_actions actions;
 static volatile sig_atomic_t dump_pending, track_pending;
 static int dump_sig, track_sig;
 static struct sigaction dump_old, track_old;
@@ -193,8 +195,11 @@ mpa_signal_name(int sig)
 }
 
 int
-mpa_signals_start(const struct mpa_config *cfg)
+mpa_signals_start(const struct mpa_config *cfg,
+		  const struct mpa_signals_actions *act)
 {
+	if (act != NULL)
+		actions = *act;
 	/*
 	 * Wait in the handler only when there is something to wait for: a
 	 * report file or the summary.
@@ -239,10 +244,12 @@ mpa_signals_poll(void)
 	}
 	if (dump_pending) {
 		dump_pending = 0;
-		mpa_dump_now();
+		if (actions.dump != NULL)
+			actions.dump();
 	}
 	if (stop_pending) {
-		mpa_stop_report(stop_pending);
+		if (actions.stop_report != NULL)
+			actions.stop_report(stop_pending);
 		stop_pending = 0;
 		stop_done = 1;
 	}
