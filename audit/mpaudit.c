@@ -148,6 +148,7 @@ mpa_init_with(const struct mpa_config *c)
 		return 0;
 	if (c->stuck_ms == 0 || c->scan_ms > MPA_MAX_SCAN_MS ||
 	    c->stuck_ms > MPA_MAX_STUCK_MS || c->report_ms > MPA_MAX_REPORT_MS ||
+	    c->history_scans > MPA_MAX_HISTORY_SCANS ||
 	    (c->dump_signal != 0 && (c->dump_signal < SIGRTMIN || c->dump_signal > SIGRTMAX)) ||
 	    (c->track_signal != 0 && (c->track_signal < SIGRTMIN || c->track_signal > SIGRTMAX))) {
 		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, report_ms %u, signals %d/%d); auditing disabled, the application runs unaudited",
@@ -158,6 +159,7 @@ mpa_init_with(const struct mpa_config *c)
 	cfg = *c;
 	heap_settings_from_env(&cfg);
 	mpa_scan_configure(cfg.stuck_ms, mpa_report_log_new);
+	mpa_scan_set_history(cfg.history_scans);
 	mpa_clock_update();
 	mpa_fault_init();
 	/*

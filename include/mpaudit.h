@@ -72,6 +72,12 @@ struct mpa_config {
 	 * 10000, at most 3600000. Needs report_path.
 	 */
 	uint32_t report_ms;
+	/**
+	 * MPAUDIT_HISTORY_SCANS: scans kept per pool for the drain rate and
+	 * the time to exhaustion (about 20 bytes each); 0 = no history.
+	 * Default 3600, at most 1000000.
+	 */
+	uint32_t history_scans;
 };
 
 /**

@@ -46,6 +46,7 @@ enum {
 	OPT_MEMIF,
 	OPT_LEAK_RX,
 	OPT_LEAK_MAX,
+	OPT_LEAK_RATE,
 	OPT_RING_KEEP,
 	OPT_APP_LEAK,
 	OPT_TX_HOLD,
@@ -64,6 +65,7 @@ static const struct option fwd_long_opts[] = {
 	{ "memif", required_argument, NULL, OPT_MEMIF },
 	{ "leak-rx", required_argument, NULL, OPT_LEAK_RX },
 	{ "leak-max", required_argument, NULL, OPT_LEAK_MAX },
+	{ "leak-rate", required_argument, NULL, OPT_LEAK_RATE },
 	{ "ring-keep", required_argument, NULL, OPT_RING_KEEP },
 	{ "app-leak", required_argument, NULL, OPT_APP_LEAK },
 	{ "tx-hold", required_argument, NULL, OPT_TX_HOLD },
@@ -96,6 +98,8 @@ fwd_usage(FILE *f, const char *prog)
 "                      socket PATH) instead of the pcap port\n"
 "Leak injection (exact ground truth printed at exit as 'truth' lines):\n"
 "  --leak-rx N         every Nth received mbuf is neither sent nor freed\n"
+"  --leak-rate R       R received mbufs per second are neither sent nor\n"
+"                      freed (instead of every Nth; a drain of known rate)\n"
 "  --leak-max M        ... at most M of them (default %u)\n"
 "  --ring-keep K       first K received mbufs parked in ring fwd_keep\n"
 "  --app-leak K        K mbufs allocated at start and forgotten\n"
@@ -314,6 +318,11 @@ fwd_parse_app(int argc, char **argv, struct fwd_opts *o)
 					  &o->leak_rx) != 0)
 				return FWD_EXIT_USAGE;
 			break;
+		case OPT_LEAK_RATE:
+			if (fwd_parse_u32(name, optarg, 1, FWD_MAX_LEAK_RATE,
+					  &o->leak_rate) != 0)
+				return FWD_EXIT_USAGE;
+			break;
 		case OPT_LEAK_MAX:
 			if (fwd_parse_u32(name, optarg, 0, UINT32_MAX,
 					  &o->leak_max) != 0)
@@ -369,6 +378,11 @@ fwd_validate(const struct fwd_opts *o)
 	    o->nb_mbufs) {
 		fwd_err("invalid value '%u' for --mbuf-cache (at most 2/3 of "
 			"--nb-mbufs %u)", o->mbuf_cache, o->nb_mbufs);
+		return -1;
+	}
+	if (o->leak_rx != 0 && o->leak_rate != 0) {
+		fwd_err("--leak-rx and --leak-rate are two ways to leak on RX: "
+			"give one");
 		return -1;
 	}
 	if (o->ring_keep > o->nb_mbufs) {

@@ -26,6 +26,8 @@
 #define FWD_DEF_MBUF_CACHE 256
 #define FWD_DEF_STATS_MS 1000
 #define FWD_DEF_LEAK_MAX 100
+/* --leak-rate bound: mbufs per second. */
+#define FWD_MAX_LEAK_RATE 1000000u
 
 #define FWD_MEMIF_ROLE_LEN 8
 
@@ -42,6 +44,7 @@ struct fwd_opts {
 	/* Leak injection; 0 means off. */
 	uint32_t leak_rx;	/* leak every Nth received mbuf */
 	uint32_t leak_max;	/* ... at most this many in all */
+	uint32_t leak_rate;	/* or leak this many per second */
 	uint32_t ring_keep;	/* park the first K mbufs in ring fwd_keep */
 	uint32_t app_leak;	/* allocate and forget K mbufs */
 	uint32_t tx_hold;	/* K mbufs stuck in a never-drained TX ring */

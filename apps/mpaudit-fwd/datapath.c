@@ -63,6 +63,12 @@ fwd_knobs_init(struct fwd_ctx *c)
 	if (o->leak_rx != 0) {
 		k->leak_every = o->leak_rx;
 		k->leak_left = o->leak_max;
+	} else if (o->leak_rate != 0) {
+		k->leak_period = rte_get_tsc_hz() / o->leak_rate;
+		if (k->leak_period == 0)
+			k->leak_period = 1;
+		k->leak_next = rte_get_tsc_cycles() + k->leak_period;
+		k->leak_left = o->leak_max;
 	}
 	k->keep_left = c->keep != NULL ? o->ring_keep : 0;
 	k->hold_left = c->hold_port != FWD_PORT_NONE ? o->tx_hold : 0;
@@ -117,7 +123,21 @@ fwd_knobs_apply(struct fwd_ctx *c, uint16_t port, struct rte_mbuf **pkts,
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (k->leak_left != 0 && ++k->since_leak == k->leak_every) {
+		if (k->leak_left != 0 && k->leak_period != 0 &&
+		    rte_get_tsc_cycles() >= k->leak_next) {
+			/*
+			 * A leak per period of the TSC, counted from the last
+			 * one due, so the rate holds on average whatever the
+			 * traffic's bursts.
+			 */
+			k->leak_next += k->leak_period;
+			k->leak_left--;
+			t->rx_leak[port]++;
+			t->rx_line = rx_line;
+			continue;
+		}
+		if (k->leak_left != 0 && k->leak_every != 0 &&
+		    ++k->since_leak == k->leak_every) {
 			/* Dropped on the floor: rx_burst stays its last owner. */
 			k->since_leak = 0;
 			k->leak_left--;
@@ -339,7 +359,7 @@ fwd_truth_print(const struct fwd_ctx *c, FILE *f)
 	uint16_t i;
 
 	/* One line per port/queue that leaked: mpaudit groups by both. */
-	if (o->leak_rx != 0) {
+	if (o->leak_rx != 0 || o->leak_rate != 0) {
 		for (i = 0; i < c->nb_ports; i++) {
 			uint16_t port = c->ports[i];
 

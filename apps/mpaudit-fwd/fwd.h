@@ -58,6 +58,8 @@ struct fwd_knobs {
 	uint32_t leak_every;	/* --leak-rx, 0 = off */
 	uint32_t leak_left;	/* leaks still allowed (--leak-max) */
 	uint32_t since_leak;	/* mbufs received since the last leak */
+	uint64_t leak_period;	/* --leak-rate: TSC cycles between leaks */
+	uint64_t leak_next;	/* ... TSC of the next leak */
 	uint32_t keep_left;	/* mbufs fwd_keep still takes */
 	uint32_t hold_left;	/* mbufs the hold port still takes */
 	int active;		/* any of the above still at work */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "history.h"
 
 #define MPA_ENV_PREFIX "MPAUDIT_"
 
@@ -23,6 +24,7 @@ mpa_config_defaults(struct mpa_config *cfg)
 	cfg->stuck_ms = MPA_DEFAULT_STUCK_MS;
 	cfg->scan_ms = MPA_DEFAULT_SCAN_MS;
 	cfg->report_ms = MPA_DEFAULT_REPORT_MS;
+	cfg->history_scans = MPA_DEFAULT_HISTORY_SCANS;
 	cfg->summary = 1;
 	cfg->heap = 3;
 	cfg->heap_depth = MPA_DEFAULT_HEAP_DEPTH;
@@ -142,6 +144,11 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 			if (parse_u32(val, 0, MPA_MAX_REPORT_MS, &cfg->report_ms) != 0)
 				rc = range_error(err, errlen, name, val,
 						 0, MPA_MAX_REPORT_MS);
+		} else if (strcmp(name, "MPAUDIT_HISTORY_SCANS") == 0) {
+			if (parse_u32(val, 0, MPA_MAX_HISTORY_SCANS,
+				      &cfg->history_scans) != 0)
+				rc = range_error(err, errlen, name, val,
+						 0, MPA_MAX_HISTORY_SCANS);
 		} else if (strcmp(name, "MPAUDIT_SUMMARY") == 0) {
 			uint32_t v;
 
@@ -198,7 +205,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 		} else {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
+					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
 					 name);
 			rc = -EINVAL;
 		}

@@ -19,6 +19,7 @@ static const struct {
 	{ "pool_table", MPA_FAULT_POOL_TABLE },
 	{ "holder_table", MPA_FAULT_HOLDER_TABLE },
 	{ "reach_scan", MPA_FAULT_REACH_SCAN },
+	{ "history", MPA_FAULT_HISTORY },
 };
 
 void

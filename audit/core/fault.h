@@ -26,6 +26,7 @@
 #define MPA_FAULT_POOL_TABLE   (1u << 0)
 #define MPA_FAULT_HOLDER_TABLE (1u << 1)
 #define MPA_FAULT_REACH_SCAN   (1u << 2)  /* the heap reachability scan's copy */
+#define MPA_FAULT_HISTORY      (1u << 3)  /* a pool's history ring */
 
 extern unsigned int mpa_faults;
 

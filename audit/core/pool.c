@@ -57,6 +57,7 @@ pool_free(struct mpa_pool *p)
 	free(p->st);
 	free(p->freemap);
 	free(p->dups.reported);
+	mpa_history_free(&p->hist);
 	free(p);
 }
 

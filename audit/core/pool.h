@@ -27,6 +27,7 @@
 
 #include "classify.h"
 #include "dfree.h"
+#include "history.h"
 #include "locator.h"
 
 /** Most pools audited at once. */
@@ -46,6 +47,8 @@ struct mpa_pool {
 	struct mpa_objstate *st;  /**< scanner memory per object */
 	uint64_t *freemap;        /**< bit per object: free at this scan */
 	struct mpa_dups dups;     /**< objects free twice (dfree.h) */
+	struct mpa_history hist;  /**< one sample per scan (history.h) */
+	int hist_failed;          /**< its ring could not be allocated */
 	uint32_t retire_ms;       /**< clock when detached */
 	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;

@@ -12,6 +12,8 @@
 
 #include "clock.h"
 #include "driver.h"
+#include "fault.h"
+#include "history.h"
 #include "holder.h"
 #include "log.h"
 #include "ring.h"
@@ -255,6 +257,7 @@ add_retired(void)
 
 /* Threshold for scans not started by the scanner (0: auditor stopped). */
 static uint32_t retire_stuck_ms;
+static uint32_t history_scans = MPA_DEFAULT_HISTORY_SCANS;
 static mpa_scan_new_cb_t on_new;
 
 void
@@ -311,6 +314,41 @@ mpa_scan_retire_locked(struct mpa_pool *p)
 	}
 }
 
+void
+mpa_scan_set_history(uint32_t scans)
+{
+	history_scans = scans;
+}
+
+/*
+ * Append this scan to the pool's history and judge it. The ring is
+ * allocated on the first sample; if that fails the pool goes without
+ * history (and forecast), said once, and the scan goes on.
+ */
+static void
+note_history(struct mpa_pool *p, struct mpa_result_pool *rp, uint32_t now)
+{
+	struct mpa_hist_sample s = {
+		.t_ms = now,
+		.in_use = rp->in_use,
+		.stuck = rp->stuck,
+		.driver_held = rp->driver_held,
+		.nfree = rp->nfree,
+	};
+
+	if (history_scans == 0 || p->hist_failed) {
+		mpa_forecast(&(struct mpa_history){ 0 }, p->size, &rp->forecast);
+		return;
+	}
+	if (mpa_fault(MPA_FAULT_HISTORY) ||
+	    mpa_history_add(&p->hist, history_scans, &s) != 0) {
+		p->hist_failed = 1;
+		MPA_LOG(WARNING, "pool %s: no memory for %u scans of history; no drain forecast for it",
+			p->name, history_scans);
+	}
+	mpa_forecast(&p->hist, p->size, &rp->forecast);
+}
+
 int
 mpa_scan_locked(uint32_t stuck_ms)
 {
@@ -334,6 +372,7 @@ mpa_scan_locked(uint32_t stuck_ms)
 		rp = &result.pools[result.npools];
 		memset(rp, 0, sizeof(*rp));
 		scan_pool(p, result.npools, now, stuck_ms, rp, &result.groups);
+		note_history(p, rp, now);
 		result.stuck += rp->stuck;
 		objects += p->size;
 		result.npools++;

@@ -29,6 +29,7 @@ struct mpa_result_pool {
 	uint32_t driver_held;     /**< stuck objects in state pmd */
 	uint32_t driver_expected; /**< RX descriptors fed by this pool */
 	int destroyed;            /**< freed while audited: its last scan */
+	struct mpa_forecast forecast; /**< from the pool's history */
 };
 
 /** Destroyed pools whose last scan is kept for the report. */
@@ -83,6 +84,12 @@ void mpa_scan_retire_locked(struct mpa_pool *p);
  * and the callback for newly stuck objects (NULL for none).
  */
 void mpa_scan_configure(uint32_t stuck_ms, mpa_scan_new_cb_t on_new);
+
+/**
+ * Keep @p scans samples of history per pool (0: none), from the next
+ * scan on; caller holds the lock.
+ */
+void mpa_scan_set_history(uint32_t scans);
 
 /** Latest result and cumulative statistics; caller holds the lock. */
 const struct mpa_scan_result *mpa_scan_result(void);

@@ -272,6 +272,13 @@ mpa_report_json(const struct mpa_scan_result *r,
 		json_object_set_new(o, "driver_held", json_integer(p->driver_held));
 		json_object_set_new(o, "driver_expected", json_integer(p->driver_expected));
 		json_object_set_new(o, "destroyed", json_boolean(p->destroyed));
+		/* The drain forecast (core/history.h); null until judged. */
+		json_object_set_new(o, "history", json_integer(p->forecast.samples));
+		json_object_set_new(o, "rate_per_s", p->forecast.valid ?
+				    json_real(p->forecast.rate_per_s) : json_null());
+		json_object_set_new(o, "growing", json_boolean(p->forecast.growing));
+		json_object_set_new(o, "exhaust_s", p->forecast.growing ?
+				    json_real(p->forecast.exhaust_s) : json_null());
 		json_array_append_new(pools, o);
 	}
 	json_object_set_new(root, "pools", pools);

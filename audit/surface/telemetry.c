@@ -91,11 +91,15 @@
 		       J_NUM("per_page") + J_NUM("scan") + J_NUM("listed") + \
 		       J_NUM("not_listed") + J_KEY("groups") + 2 + 2)
 
-#define POOLS_PER_PAGE 40
+#define POOLS_PER_PAGE 32
+/* "-12345678.123": a rate as text, DPDK 22.11 telemetry has no doubles. */
+#define RATE_CAP 24
 #define POOL_ITEM_MAX (J_ITEM + J_STR("name", POOL_CAP) + J_NUM("size") + \
 		       J_NUM("in_use") + J_NUM("free") + J_NUM("stuck") + \
 		       J_NUM("driver_held") + J_NUM("driver_expected") + \
-		       J_NUM("destroyed"))
+		       J_NUM("destroyed") + J_NUM("history") + \
+		       J_STR("rate_per_s", RATE_CAP) + J_NUM("growing") + \
+		       J_NUM("exhaust_s"))
 _Static_assert(J_PAGE_HEADER + POOLS_PER_PAGE * POOL_ITEM_MAX <= REPLY_BUDGET,
 	       "a page of pools may not fit in a telemetry reply");
 
@@ -300,6 +304,27 @@ static void
 add_u64(struct rte_tel_data *d, const char *key, uint64_t v)
 {
 	rte_tel_data_add_dict_u64(d, key, v);
+}
+
+/*
+ * A pool's drain forecast: the samples judged, the in-use floor's growth
+ * as text (objects/s, 3 decimals: 22.11 telemetry carries no doubles),
+ * whether it is a drain and, if so, whole seconds until the pool is dry.
+ * Rate and time are left out while the history is too short to judge.
+ */
+static void
+add_forecast(struct rte_tel_data *d, const struct mpa_forecast *f)
+{
+	char rate[RATE_CAP];
+
+	add_u64(d, "history", f->samples);
+	if (!f->valid)
+		return;
+	snprintf(rate, sizeof(rate), "%.3f", f->rate_per_s);
+	add_str(d, "rate_per_s", rate, RATE_CAP);
+	add_int(d, "growing", f->growing);
+	if (f->growing)
+		add_u64(d, "exhaust_s", (uint64_t)(f->exhaust_s + 0.5));
 }
 
 /*
@@ -685,6 +710,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 			add_u64(o, "driver_held", p->driver_held);
 			add_u64(o, "driver_expected", p->driver_expected);
 			add_int(o, "destroyed", p->destroyed);
+			add_forecast(o, &p->forecast);
 			add_ranked(list, i, o);
 		}
 		add_child(d, "pools", list);

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +30,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_it import (  # noqa: E402
-    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LEAK_ENV, Failed,
+    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LCORES_PIPELINE,
+    LEAK_ENV, Failed,
     check_exit, check_fwd_selfcheck, check_groups_exact, check_summary,
     key_of, key_str, run_case, truth_groups)
 from mpa_preload_it import (  # noqa: E402
@@ -40,7 +42,7 @@ COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
             "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
             "/mpaudit/heap_snapshot", "/mpaudit/heap_diff",
             "/mpaudit/heap_drop", "/mpaudit/dump"]
-POOLS_PER_PAGE = 40
+POOLS_PER_PAGE = 32
 STUCK_PER_PAGE = 20
 ERRORS_PER_PAGE = 20
 HEAP_PER_PAGE = 8
@@ -752,12 +754,137 @@ def t_tele_heap_diff(ctx, c):
     c.true("%s: heapleak did not finish" % name, "heapleak: done" in run.out)
 
 
+# ---- drain forecasts -------------------------------------------------------
+
+# tele_forecast: an RX leak of known rate. 200 mbufs/s rises the in-use
+# floor by about 2,000 objects in the 10 s judged, far above the datapath's
+# swing (a few bursts of 32), within the default pool of 8,191.
+FORECAST_RATE = 200
+FORECAST_TOLERANCE = 0.10
+FORECAST_ENV = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "200"}
+# Samples before the rate is compared: 10 s of scans every 200 ms.
+FORECAST_SAMPLES = 50
+FORECAST_SECS = 30
+
+
+def pool_row(c, t, what):
+    pools, _ = walk_pages(c, t, "/mpaudit/pools",
+                          lambda n: "/mpaudit/pools,%d" % n, "pools",
+                          POOLS_PER_PAGE)
+    rows = [q for q in pools if q.get("name") == FWD_POOL]
+    if not pools:
+        return {}   # before the first scan
+    if len(rows) != 1:
+        raise Failed("%s: /mpaudit/pools lists %r" % (what, pools))
+    return rows[0]
+
+
+def t_tele_forecast(ctx, c):
+    """mpaudit-fwd leaking FORECAST_RATE mbufs/s on RX: /mpaudit/pools and
+    the final report give that rate within 10 %, a drain, and the time to
+    exhaustion that the free objects and the rate imply."""
+    name = "tele_forecast"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", str(FORECAST_SECS), "--stats-ms", "0",
+         "--leak-rate", str(FORECAST_RATE), "--leak-max", "100000"]
+    seen = {}
+
+    def body(t, p, report_path):
+        deadline = time.monotonic() + FORECAST_SECS - 5
+        while True:
+            q = pool_row(c, t, name)
+            if q.get("history", 0) >= FORECAST_SAMPLES:
+                break
+            if time.monotonic() > deadline:
+                raise Failed("%s: history %r after %d s" % (
+                    name, q.get("history"), FORECAST_SECS - 5))
+            time.sleep(0.2)
+        seen["row"] = q
+        rate = float(q.get("rate_per_s", "nan"))
+        print("%s: %s samples, rate %s/s (injected %d), exhaust_s %s, "
+              "free %s" % (name, q.get("history"), q.get("rate_per_s"),
+                           FORECAST_RATE, q.get("exhaust_s"), q.get("free")))
+        c.true("%s: rate_per_s %r not within %d %% of %d" % (
+            name, q.get("rate_per_s"), FORECAST_TOLERANCE * 100,
+            FORECAST_RATE),
+            abs(rate - FORECAST_RATE) <= FORECAST_TOLERANCE * FORECAST_RATE)
+        c.eq("%s: growing" % name, q.get("growing"), 1)
+        want = q.get("free", 0) / rate if rate > 0 else -1
+        c.true("%s: exhaust_s %r, free %r at %r/s gives %.0f" % (
+            name, q.get("exhaust_s"), q.get("free"), rate, want),
+            isinstance(q.get("exhaust_s"), int) and
+            abs(q["exhaust_s"] - want) <= 0.05 * want + 1)
+        p.send_signal(signal.SIGINT)   # mpaudit-fwd stops cleanly
+
+    run = session(ctx, name, cmd, FORECAST_ENV, FORECAST_SECS + 20, body)
+    r = run.report()
+    if c.true("%s: a report" % name, r is not None):
+        pools = [q for q in r.get("pools", []) if q.get("name") == FWD_POOL]
+        if c.eq("%s: report pools" % name, len(pools), 1):
+            q = pools[0]
+            rate = q.get("rate_per_s")
+            c.true("%s: report rate_per_s %r not within %d %% of %d" % (
+                name, rate, FORECAST_TOLERANCE * 100, FORECAST_RATE),
+                isinstance(rate, float) and abs(rate - FORECAST_RATE) <=
+                FORECAST_TOLERANCE * FORECAST_RATE)
+            c.eq("%s: report growing" % name, q.get("growing"), True)
+            c.true("%s: report exhaust_s %r" % (name, q.get("exhaust_s")),
+                   isinstance(q.get("exhaust_s"), float) and
+                   q["exhaust_s"] > 0)
+
+
+# tele_forecast_clean: the pipeline (RX lcore -> ring fwd_pipe of 4096 ->
+# TX lcore sharing CPU 0 with the main lcore) swings in-use by thousands
+# as the ring fills and drains; it leaks nothing and must never be
+# forecast to run dry.
+CLEAN_SECS = 16
+
+
+def t_tele_forecast_clean(ctx, c):
+    """A clean, fluctuating pipeline: every /mpaudit/pools reply over the
+    run and the final report judge no drain."""
+    name = "tele_forecast_clean"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_PIPELINE) + null_vdevs(2) + \
+        ["--", "--duration", str(CLEAN_SECS), "--stats-ms", "0",
+         "--pipeline"]
+    seen = {"judged": 0, "min": None, "max": None}
+
+    def body(t, p, report_path):
+        while p.poll() is None:
+            try:
+                q = pool_row(c, t, name)
+            except (OSError, ValueError):
+                break   # the run ended between two replies
+            if "growing" in q:
+                seen["judged"] += 1
+                c.true("%s: drain forecast for a clean run: %r" % (name, q),
+                       q.get("growing") == 0 and "exhaust_s" not in q)
+            u = q.get("in_use", 0)
+            seen["min"] = u if seen["min"] is None else min(seen["min"], u)
+            seen["max"] = u if seen["max"] is None else max(seen["max"], u)
+            time.sleep(0.25)
+
+    run = session(ctx, name, cmd, FORECAST_ENV, CLEAN_SECS + 20, body)
+    c.true("%s: judged %d times" % (name, seen["judged"]),
+           seen["judged"] >= 20)
+    print("%s: in use swung between %s and %s" % (name, seen["min"],
+                                                 seen["max"]))
+    check_exit(c, run, 0)
+    r = run.report()
+    if c.true("%s: a report" % name, r is not None):
+        for q in r.get("pools", []):
+            c.eq("%s: report growing of %s" % (name, q.get("name")),
+                 (q.get("growing"), q.get("exhaust_s")), (False, None))
+
+
 TESTS = {
     "tele_fwd": t_tele_fwd,
     "tele_heap_diff": t_tele_heap_diff,
     "tele_preload": t_tele_preload,
     "tele_heap_off": t_tele_heap_off,
     "tele_both": t_tele_both,
+    "tele_forecast": t_tele_forecast,
+    "tele_forecast_clean": t_tele_forecast_clean,
 }
 
 

@@ -35,7 +35,7 @@ range_msg(char *buf, size_t len, const char *name, const char *val,
 }
 
 static const char unknown_tail[] =
-	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
 
 /* Assert that @p cfg holds exactly the built-in defaults. */
 static void
@@ -52,6 +52,7 @@ assert_defaults(const struct mpa_config *cfg)
 	assert_int_equal(cfg->dump_signal, SIGRTMIN);
 	assert_int_equal(cfg->track_signal, SIGRTMIN + 1);
 	assert_int_equal(cfg->report_ms, 10000);
+	assert_int_equal(cfg->history_scans, 3600);
 }
 
 /* A config filled with junk, so that parse must overwrite every field. */
@@ -387,6 +388,35 @@ test_report_ms_rejected(void **state)
 }
 
 static void
+test_history_scans(void **state)
+{
+	static const struct {
+		const char *var;
+		uint32_t want;
+	} ok[] = {
+		{ "MPAUDIT_HISTORY_SCANS=0", 0 },
+		{ "MPAUDIT_HISTORY_SCANS=1", 1 },
+		{ "MPAUDIT_HISTORY_SCANS=1000000", 1000000 },
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN];
+
+	mpa_config_defaults(&cfg);
+	assert_int_equal(cfg.history_scans, 3600);
+	for (size_t i = 0; i < RTE_DIM(ok); i++) {
+		assert_int_equal(parse1(&cfg, ok[i].var, err), 0);
+		assert_int_equal(cfg.history_scans, ok[i].want);
+		assert_string_equal(err, "");
+	}
+	check_bad_numbers("MPAUDIT_HISTORY_SCANS", 0, 1000000);
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HISTORY_SCANS=1000001", err),
+			 -EINVAL);
+	assert_defaults(&cfg);
+	assert_string_equal(err,
+		"invalid MPAUDIT_HISTORY_SCANS='1000001': expected an integer from 0 to 1000000");
+}
+
+static void
 test_unknown_variable(void **state)
 {
 	static const char *const names[] = {
@@ -581,6 +611,7 @@ main(void)
 		cmocka_unit_test(test_summary_values),
 		cmocka_unit_test(test_report_ms_bounds),
 		cmocka_unit_test(test_report_ms_rejected),
+		cmocka_unit_test(test_history_scans),
 		cmocka_unit_test(test_report_path),
 		cmocka_unit_test(test_stuck_ms_rejected),
 		cmocka_unit_test(test_scan_ms_rejected),

@@ -173,6 +173,10 @@ leaks_result(struct mpa_scan_result *r, struct mpa_group *v)
 	p = add_pool(r, "mpaudit_fwd_pool", 8191, 200, 7991, 88, 1, 1);
 	p->driver_held = 67;
 	p->driver_expected = 64;
+	/* Draining at 20.5 objects/s: 7991 free objects last 389.8 s. */
+	p->forecast = (struct mpa_forecast){ .valid = 1, .growing = 1,
+		.rate_per_s = 20.5, .exhaust_s = 389.75, .samples = 120,
+		.span_ms = 119000, .kendall = 28 };
 	/* A pool destroyed while audited: its last scan. */
 	add_pool(r, "objs", 100, 8, 92, 6, 0, 0)->destroyed = 1;
 
@@ -214,10 +218,13 @@ static const char leaks_json[] =
 	" {\"name\": \"mpaudit_fwd_pool\", \"size\": 8191, \"in_use\": 200,"
 	"  \"free\": 7991, \"stuck\": 88, \"stamp\": \"header\","
 	"  \"free_set\": \"ring+cache\", \"driver_held\": 67,"
-	"  \"driver_expected\": 64, \"destroyed\": false},"
+	"  \"driver_expected\": 64, \"destroyed\": false, \"history\": 120,"
+	"  \"rate_per_s\": 20.5, \"growing\": true, \"exhaust_s\": 389.75},"
 	" {\"name\": \"objs\", \"size\": 100, \"in_use\": 8, \"free\": 92,"
 	"  \"stuck\": 6, \"stamp\": \"side\", \"free_set\": \"stamps\","
-	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": true}"
+	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": true,"
+	"  \"history\": 0, \"rate_per_s\": null, \"growing\": false,"
+	"  \"exhaust_s\": null}"
 	"],"
 	"\"stuck\": ["
 	" {\"pool\": \"mpaudit_fwd_pool\", \"state\": \"rx\", \"lcore\": 1,"
@@ -326,7 +333,9 @@ static const char clean_json[] =
 	"\"pools\": ["
 	" {\"name\": \"clean_pool\", \"size\": 512, \"in_use\": 0, \"free\": 512,"
 	"  \"stuck\": 0, \"stamp\": \"header\", \"free_set\": \"ring+cache\","
-	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": false}"
+	"  \"driver_held\": 0, \"driver_expected\": 0, \"destroyed\": false,"
+	"  \"history\": 0, \"rate_per_s\": null, \"growing\": false,"
+	"  \"exhaust_s\": null}"
 	"],"
 	"\"stuck\": [],"
 	"\"malloc\": [],"
