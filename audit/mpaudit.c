@@ -80,6 +80,13 @@ static const struct mpa_signals_actions signal_actions = {
 	.stop_report = mpa_stop_report,
 };
 
+static int set_timing(uint32_t stuck_ms, uint32_t scan_ms);
+
+static const struct mpa_telemetry_actions telemetry_actions = {
+	.dump = mpa_dump_now,
+	.set_timing = set_timing,
+};
+
 static const struct mpa_scanner_hooks scanner_hooks = {
 	.thread_start = mpa_signals_block_stop,
 	.tick = control_tick,
@@ -186,7 +193,7 @@ mpa_init_with(const struct mpa_config *c)
 	finished = 0;
 	mpa_on = !secondary;
 	mpa_signals_start(&cfg, &signal_actions);
-	mpa_telemetry_register(mpa_dump_now);
+	mpa_telemetry_register(&telemetry_actions);
 	owner_pid = getpid();
 	if (!atexit_done) {
 		atexit(at_exit);
@@ -329,6 +336,35 @@ mpa_report_write(const char *path)
 	mpa_registry_unlock();
 	mpa_guard_leave();
 	return rc;
+}
+
+/*
+ * /mpaudit/config: a new threshold and period, for the scanner, the
+ * retirement scans, the reports and what the surfaces show. Under the
+ * registry lock, so no scan runs half with the old values.
+ */
+static int
+set_timing(uint32_t stuck_ms, uint32_t scan_ms)
+{
+	uint32_t old_stuck, old_scan;
+
+	mpa_registry_lock();
+	if (!started || finished || forked_child()) {
+		mpa_registry_unlock();
+		return -ENODEV;
+	}
+	old_stuck = cfg.stuck_ms;
+	old_scan = cfg.scan_ms;
+	cfg.stuck_ms = stuck_ms;
+	cfg.scan_ms = scan_ms;
+	mpa_scan_configure(stuck_ms, mpa_report_log_new);
+	mpa_scanner_set_locked(scan_ms, stuck_ms);
+	mpa_state_publish(&cfg);
+	mpa_registry_unlock();
+	if (old_stuck != stuck_ms || old_scan != scan_ms)
+		MPA_LOG(NOTICE, "telemetry: stuck threshold %u -> %u ms, scan period %u -> %u ms",
+			old_stuck, stuck_ms, old_scan, scan_ms);
+	return 0;
 }
 
 int

@@ -33,9 +33,8 @@ mpa_config_defaults(struct mpa_config *cfg)
 	cfg->track_signal = SIGRTMIN + 1;
 }
 
-/* Strict decimal: digits only, no sign, no trailing text, within range. */
-static int
-parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+int
+mpa_config_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v = 0;
 
@@ -92,12 +91,12 @@ parse_signal(const char *s, int *out)
 	if (strncmp(s, "SIG", 3) == 0)
 		s += 3;
 	if (strncmp(s, "RTMIN", 5) == 0) {
-		if (s[5] == '+' && parse_u32(s + 6, 0, 64, &k) != 0)
+		if (s[5] == '+' && mpa_config_parse_u32(s + 6, 0, 64, &k) != 0)
 			return -EINVAL;
 		if (s[5] != '\0' && s[5] != '+')
 			return -EINVAL;
 		k += (uint32_t)SIGRTMIN;
-	} else if (parse_u32(s, 1, 1024, &k) != 0) {
+	} else if (mpa_config_parse_u32(s, 1, 1024, &k) != 0) {
 		return -EINVAL;
 	}
 	if ((int)k < SIGRTMIN || (int)k > SIGRTMAX)
@@ -133,26 +132,26 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 		val = eq + 1;
 
 		if (strcmp(name, "MPAUDIT_STUCK_MS") == 0) {
-			if (parse_u32(val, 1, MPA_MAX_STUCK_MS, &cfg->stuck_ms) != 0)
+			if (mpa_config_parse_u32(val, 1, MPA_MAX_STUCK_MS, &cfg->stuck_ms) != 0)
 				rc = range_error(err, errlen, name, val,
 						 1, MPA_MAX_STUCK_MS);
 		} else if (strcmp(name, "MPAUDIT_SCAN_MS") == 0) {
-			if (parse_u32(val, 0, MPA_MAX_SCAN_MS, &cfg->scan_ms) != 0)
+			if (mpa_config_parse_u32(val, 0, MPA_MAX_SCAN_MS, &cfg->scan_ms) != 0)
 				rc = range_error(err, errlen, name, val,
 						 0, MPA_MAX_SCAN_MS);
 		} else if (strcmp(name, "MPAUDIT_REPORT_MS") == 0) {
-			if (parse_u32(val, 0, MPA_MAX_REPORT_MS, &cfg->report_ms) != 0)
+			if (mpa_config_parse_u32(val, 0, MPA_MAX_REPORT_MS, &cfg->report_ms) != 0)
 				rc = range_error(err, errlen, name, val,
 						 0, MPA_MAX_REPORT_MS);
 		} else if (strcmp(name, "MPAUDIT_HISTORY_SCANS") == 0) {
-			if (parse_u32(val, 0, MPA_MAX_HISTORY_SCANS,
+			if (mpa_config_parse_u32(val, 0, MPA_MAX_HISTORY_SCANS,
 				      &cfg->history_scans) != 0)
 				rc = range_error(err, errlen, name, val,
 						 0, MPA_MAX_HISTORY_SCANS);
 		} else if (strcmp(name, "MPAUDIT_SUMMARY") == 0) {
 			uint32_t v;
 
-			if (parse_u32(val, 0, 1, &v) != 0)
+			if (mpa_config_parse_u32(val, 0, 1, &v) != 0)
 				rc = range_error(err, errlen, name, val, 0, 1);
 			else
 				cfg->summary = (int)v;
@@ -169,7 +168,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 				rc = bad_value(err, errlen, name, val,
 					       "all, rte, libc or off");
 		} else if (strcmp(name, "MPAUDIT_HEAP_DEPTH") == 0) {
-			if (parse_u32(val, 1, MPA_MAX_HEAP_DEPTH, &cfg->heap_depth) != 0)
+			if (mpa_config_parse_u32(val, 1, MPA_MAX_HEAP_DEPTH, &cfg->heap_depth) != 0)
 				rc = range_error(err, errlen, name, val, 1,
 						 MPA_MAX_HEAP_DEPTH);
 		} else if (strcmp(name, "MPAUDIT_HEAP_TRACK") == 0) {
@@ -181,7 +180,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 				rc = bad_value(err, errlen, name, val,
 					       "init or manual");
 		} else if (strcmp(name, "MPAUDIT_HEAP_MAX_MB") == 0) {
-			if (parse_u32(val, 1, MPA_MAX_HEAP_MAX_MB, &cfg->heap_max_mb) != 0)
+			if (mpa_config_parse_u32(val, 1, MPA_MAX_HEAP_MAX_MB, &cfg->heap_max_mb) != 0)
 				rc = range_error(err, errlen, name, val, 1,
 						 MPA_MAX_HEAP_MAX_MB);
 		} else if (strcmp(name, "MPAUDIT_DUMP_SIGNAL") == 0 ||

@@ -11,6 +11,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mpaudit.h"
 
@@ -30,6 +31,15 @@
 /** Default and upper bound of MPAUDIT_HEAP_MAX_MB. */
 #define MPA_DEFAULT_HEAP_MAX_MB 4096u
 #define MPA_MAX_HEAP_MAX_MB 1048576u
+
+/**
+ * Strict decimal: digits only, no sign, no trailing text, within
+ * [@p min, @p max]. The one number parser of every setting, whether it
+ * comes from the environment or over telemetry.
+ * @return 0, -EINVAL (not a number) or -ERANGE; @p out is then untouched.
+ */
+int mpa_config_parse_u32(const char *s, uint32_t min, uint32_t max,
+			 uint32_t *out);
 
 /** Fill @p cfg with the built-in defaults. */
 void mpa_config_defaults(struct mpa_config *cfg);

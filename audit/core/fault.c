@@ -20,6 +20,7 @@ static const struct {
 	{ "holder_table", MPA_FAULT_HOLDER_TABLE },
 	{ "reach_scan", MPA_FAULT_REACH_SCAN },
 	{ "history", MPA_FAULT_HISTORY },
+	{ "sites", MPA_FAULT_SITES },
 };
 
 void

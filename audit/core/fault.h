@@ -15,6 +15,9 @@
  *   pool_table    a pool's stamp and locator tables: the pool is not audited
  *   holder_table  the holder table is full from the start: holders are
  *                 reported by state only, without site, port or ring
+ *   reach_scan    the heap reachability scan's copy of a region
+ *   history       a pool's history ring: no drain forecast for it
+ *   sites         the count of held objects per holder: no sites ranking
  *
  * A comma-separated list; unknown names are ignored with a warning. Read
  * once, by mpa_fault_init(); with the variable unset every check is one
@@ -27,6 +30,7 @@
 #define MPA_FAULT_HOLDER_TABLE (1u << 1)
 #define MPA_FAULT_REACH_SCAN   (1u << 2)  /* the heap reachability scan's copy */
 #define MPA_FAULT_HISTORY      (1u << 3)  /* a pool's history ring */
+#define MPA_FAULT_SITES        (1u << 4)  /* the per-holder count of held objects */
 
 extern unsigned int mpa_faults;
 

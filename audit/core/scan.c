@@ -18,6 +18,7 @@
 #include "log.h"
 #include "ring.h"
 #include "scan.h"
+#include "sites.h"
 
 /* How far ahead the object walk prefetches stamps. */
 #define MPA_SCAN_PREFETCH 8
@@ -114,7 +115,8 @@ ring_holder(uint64_t s, const struct rte_ring *r)
 
 static void
 scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
-	  uint32_t stuck_ms, struct mpa_result_pool *rp, struct mpa_groups *g)
+	  uint32_t stuck_ms, struct mpa_result_pool *rp, struct mpa_groups *g,
+	  int count_sites)
 {
 	uint32_t nfree = mpa_pool_snapshot_free(p);
 	uint32_t stuck = 0, held = 0, prev = p->last_scan_ms;
@@ -149,8 +151,11 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 		if (c.verdict == MPA_V_FREE)
 			continue;
 		held++;
-		if (c.verdict == MPA_V_HELD)
+		if (c.verdict == MPA_V_HELD) {
+			if (count_sites)
+				mpa_sites_add(mpa_stamp_holder(s), c.age_ms, 0);
 			continue;
+		}
 		struct mpa_group_key key = {
 			.pool = pool_idx,
 			.holder = mpa_stamp_holder(s),
@@ -163,7 +168,13 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			key.state = MPA_ST_RING;
 			key.holder = ring_holder(s, r);
 		} else if (c.state == MPA_ST_PMD) {
-			/* Counted against the pool's RX descriptors below. */
+			/*
+			 * Counted against the pool's RX descriptors below;
+			 * which of them are the excess is not known, so for
+			 * the sites they are held, not stuck.
+			 */
+			if (count_sites)
+				mpa_sites_add(key.holder, c.age_ms, 0);
 			pmd.count++;
 			if (c.verdict == MPA_V_STUCK_NEW)
 				pmd.new_count++;
@@ -176,6 +187,8 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			key.holder = 0; /* not the stamp's doing */
 			key.lcore = MPA_LCORE_NONE;
 		}
+		if (count_sites)
+			mpa_sites_add(key.holder, c.age_ms, 1);
 		mpa_groups_add(g, &key, c.age_ms, p->addrs[i],
 			       c.verdict == MPA_V_STUCK_NEW);
 		stuck++;
@@ -296,7 +309,7 @@ mpa_scan_retire_locked(struct mpa_pool *p)
 		now = mpa_clock_update();
 		mpa_groups_reset(&g);
 		memset(&row, 0, sizeof(row));
-		scan_pool(p, 0, now, stuck_ms, &row, &g);
+		scan_pool(p, 0, now, stuck_ms, &row, &g, 0);
 	}
 	row.destroyed = 1;
 	mpa_groups_free(&rp->groups);
@@ -349,6 +362,19 @@ note_history(struct mpa_pool *p, struct mpa_result_pool *rp, uint32_t now)
 	mpa_forecast(&p->hist, p->size, &rp->forecast);
 }
 
+/* Count held objects per holder at this scan; without memory, say it once. */
+static void
+sites_begin(void)
+{
+	static int said;
+
+	if ((!mpa_fault(MPA_FAULT_SITES) &&
+	     mpa_sites_begin(mpa_holder_count()) == 0) || said)
+		return;
+	said = 1;
+	MPA_LOG(WARNING, "no memory to count held objects per holder; no sites ranking");
+}
+
 int
 mpa_scan_locked(uint32_t stuck_ms)
 {
@@ -363,6 +389,7 @@ mpa_scan_locked(uint32_t stuck_ms)
 	result.stuck_ms = stuck_ms;
 	collect_ring_hits();
 	nexpect = mpa_driver_expectations(expect, MPA_POOLS_MAX);
+	sites_begin();
 	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
 		struct mpa_pool *p = mpa_pool_slot(i);
 		struct mpa_result_pool *rp;
@@ -371,12 +398,13 @@ mpa_scan_locked(uint32_t stuck_ms)
 			continue;
 		rp = &result.pools[result.npools];
 		memset(rp, 0, sizeof(*rp));
-		scan_pool(p, result.npools, now, stuck_ms, rp, &result.groups);
+		scan_pool(p, result.npools, now, stuck_ms, rp, &result.groups, 1);
 		note_history(p, rp, now);
 		result.stuck += rp->stuck;
 		objects += p->size;
 		result.npools++;
 	}
+	mpa_sites_end(&result.sites);
 	add_retired();
 	mpa_groups_sort(&result.groups);
 	for (uint32_t i = 0; i < result.groups.n; i++)
@@ -424,6 +452,7 @@ mpa_scan_reset(void)
 	for (uint32_t i = 0; i < nretired; i++)
 		mpa_groups_free(&retired[i].groups);
 	nretired = 0;
+	mpa_sites_free();
 	free(hits);
 	hits = NULL;
 	nhits = hits_cap = 0;

@@ -17,6 +17,7 @@
 
 #include "group.h"
 #include "pool.h"
+#include "sites.h"
 
 struct mpa_result_pool {
 	char name[RTE_MEMPOOL_NAMESIZE];
@@ -54,6 +55,7 @@ struct mpa_scan_result {
 	struct mpa_groups groups;
 	uint32_t stuck;         /**< stuck objects, all pools */
 	uint32_t new_stuck;     /**< of which first reported at this scan */
+	struct mpa_sites sites; /**< held objects by holder (live pools) */
 };
 
 /**

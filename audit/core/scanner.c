@@ -28,14 +28,27 @@ static uint32_t last_scan_ms;
 static struct mpa_scanner_hooks hooks;
 
 /* Scan if a period has passed since the last scan, whoever runs it. */
+/*
+ * The period is read without the lock, to keep a spinning service lcore
+ * off it between scans; it changes (mpa_scanner_set_locked()) under the
+ * lock, so the check is repeated once the lock is held.
+ */
+static int
+due(uint32_t now)
+{
+	uint32_t period = __atomic_load_n(&period_ms, __ATOMIC_RELAXED);
+
+	return period != 0 && !stop_req &&
+	       mpa_age_ms(now, last_scan_ms) >= (int32_t)period;
+}
+
 static void
 scan_if_due(uint32_t now, int by_service)
 {
-	if (period_ms == 0 || stop_req ||
-	    mpa_age_ms(now, last_scan_ms) < (int32_t)period_ms)
+	if (!due(now))
 		return;
 	mpa_registry_lock();
-	if (!stop_req) {
+	if (due(now)) {
 		last_scan_ms = now;
 		mpa_scan_locked(threshold_ms);
 		mpa_scan_note_runner(by_service);
@@ -119,7 +132,7 @@ mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms,
 		hooks = *h;
 	else
 		memset(&hooks, 0, sizeof(hooks));
-	period_ms = scan_ms;
+	__atomic_store_n(&period_ms, scan_ms, __ATOMIC_RELAXED);
 	threshold_ms = stuck_ms;
 	last_scan_ms = mpa_clock_update();
 	stop_req = 0;
@@ -131,6 +144,13 @@ mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms,
 	}
 	thread_on = 1;
 	return 0;
+}
+
+void
+mpa_scanner_set_locked(uint32_t scan_ms, uint32_t stuck_ms)
+{
+	__atomic_store_n(&period_ms, scan_ms, __ATOMIC_RELAXED);
+	threshold_ms = stuck_ms;
 }
 
 /*

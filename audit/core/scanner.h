@@ -37,6 +37,13 @@ struct mpa_scanner_hooks {
 int mpa_scanner_start(uint32_t scan_ms, uint32_t stuck_ms,
 		      const struct mpa_scanner_hooks *h);
 
+/**
+ * Change the scan period and the stuck threshold of a running scanner,
+ * from the next scan on (0 stops periodic scans). Caller holds the pool
+ * registry lock, which every scan runs under.
+ */
+void mpa_scanner_set_locked(uint32_t scan_ms, uint32_t stuck_ms);
+
 /** Stop both; waits for a running scan to end. Safe if never started. */
 void mpa_scanner_stop(void);
 

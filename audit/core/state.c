@@ -2,10 +2,14 @@
  * Copyright (c) 2026 The mpaudit developers
  */
 
+#include <pthread.h>
+
 #include "config.h"
 #include "state.h"
 
 static const char *mode = MPA_MODE_INSTRUMENTED;
+/* The configuration changes at run time (/mpaudit/config): copy it whole. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mpa_config running;
 static int is_running;
 
@@ -24,16 +28,24 @@ mpa_state_mode(void)
 void
 mpa_state_publish(const struct mpa_config *cfg)
 {
+	pthread_mutex_lock(&lock);
 	if (cfg != NULL)
 		running = *cfg;
 	is_running = cfg != NULL;
+	pthread_mutex_unlock(&lock);
 }
 
-void
+int
 mpa_state_config(struct mpa_config *cfg)
 {
+	int on;
+
+	pthread_mutex_lock(&lock);
+	on = is_running;
 	if (is_running)
 		*cfg = running;
 	else
 		mpa_config_defaults(cfg);
+	pthread_mutex_unlock(&lock);
+	return on;
 }

@@ -27,7 +27,10 @@ const char *mpa_state_mode(void);
 /** Publish the configuration in force (copied), or NULL once stopped. */
 void mpa_state_publish(const struct mpa_config *cfg);
 
-/** The configuration in force, or the defaults while not running. */
-void mpa_state_config(struct mpa_config *cfg);
+/**
+ * The configuration in force, or the defaults while not running.
+ * @return 1 while running (a configuration is published), else 0.
+ */
+int mpa_state_config(struct mpa_config *cfg);
 
 #endif /* MPA_STATE_H */

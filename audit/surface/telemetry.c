@@ -41,6 +41,9 @@
 #include "mpaudit_heap.h"
 #include "heap/reach.h"
 #include "core/classify.h"
+#include "core/config.h"
+#include "core/history.h"
+#include "core/sites.h"
 #include "core/errors.h"
 #include "heap/heap.h"
 #include "core/holder.h"
@@ -156,11 +159,49 @@ _Static_assert(HEAP_HEADER_MAX + HEAP_GROUPS_PER_PAGE * HEAP_ITEM_MAX <= REPLY_B
 _Static_assert(DIFF_HEADER_MAX + HEAP_PER_PAGE * DIFF_ITEM_MAX <= REPLY_BUDGET,
 	       "a page of heap changes may not fit in a telemetry reply");
 
+#define SITES_PER_PAGE 20
+#define SITE_ITEM_MAX (J_ITEM + J_STR("site", SITE_CAP) + \
+		       J_STR("function", FUNC_CAP) + J_STR("state", 7) + \
+		       J_NUM("port") + J_NUM("queue") + J_STR("ring", RING_CAP) + \
+		       J_NUM("held") + J_NUM("stuck") + J_NUM("max_age_ms"))
+#define SITES_HEADER_MAX (J_PAGE_HEADER + J_NUM("counted") + J_NUM("held") + \
+			  J_NUM("holders") + J_NUM("unlisted"))
+_Static_assert(SITES_HEADER_MAX + SITES_PER_PAGE * SITE_ITEM_MAX <= REPLY_BUDGET,
+	       "a page of sites may not fit in a telemetry reply");
+
+/*
+ * History pages are columns, one array per field, not a dict per sample:
+ * a container is a whole dict's worth of memory, and a page of samples
+ * would need hundreds. Every value is a uint32_t: 10 digits and a comma.
+ */
+#define HISTORY_PER_PAGE 240
+#define HISTORY_FIELDS 5
+#define HISTORY_HEADER_MAX (J_PAGE_HEADER + J_STR("pool", POOL_CAP) + \
+			    J_NUM("size") + J_NUM("span_ms") + \
+			    J_NUM("history") + J_STR("rate_per_s", RATE_CAP) + \
+			    J_NUM("growing") + J_NUM("exhaust_s") + \
+			    J_KEY("age_ms") + J_KEY("in_use") + J_KEY("stuck") + \
+			    J_KEY("driver_held") + J_KEY("free") + HISTORY_FIELDS * 2)
+_Static_assert(HISTORY_HEADER_MAX + HISTORY_FIELDS * HISTORY_PER_PAGE * 11 <=
+	       REPLY_BUDGET, "a page of history may not fit in a telemetry reply");
+_Static_assert(HISTORY_PER_PAGE <= RTE_TEL_MAX_ARRAY_ENTRIES,
+	       "a history page exceeds DPDK's array limit");
+
+#define CONFIG_MAX (J_STR("mode", 16) + J_NUM("enabled") + J_NUM("stuck_ms") + \
+		    J_NUM("scan_ms") + J_STR("report", MSG_CAP) + \
+		    J_NUM("report_ms") + J_NUM("history_scans") + \
+		    J_NUM("summary") + J_NUM("heap") + J_NUM("heap_depth") + \
+		    J_NUM("heap_max_mb") + J_NUM("dump_signal") + \
+		    J_NUM("track_signal") + J_NUM("changed"))
+_Static_assert(CONFIG_MAX <= REPLY_BUDGET, "the configuration may not fit");
+
 /* The most containers one reply uses: a list and one dict per entry. */
 #define CONTAINERS_MAX (1 + POOLS_PER_PAGE)
 _Static_assert(POOLS_PER_PAGE + 1 <= CONTAINERS_MAX &&
 	       STUCK_PER_PAGE + 1 <= CONTAINERS_MAX &&
 	       ERRORS_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       SITES_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       HISTORY_FIELDS <= CONTAINERS_MAX &&
 	       MPA_HEAP_KINDS + 2 + 2 * HEAP_PER_PAGE <= CONTAINERS_MAX,
 	       "CONTAINERS_MAX too small");
 _Static_assert(POOLS_PER_PAGE <= RTE_TEL_MAX_DICT_ENTRIES - 16 &&
@@ -176,8 +217,8 @@ struct tele_cmd {
 	const char *help;   /* < RTE_TEL_MAX_STRING_LEN, shown by /help */
 };
 
-/* What /mpaudit/dump runs (mpa_telemetry_register()). */
-static int (*dump_fn)(void);
+/* What the acting commands run (mpa_telemetry_register()). */
+static struct mpa_telemetry_actions actions;
 
 static int cmd_summary(const char *, const char *, struct rte_tel_data *);
 static int cmd_pools(const char *, const char *, struct rte_tel_data *);
@@ -189,10 +230,14 @@ static int cmd_heap_snapshot(const char *, const char *, struct rte_tel_data *);
 static int cmd_heap_diff(const char *, const char *, struct rte_tel_data *);
 static int cmd_heap_drop(const char *, const char *, struct rte_tel_data *);
 static int cmd_dump(const char *, const char *, struct rte_tel_data *);
+static int cmd_config(const char *, const char *, struct rte_tel_data *);
+static int cmd_sites(const char *, const char *, struct rte_tel_data *);
+static int cmd_history(const char *, const char *, struct rte_tel_data *);
 
 enum {
 	C_SUMMARY, C_POOLS, C_STUCK, C_ERRORS, C_HEAP, C_HEAP_TRACK,
-	C_HEAP_SNAPSHOT, C_HEAP_DIFF, C_HEAP_DROP, C_DUMP, C_COUNT
+	C_HEAP_SNAPSHOT, C_HEAP_DIFF, C_HEAP_DROP, C_DUMP, C_CONFIG, C_SITES,
+	C_HISTORY, C_COUNT
 };
 
 static const struct tele_cmd cmds[C_COUNT] = {
@@ -220,6 +265,14 @@ static const struct tele_cmd cmds[C_COUNT] = {
 		"mpaudit heap: drop a snapshot. Parameters: name" },
 	[C_DUMP] = { "/mpaudit/dump", cmd_dump, "/mpaudit/dump",
 		"mpaudit: write the JSON report (MPAUDIT_REPORT) now, reply with its path. No parameters" },
+	[C_CONFIG] = { "/mpaudit/config", cmd_config,
+		"/mpaudit/config[,stuck_ms=N][,scan_ms=N]",
+		"mpaudit settings in force. Parameters: stuck_ms=N (1-86400000), scan_ms=N (0-3600000), applied from the next scan" },
+	[C_SITES] = { "/mpaudit/sites", cmd_sites, "/mpaudit/sites[,PAGE]",
+		"mpaudit holders of the objects in use, stuck or not: site, state, port, queue, ring, held. Parameters: int page" },
+	[C_HISTORY] = { "/mpaudit/history", cmd_history,
+		"/mpaudit/history,POOL[,PAGE]",
+		"mpaudit per-scan in_use, stuck, driver_held, free of a pool, oldest first, and its forecast. Parameters: pool[,int page]" },
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -584,23 +637,29 @@ name_arg(struct rte_tel_data *d, int cmd, const char *s, int now_ok)
 
 /* ---- the auditor's configuration --------------------------------------- */
 
-/* The one it runs with, whether it came from the environment or the API. */
-static void
+/*
+ * The one it runs with, whether it came from the environment, the API or
+ * /mpaudit/config. @return 1 while the auditor runs.
+ */
+static int
 running_config(struct mpa_config *c)
 {
-	mpa_state_config(c);
+	return mpa_state_config(c);
 }
 
-/* Caller holds the registry lock. */
+/*
+ * The threshold in force (it may have changed since the latest scan);
+ * once stopped, the one the latest scan used. Caller holds the registry
+ * lock.
+ */
 static uint32_t
 threshold_ms_locked(void)
 {
 	const struct mpa_scan_result *r = mpa_scan_result();
 	struct mpa_config c;
 
-	if (r->valid && r->stuck_ms != 0)
+	if (!running_config(&c) && r->valid && r->stuck_ms != 0)
 		return r->stuck_ms;
-	running_config(&c);
 	return c.stuck_ms;
 }
 
@@ -1217,7 +1276,7 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 	 * without heap tracking): scan now, write the report, print the
 	 * summary on stderr. It takes the registry lock itself.
 	 */
-	rc = dump_fn != NULL ? dump_fn() : -ENODEV;
+	rc = actions.dump != NULL ? actions.dump() : -ENODEV;
 	mpa_guard_leave();
 	if (rc == -ENODEV)
 		return reply_error(d, C_DUMP, ENODEV, "the auditor is not running");
@@ -1229,6 +1288,242 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 	mpa_registry_lock();
 	add_u64(d, "scan", mpa_scan_stats()->scans);
 	mpa_registry_unlock();
+	return 0;
+}
+
+/* ---- /mpaudit/config --------------------------------------------------- */
+
+/* One NAME=VALUE setting. @return 0, or -1 with the error reply filled. */
+static int
+setting_arg(struct rte_tel_data *d, char *arg, uint32_t *stuck, uint32_t *scan,
+	    unsigned int *seen)
+{
+	static const struct {
+		const char *name;
+		uint32_t min, max;
+		unsigned int bit;
+	} known[] = {
+		{ "stuck_ms", 1, MPA_MAX_STUCK_MS, 1 },
+		{ "scan_ms", 0, MPA_MAX_SCAN_MS, 2 },
+	};
+	char show[24], *eq = strchr(arg, '=');
+
+	if (eq == NULL)
+		return reply_error(d, C_CONFIG, EINVAL, "parameter '%s' is not NAME=VALUE",
+				   clip(show, sizeof(show) - 1, arg, 0)), -1;
+	*eq = '\0';
+	for (size_t i = 0; i < RTE_DIM(known); i++) {
+		uint32_t *out = known[i].bit == 1 ? stuck : scan;
+		int rc;
+
+		if (strcmp(arg, known[i].name) != 0)
+			continue;
+		if (*seen & known[i].bit)
+			return reply_error(d, C_CONFIG, EINVAL, "%s given twice",
+					   known[i].name), -1;
+		*seen |= known[i].bit;
+		rc = mpa_config_parse_u32(eq + 1, known[i].min, known[i].max, out);
+		if (rc != 0)
+			return reply_error(d, C_CONFIG, rc == -ERANGE ? ERANGE : EINVAL,
+					   "%s '%s': expected an integer from %u to %u",
+					   known[i].name,
+					   clip(show, sizeof(show) - 1, eq + 1, 0),
+					   known[i].min, known[i].max), -1;
+		return 0;
+	}
+	return reply_error(d, C_CONFIG, EINVAL, "unknown setting '%s' (settable: stuck_ms, scan_ms)",
+			   clip(show, sizeof(show) - 1, arg, 0)), -1;
+}
+
+static int
+cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_config c;
+	unsigned int seen = 0, changed = 0;
+	uint32_t stuck, scan;
+	struct args a;
+
+	if (args_get(d, C_CONFIG, params, 0, 2, &a) != 0)
+		return 0;
+	running_config(&c);
+	stuck = c.stuck_ms;
+	scan = c.scan_ms;
+	for (unsigned int i = 0; i < a.n; i++)
+		if (setting_arg(d, a.v[i], &stuck, &scan, &seen) != 0)
+			return 0;
+	if (a.n != 0) {
+		if (actions.set_timing == NULL ||
+		    actions.set_timing(stuck, scan) != 0)
+			return reply_error(d, C_CONFIG, ENODEV, "the auditor is not running");
+		changed = (stuck != c.stuck_ms) + (scan != c.scan_ms);
+		running_config(&c);
+	}
+	rte_tel_data_start_dict(d);
+	add_str(d, "mode", mpa_state_mode(), 16);
+	add_int(d, "enabled", mpa_enabled());
+	add_u64(d, "stuck_ms", c.stuck_ms);
+	add_u64(d, "scan_ms", c.scan_ms);
+	add_str(d, "report", c.report_path, MSG_CAP);
+	add_u64(d, "report_ms", c.report_ms);
+	add_u64(d, "history_scans", c.history_scans);
+	add_int(d, "summary", c.summary);
+	add_u64(d, "heap", c.heap);
+	add_u64(d, "heap_depth", c.heap_depth);
+	add_u64(d, "heap_max_mb", c.heap_max_mb);
+	add_int(d, "dump_signal", c.dump_signal);
+	add_int(d, "track_signal", c.track_signal);
+	add_u64(d, "changed", changed);
+	return 0;
+}
+
+/* ---- /mpaudit/sites ---------------------------------------------------- */
+
+/* One holder of objects in use; fields that do not apply are left out. */
+static void
+site_fill(struct rte_tel_data *o, const struct mpa_site_row *row)
+{
+	const struct mpa_holder_ent *h = row->holder != 0 ?
+		mpa_holder_get(row->holder) : NULL;
+	char buf[SITE_CAP + 1], site[512];
+
+	if (h != NULL && h->site != NULL) {
+		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
+			 h->site->line);
+		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
+		if (h->site->func != NULL)
+			add_str(o, "function", h->site->func, FUNC_CAP);
+	}
+	add_str(o, "state", mpa_state_name(h != NULL ? h->state : MPA_ST_UNKNOWN), 7);
+	if (h != NULL && h->port != UINT16_MAX) {
+		add_int(o, "port", h->port);
+		add_int(o, "queue", h->queue);
+	}
+	if (h != NULL && h->state == MPA_ST_RING && h->ring != NULL)
+		add_str(o, "ring", h->ring_name, RING_CAP);
+	add_u64(o, "held", row->held);
+	add_u64(o, "stuck", row->stuck);
+	add_u64(o, "max_age_ms", row->max_age_ms);
+}
+
+static int
+cmd_sites(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct mpa_scan_result *r;
+	struct tel_pool tp;
+	struct rte_tel_data *list;
+	struct page pg;
+	struct args a;
+	uint32_t page;
+
+	if (args_get(d, C_SITES, params, 0, 1, &a) != 0 ||
+	    page_arg(d, C_SITES, a.n ? a.v[0] : NULL, &page) != 0)
+		return 0;
+	mpa_guard_enter();
+	mpa_registry_lock();
+	r = mpa_scan_result();
+	if (page_begin(d, C_SITES, r->sites.n, SITES_PER_PAGE, page, 1, 0,
+		       &pg, &tp) == 0) {
+		rte_tel_data_start_dict(d);
+		add_u64(d, "scan", mpa_scan_stats()->scans);
+		add_int(d, "counted", r->valid && !r->sites.failed);
+		add_u64(d, "held", r->sites.held);
+		add_u64(d, "holders", r->sites.holders);
+		add_u64(d, "unlisted", r->sites.unlisted);
+		page_fields(d, &pg);
+		list = tpool_dict(&tp);
+		for (uint32_t i = pg.first; i < pg.end; i++) {
+			struct rte_tel_data *o = tpool_dict(&tp);
+
+			site_fill(o, &r->sites.v[i]);
+			add_ranked(list, i, o);
+		}
+		add_child(d, "sites", list);
+		tpool_put(&tp);
+	}
+	mpa_registry_unlock();
+	mpa_guard_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/history -------------------------------------------------- */
+
+/* An audited pool by name; caller holds the registry lock. */
+static const struct mpa_pool *
+pool_named(const char *name)
+{
+	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
+		const struct mpa_pool *p = mpa_pool_slot(i);
+
+		if (p != NULL && strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int
+cmd_history(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const fields[HISTORY_FIELDS] = {
+		"age_ms", "in_use", "stuck", "driver_held", "free",
+	};
+	const struct mpa_pool *p;
+	struct rte_tel_data *col[HISTORY_FIELDS];
+	struct mpa_forecast f;
+	struct tel_pool tp;
+	struct page pg;
+	struct args a;
+	uint32_t page, newest = 0;
+	char show[24];
+
+	if (args_get(d, C_HISTORY, params, 1, 2, &a) != 0 ||
+	    page_arg(d, C_HISTORY, a.n > 1 ? a.v[1] : NULL, &page) != 0)
+		return 0;
+	mpa_guard_enter();
+	mpa_registry_lock();
+	p = strlen(a.v[0]) < RTE_MEMPOOL_NAMESIZE ? pool_named(a.v[0]) : NULL;
+	if (p == NULL) {
+		mpa_registry_unlock();
+		mpa_guard_leave();
+		return reply_error(d, C_HISTORY, ENOENT, "no audited pool '%s'",
+				   clip(show, sizeof(show) - 1, a.v[0], 0));
+	}
+	if (page_place(d, C_HISTORY, p->hist.n, HISTORY_PER_PAGE, page, &pg) != 0) {
+		mpa_registry_unlock();
+		mpa_guard_leave();
+		return 0;
+	}
+	if (tpool_get(&tp, HISTORY_FIELDS) != 0) {
+		mpa_registry_unlock();
+		mpa_guard_leave();
+		return reply_error(d, C_HISTORY, ENOMEM, "out of memory");
+	}
+	if (p->hist.n != 0)
+		newest = mpa_history_at(&p->hist, p->hist.n - 1)->t_ms;
+	mpa_forecast(&p->hist, p->size, &f);
+	rte_tel_data_start_dict(d);
+	add_str(d, "pool", p->name, POOL_CAP);
+	add_u64(d, "size", p->size);
+	add_u64(d, "scan", mpa_scan_stats()->scans);
+	add_u64(d, "span_ms", f.span_ms);
+	add_forecast(d, &f);
+	page_fields(d, &pg);
+	for (int k = 0; k < HISTORY_FIELDS; k++)
+		col[k] = tpool_array(&tp, RTE_TEL_U64_VAL);
+	for (uint32_t i = pg.first; i < pg.end; i++) {
+		const struct mpa_hist_sample *sm = mpa_history_at(&p->hist, i);
+
+		/* Before the newest sample: the clock wraps, ages do not. */
+		rte_tel_data_add_array_u64(col[0], newest - sm->t_ms);
+		rte_tel_data_add_array_u64(col[1], sm->in_use);
+		rte_tel_data_add_array_u64(col[2], sm->stuck);
+		rte_tel_data_add_array_u64(col[3], sm->driver_held);
+		rte_tel_data_add_array_u64(col[4], sm->nfree);
+	}
+	for (int k = 0; k < HISTORY_FIELDS; k++)
+		add_child(d, fields[k], col[k]);
+	tpool_put(&tp);
+	mpa_registry_unlock();
+	mpa_guard_leave();
 	return 0;
 }
 
@@ -1258,12 +1553,12 @@ other_copy_owns(void)
 }
 
 int
-mpa_telemetry_register(int (*dump)(void))
+mpa_telemetry_register(const struct mpa_telemetry_actions *act)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&reg_lock);
-	dump_fn = dump;
+	actions = *act;
 	if (!reg_deferred && other_copy_owns()) {
 		reg_deferred = 1;
 		MPA_LOG(DEBUG, "telemetry: libmpaudit.so answers the /mpaudit/ commands");

@@ -27,12 +27,26 @@
  * holds libmpaudit.so and this is the preload's private copy of the code,
  * the library's copy answers and this one registers nothing.
  *
- * @param dump  what /mpaudit/dump runs: the lifecycle's scan, report and
- *   summary (0, -ENODEV when not running, or a negative errno).
+ * @param act  what the commands that act run, copied: the lifecycle
+ *   owns them, the surface only asks.
  * @return 0, or negative errno if a command could not be registered (the
  *   others are, and the auditor runs on; a later call retries).
  */
-int mpa_telemetry_register(int (*dump)(void));
+struct mpa_telemetry_actions {
+	/**
+	 * /mpaudit/dump: scan, write the report and print the summary.
+	 * @return 0, -ENODEV when not running, or a negative errno.
+	 */
+	int (*dump)(void);
+	/**
+	 * /mpaudit/config: run with this stuck threshold and scan period
+	 * from the next scan on; the values are already validated.
+	 * @return 0, or -ENODEV when not running.
+	 */
+	int (*set_timing)(uint32_t stuck_ms, uint32_t scan_ms);
+};
+
+int mpa_telemetry_register(const struct mpa_telemetry_actions *act);
 
 /**
  * Run one /mpaudit/ command in this thread, as the telemetry socket would:

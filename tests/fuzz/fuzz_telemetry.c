@@ -41,11 +41,21 @@ remove_report(void)
 	rmdir(rte_eal_get_runtime_dir());
 }
 
-static const char *const commands[] = {
-	"/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
-	"/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
-	"/mpaudit/heap_snapshot", "/mpaudit/heap_diff", "/mpaudit/heap_drop",
-	"/mpaudit/dump",
+/*
+ * The command, and what goes before the fuzzed parameters: the history of
+ * the one pool there is, so its pages are fuzzed, not only its name.
+ */
+static const struct {
+	const char *name;
+	const char *prefix;
+} commands[] = {
+	{ "/mpaudit/summary", "" }, { "/mpaudit/pools", "" },
+	{ "/mpaudit/stuck", "" }, { "/mpaudit/errors", "" },
+	{ "/mpaudit/heap", "" }, { "/mpaudit/heap_track", "" },
+	{ "/mpaudit/heap_snapshot", "" }, { "/mpaudit/heap_diff", "" },
+	{ "/mpaudit/heap_drop", "" }, { "/mpaudit/dump", "" },
+	{ "/mpaudit/config", "" }, { "/mpaudit/sites", "" },
+	{ "/mpaudit/history", "" }, { "/mpaudit/history", "fuzz_pool," },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -91,20 +101,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char params[FUZZ_PARAMS_MAX + 1];
+	char params[FUZZ_PARAMS_MAX + 16];
 	struct rte_tel_data *d;
 	const char *name;
+	size_t pre;
 	int rc;
 
 	if (size == 0)
 		return 0;
-	name = commands[data[0] % NB_COMMANDS];
+	name = commands[data[0] % NB_COMMANDS].name;
+	pre = strlen(commands[data[0] % NB_COMMANDS].prefix);
+	memcpy(params, commands[data[0] % NB_COMMANDS].prefix, pre);
 	size--;
 	if (size > FUZZ_PARAMS_MAX)
 		size = FUZZ_PARAMS_MAX;
 	/* DPDK hands over a C string: stop at the first NUL, as it would. */
-	memcpy(params, data + 1, size);
-	params[size] = '\0';
+	memcpy(params + pre, data + 1, size);
+	params[pre + size] = '\0';
 	d = rte_tel_data_alloc();
 	if (d == NULL)
 		abort();

@@ -144,6 +144,28 @@ def t_holder_table(ctx, c):
     check_summary(c, run, total, 3)
 
 
+def t_history_sites(ctx, c):
+    """No memory for a pool's history nor for the count per holder: one
+    line each, the audit itself exact, the pool without a forecast."""
+    run = fault_run(ctx, "history_sites", "history,sites")
+    check_exit(c, run, 3)
+    for line in ("mpaudit: pool %s: no memory for 3600 scans of history; no "
+                 "drain forecast for it" % FWD_POOL,
+                 "mpaudit: no memory to count held objects per holder; no "
+                 "sites ranking"):
+        c.eq("history_sites: log lines '%s'" % line, run.err.count(line), 1)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("history_sites: leaked in all", sum(truth.values()),
+         sum(LEAK_EXPECT.values()))
+    check_groups_exact(c, run, truth)
+    check_summary(c, run, sum(truth.values()), 3)
+    p = pool_entry(run, FWD_POOL)
+    if p is not None:
+        c.eq("history_sites: pool history, rate, growing",
+             (p.get("history"), p.get("rate_per_s"), p.get("growing")),
+             (0, None, False))
+
+
 def t_ring_churn(ctx, c):
     env = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "1"}
     run = ctx.run("ringchurn", [ctx.ringchurn] + ctx.eal("ringchurn", "0@0"),
@@ -305,6 +327,7 @@ TESTS = {
     "fork": t_fork,
     "pool_table": t_pool_table,
     "holder_table": t_holder_table,
+    "history_sites": t_history_sites,
     "secondary": t_secondary,
     "ring_churn": t_ring_churn,
     "telemetry_lifecycle": t_telemetry_lifecycle,

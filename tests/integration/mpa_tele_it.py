@@ -41,10 +41,13 @@ from mpa_preload_it import (  # noqa: E402
 COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
             "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
             "/mpaudit/heap_snapshot", "/mpaudit/heap_diff",
-            "/mpaudit/heap_drop", "/mpaudit/dump"]
+            "/mpaudit/heap_drop", "/mpaudit/dump", "/mpaudit/config",
+            "/mpaudit/sites", "/mpaudit/history"]
 POOLS_PER_PAGE = 32
 STUCK_PER_PAGE = 20
 ERRORS_PER_PAGE = 20
+SITES_PER_PAGE = 20
+HISTORY_PER_PAGE = 240
 HEAP_PER_PAGE = 8
 HEAP_GROUPS_PER_PAGE = 7   # groups carry class and owner too
 HEAP_FRAMES = 6
@@ -300,6 +303,23 @@ BAD_PARAMS = [
     ("/mpaudit/heap_diff,a,now,x", "EINVAL", ["not a number"]),
     ("/mpaudit/heap_diff,a,b c", "EINVAL", ["bad snapshot name"]),
     ("/mpaudit/heap_drop", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/config,stuck_ms", "EINVAL", ["'stuck_ms' is not NAME=VALUE"]),
+    ("/mpaudit/config,stuck_ms=0", "ERANGE", ["from 1 to 86400000"]),
+    ("/mpaudit/config,stuck_ms=1x", "EINVAL", ["'1x'", "expected an integer"]),
+    ("/mpaudit/config,stuck_ms=-5", "EINVAL", ["expected an integer"]),
+    ("/mpaudit/config,scan_ms=3600001", "ERANGE", ["from 0 to 3600000"]),
+    ("/mpaudit/config,stuck_ms=99999999999", "ERANGE", ["from 1 to"]),
+    ("/mpaudit/config,stuck_ms=5,stuck_ms=6", "EINVAL", ["given twice"]),
+    ("/mpaudit/config,verbose=1", "EINVAL", ["unknown setting 'verbose'"]),
+    ("/mpaudit/config,stuck_ms=5,scan_ms=5,x=1", "EINVAL",
+     ["unexpected parameter"]),
+    ("/mpaudit/sites,x", "EINVAL", ["not a number"]),
+    ("/mpaudit/sites,99999", "ERANGE", ["out of range"]),
+    ("/mpaudit/sites,0,0", "EINVAL", ["unexpected parameter"]),
+    ("/mpaudit/history", "EINVAL", ["missing parameter"]),
+    ("/mpaudit/history,no_such_pool", "ENOENT",
+     ["no audited pool 'no_such_pool'"]),
+    ("/mpaudit/history,a,0,0", "EINVAL", ["unexpected parameter"]),
     ("/mpaudit/heap_drop,now", "EINVAL", ["reserved"]),
 ]
 
@@ -352,6 +372,72 @@ def check_dump(c, t, report_path, stuck):
     c.eq("/mpaudit/dump: report summary.stuck",
          r.get("summary", {}).get("stuck"), stuck)
     return r
+
+
+def set_config(c, t, params, want_changed):
+    """/mpaudit/config,PARAMS: the reply holds the new values and counts
+    what changed."""
+    v = t.ask("/mpaudit/config," + params)
+    if not c.true("/mpaudit/config,%s: %r" % (params, v),
+                  isinstance(v, dict) and "error" not in v):
+        return {}
+    for kv in params.split(","):
+        k, val = kv.split("=")
+        c.eq("/mpaudit/config,%s: %s" % (params, k), v.get(k), int(val))
+    c.eq("/mpaudit/config,%s: changed" % params, v.get("changed"),
+         want_changed)
+    return v
+
+
+def site_key(g):
+    return (g.get("state"), g.get("port"), g.get("queue"), g.get("ring"),
+            g.get("site"))
+
+
+def check_sites(c, t, scan_ms):
+    """/mpaudit/sites against /mpaudit/stuck of the same scan: periodic
+    scans are paused (/mpaudit/config,scan_ms=0) while both are read, so
+    every page comes from one scan. Each holder's stuck count is the sum
+    of its stuck groups over lcores and pools (driver holdings aside: only
+    their excess over the RX descriptors is stuck, not whose)."""
+    set_config(c, t, "scan_ms=0", 1)
+    scans = t.ask("/mpaudit/summary").get("scans")
+    groups, _ = walk_pages(c, t, "/mpaudit/stuck",
+                           lambda n: "/mpaudit/stuck,%d" % n, "groups",
+                           STUCK_PER_PAGE)
+    sites, v0 = walk_pages(c, t, "/mpaudit/sites",
+                           lambda n: "/mpaudit/sites,%d" % n, "sites",
+                           SITES_PER_PAGE)
+    c.eq("/mpaudit/sites: scan while scans are paused",
+         (v0.get("scan"), t.ask("/mpaudit/stuck").get("scan")),
+         (scans, scans))
+    set_config(c, t, "scan_ms=%d" % scan_ms, 1)
+    want = {}
+    for g in groups:
+        if g.get("state") != "pmd":
+            k = site_key(g)
+            want[k] = want.get(k, 0) + g.get("count", 0)
+    got = {}
+    for row in sites:
+        k = site_key(row)
+        c.true("/mpaudit/sites: holder listed twice: %r" % (k,),
+               k not in got)
+        got[k] = row.get("stuck")
+        c.true("/mpaudit/sites: %r holds fewer than it has stuck" % row,
+               row.get("held", 0) >= row.get("stuck", 0) > -1)
+    c.eq("/mpaudit/sites: stuck per holder vs the stuck groups",
+         sorted((str(k), n) for k, n in got.items()
+                if n and k[0] != "pmd"),
+         sorted((str(k), n) for k, n in want.items()))
+    c.eq("/mpaudit/sites: ranked by held",
+         [r.get("held") for r in sites],
+         sorted((r.get("held") for r in sites), reverse=True))
+    c.eq("/mpaudit/sites: counted, unlisted, holders",
+         (v0.get("counted"), v0.get("unlisted"), v0.get("holders")),
+         (1, 0, len(sites)))
+    c.eq("/mpaudit/sites: held is the rows' sum", v0.get("held"),
+         sum(r.get("held", 0) for r in sites))
+    return sites
 
 
 # ---- tests ----------------------------------------------------------------
@@ -412,6 +498,9 @@ def t_tele_fwd(ctx, c):
                               "errors", ERRORS_PER_PAGE)
         c.eq("/mpaudit/errors: entries, recorded, not_listed",
              (errs, e0.get("recorded"), e0.get("not_listed")), ([], 0, 0))
+        sites = check_sites(c, t, int(LEAK_ENV["MPAUDIT_SCAN_MS"]))
+        c.true("/mpaudit/sites: every row has its call site (instrumented)",
+               all("site" in r and "function" in r for r in sites))
         check_bad_params(c, t)
         check_heap_off(c, t)
         r = check_dump(c, t, report_path, TELE_LEAK_TOTAL)
@@ -587,6 +676,9 @@ def t_tele_preload(ctx, c):
             c.true("summary heap %s: %r" % (kind, k),
                    isinstance(k.get("live_count"), int) and
                    isinstance(k.get("live_bytes"), int))
+        sites = check_sites(c, t, int(LEAK_ENV["MPAUDIT_SCAN_MS"]))
+        c.true("/mpaudit/sites: a call site in zero-recompile mode: %r" %
+               sites, not any("site" in r for r in sites))
         check_heap_groups(c, t, STUCK_MS)
         check_track(c, t)
         check_snapshots(c, t)
@@ -877,6 +969,164 @@ def t_tele_forecast_clean(ctx, c):
                  (q.get("growing"), q.get("exhaust_s")), (False, None))
 
 
+# ---- run-time configuration and history -----------------------------------
+
+# tele_config and tele_history: two ports and the usual leaks.
+SMALL_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "40", "--ring-keep",
+                   "16", "--app-leak", "8", "--tx-hold", "24"]
+SMALL_LEAK_TOTAL = 40 + 16 + 8 + 24
+CONFIG_SECS = 15
+CONFIG_ENV = {"MPAUDIT_STUCK_MS": "600000", "MPAUDIT_SCAN_MS": "100"}
+
+
+def wait_scans(c, t, what, more_than, deadline):
+    n = t.ask("/mpaudit/summary").get("scans", 0)
+    while n <= more_than and time.monotonic() < deadline:
+        time.sleep(0.05)
+        n = t.ask("/mpaudit/summary").get("scans", 0)
+    c.true("%s: scans stayed at %d" % (what, n), n > more_than)
+    return n
+
+
+def t_tele_config(ctx, c):
+    """/mpaudit/config: read what the environment set; refuse bad values
+    and keep the old ones; lower the stuck threshold at run time, so the
+    leaks held under a 10-minute threshold are reported exactly; stop and
+    restart the periodic scans; the final report uses the new threshold."""
+    name = "tele_config"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", str(CONFIG_SECS), "--stats-ms", "0"] + \
+        SMALL_LEAK_ARGS
+
+    def body(t, p, report_path):
+        v = t.ask("/mpaudit/config")
+        c.eq("/mpaudit/config", {k: v.get(k) for k in (
+            "mode", "enabled", "stuck_ms", "scan_ms", "report", "report_ms",
+            "history_scans", "changed")},
+            {"mode": "instrumented", "enabled": 1, "stuck_ms": 600000,
+             "scan_ms": 100, "report": report_path, "report_ms": 10000,
+             "history_scans": 3600, "changed": 0})
+        deadline = p.mpa_t0 + READY_S
+        wait_scans(c, t, "start", 10, deadline)
+        s = t.ask("/mpaudit/summary")
+        c.eq("summary stuck, stuck_ms under a 10-minute threshold",
+             (s.get("stuck"), s.get("stuck_ms")), (0, 600000))
+        check_bad_params(c, t)
+        v = t.ask("/mpaudit/config")
+        c.eq("/mpaudit/config after the refused requests",
+             (v.get("stuck_ms"), v.get("scan_ms")), (600000, 100))
+        set_config(c, t, "stuck_ms=%d" % STUCK_MS, 1)
+        c.eq("summary stuck_ms", t.ask("/mpaudit/summary").get("stuck_ms"),
+             STUCK_MS)
+        wait_stuck(c, t, SMALL_LEAK_TOTAL, time.monotonic() + STUCK_WAIT_S)
+        set_config(c, t, "stuck_ms=%d" % STUCK_MS, 0)
+        set_config(c, t, "scan_ms=0", 1)
+        n = t.ask("/mpaudit/summary").get("scans")
+        time.sleep(1.0)
+        c.eq("scans while periodic scans are off",
+             t.ask("/mpaudit/summary").get("scans"), n)
+        set_config(c, t, "stuck_ms=%d,scan_ms=50" % STUCK_MS, 1)
+        wait_scans(c, t, "scan_ms=50", n + 5, time.monotonic() + 5)
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, CONFIG_ENV, CONFIG_SECS + 30, body)
+    check_exit(c, run, 3)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth total" % name, sum(truth.values()), SMALL_LEAK_TOTAL)
+    check_groups_exact(c, run, truth)
+    check_summary(c, run, SMALL_LEAK_TOTAL, 3)
+    r = run.report() or {}
+    c.eq("%s: report config" % name,
+         (r.get("config", {}).get("stuck_ms"),
+          r.get("config", {}).get("scan_ms")), (STUCK_MS, 50))
+    for want in ("stuck threshold 600000 -> %d ms, scan period 100 -> 100 ms"
+                 % STUCK_MS, "scan period 100 -> 0 ms",
+                 "scan period 0 -> 50 ms"):
+        c.true("%s: log says %r" % (name, want), want in run.err)
+
+
+# tele_history: a history ring of HIST_SCANS samples, filled in a few
+# seconds by scans every 20 ms, so it has wrapped and takes two pages.
+HIST_SCANS = 250
+HIST_ENV = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "20",
+            "MPAUDIT_HISTORY_SCANS": str(HIST_SCANS)}
+HIST_SECS = 20
+
+
+def t_tele_history(ctx, c):
+    """/mpaudit/history of the forwarder's pool: a full ring of exactly
+    MPAUDIT_HISTORY_SCANS samples over two pages, oldest first, each
+    consistent (in use + free = size), the newest equal to what
+    /mpaudit/pools says of the same scan, and bad requests refused."""
+    name = "tele_history"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", str(HIST_SECS), "--stats-ms", "0"] + \
+        SMALL_LEAK_ARGS
+
+    def body(t, p, report_path):
+        deadline = p.mpa_t0 + HIST_SECS - 5
+        wait_stuck(c, t, SMALL_LEAK_TOTAL, deadline)
+        q = pool_row(c, t, name)
+        while q.get("history", 0) < HIST_SCANS and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+            q = pool_row(c, t, name)
+        wait_scans(c, t, "full ring", t.ask("/mpaudit/summary")["scans"] + 20,
+                   deadline)   # wrapped well past the first HIST_SCANS
+        set_config(c, t, "scan_ms=0", 1)
+        q = pool_row(c, t, name)
+        c.eq("/mpaudit/pools: history of a full ring", q.get("history"),
+             HIST_SCANS)
+        pages = [t.ask("/mpaudit/history,%s" % FWD_POOL),
+                 t.ask("/mpaudit/history,%s,1" % FWD_POOL)]
+        cols = ("age_ms", "in_use", "stuck", "driver_held", "free")
+        for i, v in enumerate(pages):
+            c.eq("/mpaudit/history page %d fields" % i,
+                 {k: v.get(k) for k in ("pool", "size", "history", "total",
+                                        "page", "pages", "per_page")},
+                 {"pool": FWD_POOL, "size": FWD_POOL_SIZE,
+                  "history": HIST_SCANS, "total": HIST_SCANS, "page": i,
+                  "pages": 2, "per_page": HISTORY_PER_PAGE})
+            c.eq("/mpaudit/history page %d column lengths" % i,
+                 [len(v.get(k, [])) for k in cols],
+                 [HISTORY_PER_PAGE if i == 0 else
+                  HIST_SCANS - HISTORY_PER_PAGE] * len(cols))
+        h = {k: pages[0].get(k, []) + pages[1].get(k, []) for k in cols}
+        c.eq("/mpaudit/history: scan of both pages and of pools",
+             [v.get("scan") for v in pages],
+             [t.ask("/mpaudit/pools").get("scan")] * 2)
+        c.eq("/mpaudit/history: age_ms of the newest, of the oldest",
+             (h["age_ms"][-1:], h["age_ms"][:1]),
+             ([0], [pages[0].get("span_ms")]))
+        c.eq("/mpaudit/history: age_ms never increases",
+             h["age_ms"], sorted(h["age_ms"], reverse=True))
+        c.true("/mpaudit/history: samples of in_use + free != size",
+               all(u + f == FWD_POOL_SIZE for u, f in
+                   zip(h["in_use"], h["free"])))
+        c.eq("/mpaudit/history: the newest sample vs /mpaudit/pools",
+             (h["in_use"][-1], h["free"][-1], h["stuck"][-1],
+              h["driver_held"][-1]),
+             (q.get("in_use"), q.get("free"), q.get("stuck"),
+              q.get("driver_held")))
+        c.eq("/mpaudit/history: stuck of the newest", h["stuck"][-1],
+             SMALL_LEAK_TOTAL)
+        # The span of HIST_SCANS scans 20 ms apart: at least 249 * 20 ms.
+        c.true("/mpaudit/history: span_ms %r for %d scans every 20 ms" % (
+            pages[0].get("span_ms"), HIST_SCANS),
+            pages[0].get("span_ms", 0) >= (HIST_SCANS - 1) * 20)
+        check_error(c, t, "/mpaudit/history,%s,2" % FWD_POOL, "ERANGE",
+                    ["page 2 out of range: 2 pages"])
+        check_error(c, t, "/mpaudit/history,%s,x" % FWD_POOL, "EINVAL",
+                    ["not a number"])
+        check_error(c, t, "/mpaudit/history," + "p" * 40, "ENOENT",
+                    ["no audited pool"])
+        set_config(c, t, "scan_ms=20", 1)
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, HIST_ENV, HIST_SECS + 30, body)
+    check_exit(c, run, 3)
+
+
 TESTS = {
     "tele_fwd": t_tele_fwd,
     "tele_heap_diff": t_tele_heap_diff,
@@ -885,6 +1135,8 @@ TESTS = {
     "tele_both": t_tele_both,
     "tele_forecast": t_tele_forecast,
     "tele_forecast_clean": t_tele_forecast_clean,
+    "tele_config": t_tele_config,
+    "tele_history": t_tele_history,
 }
 
 
