@@ -104,6 +104,20 @@ static const struct cmd cmds[] = {
 	  1, 2, 0 },
 	{ "dump", mpa_cmd_dump, "", "scan now and write the JSON report to "
 	  "the process's MPAUDIT_REPORT", NULL, 0, 0, 0 },
+	{ "watch", mpa_cmd_watch, "[--interval S] [--count N]",
+	  "one line per interval: scans, in use, stuck, errors, heap",
+	  "  --interval S   seconds between lines (default 1, at least 0.05)\n"
+	  "  --count N      stop after N lines (default: at SIGINT/SIGTERM)\n"
+	  "Columns: TIME, SCANS, IN_USE (objects in use in all live pools),\n"
+	  "DELTA (IN_USE change since the previous line), STUCK, NEW (stuck\n"
+	  "objects added since the previous line, net), ERRORS, HEAP_LIVE\n"
+	  "(bytes of tracked heap allocations, - when not tracked).\n",
+	  0, 0, O_INTERVAL | O_COUNT },
+	{ "top", mpa_cmd_top, "[--interval S]", "full-screen live view: "
+	  "pools, largest stuck groups, heap",
+	  "  --interval S   seconds between refreshes (default 1)\n"
+	  "Keys: q quits, s cycles the pool sort column.\n",
+	  0, 0, O_INTERVAL },
 };
 
 #define NB_CMDS (sizeof(cmds) / sizeof(cmds[0]))
