@@ -112,6 +112,33 @@ def stop_at_end(p):
         p.send_signal(signal.SIGINT)
 
 
+# A worker lcore that has used this many clock ticks of CPU is forwarding.
+FORWARDING_TICKS = 10
+
+
+def wait_forwarding(p):
+    """Wait until @p's worker lcore (EAL thread rte-worker-N) burns CPU:
+    it was launched, so the forwarder's own SIGINT/SIGTERM handlers, set
+    just before, are in place and stop_at_end() ends it cleanly. (An idle
+    worker blocks, using none.)"""
+    deadline = time.monotonic() + READY_S
+    while p.poll() is None and time.monotonic() < deadline:
+        ticks = 0
+        try:
+            for tid in os.listdir("/proc/%d/task" % p.pid):
+                base = "/proc/%d/task/%s/" % (p.pid, tid)
+                if read_text(base + "comm").startswith("rte-worker"):
+                    f = read_text(base + "stat").rsplit(")", 1)[1].split()
+                    ticks += int(f[11]) + int(f[12])
+        except (OSError, IndexError, ValueError):
+            pass
+        if ticks >= FORWARDING_TICKS:
+            return
+        time.sleep(0.05)
+    raise Failed("pid %d: no worker lcore forwarding after %d s" %
+                 (p.pid, READY_S))
+
+
 # ---- tmux -----------------------------------------------------------------
 
 class Pane:
@@ -301,6 +328,8 @@ def t_cli_fwd(ctx, c):
     seen = {}
 
     def body(t, p, report_path):
+        # Leaks stuck: the datapath runs, so the forwarder's own stop
+        # handlers are in place for stop_at_end().
         s = wait_stuck(c, t, TELE_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
         r = cli(ctx, "--file-prefix", prefix, "--json", "stuck")
         if check_rc(c, r, 3):
@@ -405,6 +434,7 @@ def t_cli_pools(ctx, c):
     free = FWD_POOL_SIZE - APP_LEAK
 
     def body(t, p, report_path):
+        # The datapath lcore allocates the leak: its stop handlers are set.
         wait_stuck(c, t, APP_LEAK, p.mpa_t0 + STUCK_WAIT_S)
         r = cli(ctx, "--file-prefix", prefix, "--json", "pools")
         if check_rc(c, r, 3):
@@ -468,6 +498,7 @@ def t_cli_clean(ctx, c):
     runs = {}
 
     def body(t, p, report_path):
+        wait_forwarding(p)
         # A few scans past the threshold: a leak would be stuck by now.
         time.sleep(3 * int(CLEAN_ENV["MPAUDIT_STUCK_MS"]) / 1000.0)
         for sub in ("status", "pools", "stuck", "errors"):
@@ -496,6 +527,7 @@ def t_cli_clean(ctx, c):
             while socket_path(plain_prefix) is None and q.poll() is None \
                     and time.monotonic() < deadline:
                 time.sleep(0.1)
+            wait_forwarding(q)
             base = os.path.dirname(os.path.dirname(socket_path(prefix)))
             stale = stale_socket(ctx, base)
             check_listed(c, ctx, prefix, p.pid, "instrumented")
@@ -637,11 +669,211 @@ def check_diff(c, what, v, change, truth):
          (int(truth["bytes"]), int(truth["count"])))
 
 
+# ---- protocol: a scripted telemetry server --------------------------------
+
+class FakeTele:
+    """A DPDK telemetry v2 server on a socket of its own, answering from
+    @replies: {command with parameters: reply text, or a function of the
+    number of times it was asked}; "/" lists the keys' commands. Records
+    every command received."""
+
+    def __init__(self, path, replies, greeting=None):
+        import threading
+        self.replies = replies
+        self.asked = []
+        self.greeting = greeting if greeting is not None else json.dumps(
+            {"version": "DPDK 22.11.11", "pid": os.getpid(),
+             "max_output_len": 16384})
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.bind(path)
+        self.s.listen(4)
+        self.path = path
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def answer(self, cmd):
+        key = cmd.split(",", 1)[0]
+        if cmd == "/" and "/" not in self.replies:
+            names = sorted(set(k.split(",", 1)[0] for k in self.replies))
+            return json.dumps({"/": names})
+        r = self.replies.get(cmd)
+        if callable(r):
+            r = r(sum(1 for a in self.asked if a == cmd))
+        if r is None:
+            return json.dumps({key: None})
+        return r if isinstance(r, str) else json.dumps({key: r})
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.s.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.send(self.greeting.encode())
+                    while True:
+                        cmd = conn.recv(1024).decode()
+                        if not cmd:
+                            break
+                        a = self.answer(cmd)
+                        self.asked.append(cmd)
+                        if a == "CLOSE":
+                            break
+                        conn.send(a.encode())
+                except OSError:
+                    pass
+
+    def close(self):
+        self.s.close()
+
+
+def page_reply(key, entries, per_page, page, scan, extra=None):
+    total = len(entries)
+    pages = max(1, -(-total // per_page))
+    v = {"scan": scan, "total": total, "page": page, "pages": pages,
+         "per_page": per_page}
+    v.update(extra or {})
+    v[key] = {str(r): entries[r] for r in
+              range(page * per_page, min(total, (page + 1) * per_page))}
+    return v
+
+
+SITES = [dict({"site": "app.c:%d" % (100 + i), "function": "f%d" % i,
+               "state": "rx" if i % 2 else "app", "held": 50 - i,
+               "stuck": i % 3, "max_age_ms": 1000 + i},
+              **({"port": i % 4, "queue": 0} if i % 2 else {}))
+         for i in range(25)]
+CONFIG = {"stuck_ms": 500, "scan_ms": 100, "report": "", "report_ms": 0,
+          "history_scans": 60, "mode": "instrumented"}
+SUMMARY = {"mode": "instrumented", "scans": 7, "stuck": 3, "groups": 1,
+           "errors": 0, "exit_code": 3}
+POOLS = [{"name": "p%d" % i, "size": 1023, "in_use": i, "free": 1023 - i,
+          "stuck": 0, "driver_held": 0} for i in range(45)]
+
+
+def t_cli_protocol(ctx, c):
+    """The CLI against a scripted telemetry server: the sites and config
+    formats, pages joined and read again when the scan changed, and every
+    malformed reply refused with a clear message and exit 1."""
+    path = os.path.join(ctx.tmp, "tele.sock")
+    sites = {"/mpaudit/sites,%d" % n:
+             page_reply("sites", SITES, 20, n, 9, {"held": 925})
+             for n in (0, 1)}
+    # pools: page 1 is first answered from a later scan, then agrees.
+    pools = {"/mpaudit/pools,0": lambda k: page_reply("pools", POOLS, 40, 0,
+                                                      5 + k),
+             "/mpaudit/pools,1": lambda k: page_reply("pools", POOLS, 40, 1,
+                                                      7 if k == 0 else 6)}
+    replies = {"/mpaudit/summary": SUMMARY, "/mpaudit/config": CONFIG,
+               "/mpaudit/config,stuck_ms=600,scan_ms=50":
+               dict(CONFIG, stuck_ms=600, scan_ms=50, changed=2),
+               "/mpaudit/config,stuck_ms=0":
+               {"error": "stuck_ms 0 out of range", "code": "EINVAL",
+                "usage": "/mpaudit/config[,stuck_ms=N][,scan_ms=N]"}}
+    replies.update(sites)
+    replies.update(pools)
+    srv = FakeTele(path, replies)
+    try:
+        r = cli(ctx, "--socket", path, "--json", "sites")
+        if check_rc(c, r, 0):
+            v = r.json()
+            c.eq("sites --json: joined", (v.get("held"), v.get("total"),
+                                          v.get("sites")), (925, 25, SITES))
+        r = cli(ctx, "--socket", path, "sites")
+        if check_rc(c, r, 0):
+            lines = r.out.splitlines()
+            c.eq("sites: first line", lines[0],
+                 "925 objects held at 25 sites, scan 9")
+            c.eq("sites: header", lines[2].split(),
+                 ["HELD", "STUCK", "STATE", "PORT", "QUEUE", "RING",
+                  "MAX_AGE", "SITE"])
+            c.eq("sites: rows 0 and 1", [l.split() for l in lines[3:5]],
+                 [["50", "0", "app", "-", "-", "-", "1.0", "s",
+                   "app.c:100", "(f0)"],
+                  ["49", "1", "rx", "1", "0", "-", "1.0", "s", "app.c:101",
+                   "(f1)"]])
+            c.eq("sites: rows", len(lines) - 3, len(SITES))
+        r = cli(ctx, "--socket", path, "--json", "config")
+        if check_rc(c, r, 0):
+            c.eq("config --json", r.json(), CONFIG)
+        del srv.asked[:]
+        r = cli(ctx, "--socket", path, "--json", "config", "--stuck-ms",
+                "600", "--scan-ms", "50")
+        if check_rc(c, r, 0):
+            c.eq("config --stuck-ms 600 --scan-ms 50: changed",
+                 r.json().get("changed"), 2)
+            c.eq("config: the command sent", srv.asked,
+                 ["/mpaudit/config,stuck_ms=600,scan_ms=50"])
+        r = cli(ctx, "--socket", path, "config")
+        if check_rc(c, r, 0):
+            c.true("config: %r" % r.out, re.search(r"^stuck_ms: +500$",
+                                                   r.out, re.M))
+        r = cli(ctx, "--socket", path, "config", "--stuck-ms", "0")
+        check_rc(c, r, 1, ["/mpaudit/config: stuck_ms 0 out of range "
+                           "(EINVAL)"])
+        del srv.asked[:]
+        r = cli(ctx, "--socket", path, "--json", "pools")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("pools --json after a scan change: scan, pools",
+                 (v.get("scan"), v.get("pools")), (6, POOLS))
+            c.eq("pools: pages asked (read again from page 0)",
+                 [a for a in srv.asked if a.startswith("/mpaudit/pools")],
+                 ["/mpaudit/pools,0", "/mpaudit/pools,1",
+                  "/mpaudit/pools,0", "/mpaudit/pools,1"])
+        # Always changing: given up, said.
+        replies["/mpaudit/pools,1"] = lambda k: page_reply(
+            "pools", POOLS, 40, 1, 1000 + k)
+        r = cli(ctx, "--socket", path, "pools")
+        check_rc(c, r, 1, ["changed while its pages were read"])
+        for cmd, reply, sub, words in [
+                ("/mpaudit/stuck,0", '{"/mpaudit/stuck": {"scan": 1', "stuck",
+                 ["not JSON"]),
+                ("/mpaudit/stuck,0", {"scan": 1, "groups": {}}, "stuck",
+                 ["lacks its page fields"]),
+                ("/mpaudit/stuck,0", json.dumps({"/other": {}}), "stuck",
+                 ["not keyed by the command"]),
+                ("/mpaudit/stuck,0",
+                 {"scan": 1, "total": 3, "page": 0, "pages": 1,
+                  "per_page": 20, "groups": {"0": {}, "2": {}}}, "stuck",
+                 ["entries ranked 0 to 2"]),
+                ("/mpaudit/stuck,0", [1, 2], "stuck", ["not an object"]),
+                ("/mpaudit/stuck,0", "CLOSE", "stuck",
+                 ["closed the connection"]),
+                ("/mpaudit/errors,0", None, "errors",
+                 ["this mpaudit does not support errors"])]:
+            replies[cmd] = reply
+            r = cli(ctx, "--socket", path, sub)
+            check_rc(c, r, 1, words)
+            del replies[cmd]
+        replies["/mpaudit/summary"] = {"mode": "instrumented"}
+        r = cli(ctx, "--socket", path, "status")
+        check_rc(c, r, 1, ["no exit_code"])
+        # "/" without /mpaudit/ commands: not audited.
+        replies["/"] = ["/ethdev/list", "/help"]
+        replies["/mpaudit/summary"] = None
+        r = cli(ctx, "--socket", path, "status")
+        check_rc(c, r, 1, ["process %d" % os.getpid(), "is not audited"])
+    finally:
+        srv.close()
+    for greeting, words in [("{}", ["max_output_len"]),
+                            ("hello", ["not JSON"])]:
+        gpath = os.path.join(ctx.tmp, "g%d.sock" % len(greeting))
+        g = FakeTele(gpath, {}, greeting)
+        try:
+            r = cli(ctx, "--socket", gpath, "status")
+            check_rc(c, r, 1, words)
+        finally:
+            g.close()
+
+
 TESTS = {
     "cli_fwd": t_cli_fwd,
     "cli_pools": t_cli_pools,
     "cli_clean": t_cli_clean,
     "cli_heap": t_cli_heap,
+    "cli_protocol": t_cli_protocol,
 }
 
 
