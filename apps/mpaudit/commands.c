@@ -349,8 +349,9 @@ pools_human(json_t *v)
 		{ "RATE/S", "rate_per_s", MPA_COL_NUM | MPA_COL_OPTIONAL, NULL },
 		{ "EXHAUST", "exhaust_s", MPA_COL_NUM | MPA_COL_OPTIONAL,
 		  mpa_cell_seconds },
-		{ "DESTROYED", "destroyed", MPA_COL_NUM | MPA_COL_OPTIONAL,
-		  NULL },
+		/* A destroyed pool's last scan is kept; say so when there is one. */
+		{ "DESTROYED", "destroyed", MPA_COL_NUM | MPA_COL_OPTIONAL |
+		  MPA_COL_NONZERO, NULL },
 	};
 
 	mpa_render_list(stdout, cols, 9, json_object_get(v, "pools"));

@@ -333,7 +333,11 @@ col_present(const struct mpa_col *col, json_t *arr)
 	json_t *e;
 
 	json_array_foreach(arr, i, e) {
-		if (json_object_get(e, col->key) != NULL)
+		json_t *v = json_object_get(e, col->key);
+
+		if (v != NULL && (!(col->flags & MPA_COL_NONZERO) ||
+				  !json_is_integer(v) ||
+				  json_integer_value(v) != 0))
 			return 1;
 	}
 	return 0;

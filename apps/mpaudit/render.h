@@ -22,6 +22,7 @@ enum {
 	MPA_COL_LEFT = 0,
 	MPA_COL_NUM = 1 << 0,		/**< right-aligned */
 	MPA_COL_OPTIONAL = 1 << 1,	/**< shown only if an entry has the field */
+	MPA_COL_NONZERO = 1 << 2,	/**< ... and only if one is not 0 */
 };
 
 /** Most columns a table of JSON entries has. */
