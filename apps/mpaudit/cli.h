@@ -72,6 +72,18 @@ int mpa_cli_verdict(json_t *summary);
  */
 int mpa_cli_ask_verdict(struct mpa_cli *c);
 
+/** The /mpaudit/summary fields every command relies on (mpa_cli_check()). */
+#define MPA_CLI_SUMMARY_FIELDS \
+	"mode:s scans:i stuck:i groups:i errors:i exit_code:i"
+
+/**
+ * Check that object @p o has the fields of @p spec ("name:t ...", t one
+ * of i integer, n number, s string, a array, o object).
+ *
+ * @return 0, or -1 after naming the first missing field and @p what.
+ */
+int mpa_cli_check(json_t *o, const char *what, const char *spec);
+
 /* Commands: each returns the process's exit status. */
 int mpa_cmd_list(struct mpa_cli *c);
 int mpa_cmd_status(struct mpa_cli *c);

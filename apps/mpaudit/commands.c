@@ -55,14 +55,10 @@ mpa_cli_fail(struct mpa_cli *c)
 int
 mpa_cli_verdict(json_t *summary)
 {
-	json_t *e = json_object_get(summary, "exit_code");
-
-	if (!json_is_integer(e)) {
-		mpa_cli_err("/mpaudit/summary: reply has no exit_code");
+	if (mpa_cli_check(summary, "/mpaudit/summary", "exit_code:i") != 0)
 		return MPA_EXIT_FAIL;
-	}
-	return json_integer_value(e) == MPA_EXIT_FOUND ? MPA_EXIT_FOUND :
-		MPA_EXIT_CLEAN;
+	return json_integer_value(json_object_get(summary, "exit_code")) ==
+		MPA_EXIT_FOUND ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
 }
 
 int
@@ -78,9 +74,85 @@ mpa_cli_ask_verdict(struct mpa_cli *c)
 	return v;
 }
 
-/* Connect, ask @cmd (every page when @list_key), return the reply. */
+
+/* ---- reply fields ------------------------------------------------------ */
+
+static int
+field_ok(json_t *v, char type)
+{
+	switch (type) {
+	case 'i': return json_is_integer(v);
+	case 'n': return json_is_number(v);
+	case 's': return json_is_string(v);
+	case 'a': return json_is_array(v);
+	case 'o': return json_is_object(v);
+	}
+	return 0;
+}
+
+static const char *
+type_name(char type)
+{
+	switch (type) {
+	case 'i': return "integer";
+	case 'n': return "number";
+	case 's': return "string";
+	case 'a': return "array";
+	}
+	return "object";
+}
+
+int
+mpa_cli_check(json_t *o, const char *what, const char *spec)
+{
+	const char *f = spec;
+
+	/* spec: "name:t name:t ..." with t one of i n s a o */
+	while (f != NULL && *f != '\0') {
+		size_t n = strcspn(f, ":");
+		char key[64];
+		char type;
+
+		if (n >= sizeof(key) || f[n] != ':')
+			break;
+		memcpy(key, f, n);
+		key[n] = '\0';
+		type = f[n + 1];
+		if (!field_ok(json_object_get(o, key), type)) {
+			mpa_cli_err("%s: reply lacks field '%s' (%s)", what, key,
+				    type_name(type));
+			return -1;
+		}
+		f += n + 2;
+		f += strspn(f, " ");
+	}
+	return 0;
+}
+
+/* Each entry of a joined list, as mpa_cli_check(). */
+static int
+check_entries(json_t *arr, const char *cmd, const char *spec)
+{
+	char what[128];
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) {
+		snprintf(what, sizeof(what), "%s: entry %zu", cmd, i);
+		if (mpa_cli_check(e, what, spec) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Connect, ask @cmd (every page when @list_key), check the fields the
+ * output needs (@need of the reply, @entry of each entry), return the
+ * reply.
+ */
 static json_t *
-fetch(struct mpa_cli *c, const char *cmd, const char *list_key)
+fetch(struct mpa_cli *c, const char *cmd, const char *list_key,
+      const char *need, const char *entry)
 {
 	json_t *v;
 	int r;
@@ -93,6 +165,12 @@ fetch(struct mpa_cli *c, const char *cmd, const char *list_key)
 		r = mpa_tele_get(c->t, cmd, &v);
 	if (r != 0) {
 		mpa_cli_fail(c);
+		return NULL;
+	}
+	if (mpa_cli_check(v, cmd, need) != 0 ||
+	    (list_key != NULL && check_entries(json_object_get(v, list_key),
+					       cmd, entry) != 0)) {
+		json_decref(v);
 		return NULL;
 	}
 	return v;
@@ -120,9 +198,9 @@ output(struct mpa_cli *c, json_t *v, void (*human)(json_t *v), int status)
 /* A list, then the verdict of the summary. */
 static int
 list_with_verdict(struct mpa_cli *c, const char *cmd, const char *key,
-		  void (*human)(json_t *v))
+		  const char *need, const char *entry, void (*human)(json_t *v))
 {
-	json_t *v = fetch(c, cmd, key);
+	json_t *v = fetch(c, cmd, key, need, entry);
 	int verdict;
 
 	if (v == NULL)
@@ -247,7 +325,17 @@ mpa_cmd_list(struct mpa_cli *c)
 {
 	struct list_ctx lc = { .c = c, .arr = json_array() };
 
-	if (lc.arr == NULL || mpa_tele_foreach(list_one, &lc) != 0) {
+	/* A socket named on the command line may be anywhere. */
+	if (lc.arr != NULL && c->socket != NULL) {
+		if (list_one(c->socket, "-", &lc) != 0) {
+			json_decref(lc.arr);
+			lc.arr = NULL;
+		}
+	} else if (lc.arr != NULL && mpa_tele_foreach(list_one, &lc) != 0) {
+		json_decref(lc.arr);
+		lc.arr = NULL;
+	}
+	if (lc.arr == NULL) {
 		mpa_cli_err("out of memory");
 		json_decref(lc.arr);
 		return MPA_EXIT_FAIL;
@@ -321,7 +409,8 @@ status_human(json_t *s)
 int
 mpa_cmd_status(struct mpa_cli *c)
 {
-	json_t *s = fetch(c, "/mpaudit/summary", NULL);
+	json_t *s = fetch(c, "/mpaudit/summary", NULL, MPA_CLI_SUMMARY_FIELDS,
+			  NULL);
 	int verdict;
 
 	if (s == NULL)
@@ -360,7 +449,9 @@ pools_human(json_t *v)
 int
 mpa_cmd_pools(struct mpa_cli *c)
 {
-	return list_with_verdict(c, "/mpaudit/pools", "pools", pools_human);
+	return list_with_verdict(c, "/mpaudit/pools", "pools", "",
+				 "name:s size:i in_use:i free:i stuck:i",
+				 pools_human);
 }
 
 static void
@@ -393,7 +484,8 @@ stuck_human(json_t *v)
 int
 mpa_cmd_stuck(struct mpa_cli *c)
 {
-	return list_with_verdict(c, "/mpaudit/stuck", "groups", stuck_human);
+	return list_with_verdict(c, "/mpaudit/stuck", "groups", "stuck:i",
+				 "pool:s state:s count:i", stuck_human);
 }
 
 static void
@@ -421,8 +513,8 @@ errors_human(json_t *v)
 int
 mpa_cmd_errors(struct mpa_cli *c)
 {
-	return list_with_verdict(c, "/mpaudit/errors", "errors",
-				 errors_human);
+	return list_with_verdict(c, "/mpaudit/errors", "errors", "recorded:i",
+				 "type:s", errors_human);
 }
 
 static void
@@ -453,7 +545,8 @@ sites_human(json_t *v)
 int
 mpa_cmd_sites(struct mpa_cli *c)
 {
-	json_t *v = fetch(c, "/mpaudit/sites", "sites");
+	json_t *v = fetch(c, "/mpaudit/sites", "sites", "held:i",
+			  "state:s held:i");
 
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
@@ -558,7 +651,8 @@ heap_human(json_t *v)
 int
 mpa_cmd_heap(struct mpa_cli *c)
 {
-	json_t *v = fetch(c, "/mpaudit/heap", "groups");
+	json_t *v = fetch(c, "/mpaudit/heap", "groups", "active:i",
+			  "kind:s bytes:i count:i stack:a");
 
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
@@ -595,7 +689,7 @@ mpa_cmd_snapshot(struct mpa_cli *c)
 	if (!name_ok("snapshot", c->args[0]))
 		return MPA_EXIT_USAGE;
 	snprintf(cmd, sizeof(cmd), "/mpaudit/heap_snapshot,%s", c->args[0]);
-	v = fetch(c, cmd, NULL);
+	v = fetch(c, cmd, NULL, "snapshot:s snapshots:a", NULL);
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
 	return output(c, v, snapshot_human, MPA_EXIT_CLEAN);
@@ -641,7 +735,8 @@ mpa_cmd_diff(struct mpa_cli *c)
 	if (!name_ok("diff FROM", c->args[0]) || !name_ok("diff TO", to))
 		return MPA_EXIT_USAGE;
 	snprintf(cmd, sizeof(cmd), "/mpaudit/heap_diff,%s,%s", c->args[0], to);
-	v = fetch(c, cmd, "changes");
+	v = fetch(c, cmd, "changes", "from:s to:s",
+		  "kind:s change:s stack:a");
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
 	return output(c, v, diff_human, MPA_EXIT_CLEAN);
@@ -668,7 +763,7 @@ mpa_cmd_config(struct mpa_cli *c)
 	if (c->scan_ms >= 0)
 		snprintf(cmd + off, sizeof(cmd) - off, ",scan_ms=%ld",
 			 c->scan_ms);
-	v = fetch(c, cmd, NULL);
+	v = fetch(c, cmd, NULL, "stuck_ms:i scan_ms:i", NULL);
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
 	return output(c, v, object_human, MPA_EXIT_CLEAN);
@@ -686,7 +781,7 @@ dump_human(json_t *v)
 int
 mpa_cmd_dump(struct mpa_cli *c)
 {
-	json_t *v = fetch(c, "/mpaudit/dump", NULL);
+	json_t *v = fetch(c, "/mpaudit/dump", NULL, "path:s", NULL);
 
 	if (v == NULL)
 		return MPA_EXIT_FAIL;

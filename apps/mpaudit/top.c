@@ -156,13 +156,16 @@ refresh_data(struct top *tp)
 
 	if (mpa_tele_get(t, "/mpaudit/summary", &sum) != 0)
 		return -1;
-	v = mpa_cli_verdict(sum);
-	if (v == MPA_EXIT_FAIL) {
+	/* Not mpa_cli_verdict(): nothing may print while curses has the
+	 * screen; the message is printed once it is restored. */
+	if (!json_is_integer(json_object_get(sum, "exit_code"))) {
 		json_decref(sum);
-		snprintf(t->err, sizeof(t->err), "/mpaudit/summary: reply has "
-			 "no exit_code");
+		snprintf(t->err, sizeof(t->err), "/mpaudit/summary: reply lacks "
+			 "field 'exit_code' (integer)");
 		return -1;
 	}
+	v = json_integer_value(json_object_get(sum, "exit_code")) ==
+		MPA_EXIT_FOUND ? MPA_EXIT_FOUND : MPA_EXIT_CLEAN;
 	if (mpa_tele_pages(t, "/mpaudit/pools", "pools", &pools) != 0) {
 		json_decref(sum);
 		return -1;

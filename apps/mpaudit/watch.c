@@ -87,6 +87,11 @@ take_sample(struct mpa_cli *c, struct sample *s)
 
 	if (mpa_tele_get(c->t, "/mpaudit/summary", &sum) != 0)
 		return mpa_cli_fail(c);
+	if (mpa_cli_check(sum, "/mpaudit/summary",
+			  MPA_CLI_SUMMARY_FIELDS) != 0) {
+		json_decref(sum);
+		return MPA_EXIT_FAIL;
+	}
 	s->verdict = mpa_cli_verdict(sum);
 	if (s->verdict == MPA_EXIT_FAIL) {
 		json_decref(sum);

@@ -226,6 +226,11 @@ def top_session(ctx, c, prefix, pool_re, want_rc, stop):
            re.search(r"^mpaudit top: mpaudit-fwd pid \d+, instrumented", s,
                      re.M))
     if stop == "q":
+        # A smaller terminal: redrawn to fit, the pools still shown.
+        pane.tmux("resize-window", "-t", pane.name, "-x", "80", "-y", "20")
+        s = pane.wait_screen(r"\A(?:.*\n){3}\n.*\n" + pool_re[1:])
+        c.eq("%s: screen width after the resize" % what,
+             max(len(l) for l in s.splitlines()), 80)
         # s cycles the sort column, shown in the third line.
         pane.tmux("send-keys", "-t", pane.name, "s")
         pane.wait_screen(r"pools sorted by free")
@@ -805,6 +810,13 @@ def t_cli_protocol(ctx, c):
                  r.json().get("changed"), 2)
             c.eq("config: the command sent", srv.asked,
                  ["/mpaudit/config,stuck_ms=600,scan_ms=50"])
+        r = cli(ctx, "--socket", path, "--json", "list")
+        if check_rc(c, r, 0):
+            c.eq("list --socket: the entry",
+                 [{k: e.get(k) for k in ("socket", "state", "pid", "mode")}
+                  for e in r.json()],
+                 [{"socket": path, "state": "live", "pid": os.getpid(),
+                   "mode": "instrumented"}])
         r = cli(ctx, "--socket", path, "config")
         if check_rc(c, r, 0):
             c.true("config: %r" % r.out, re.search(r"^stuck_ms: +500$",
@@ -827,6 +839,8 @@ def t_cli_protocol(ctx, c):
             "pools", POOLS, 40, 1, 1000 + k)
         r = cli(ctx, "--socket", path, "pools")
         check_rc(c, r, 1, ["changed while its pages were read"])
+        replies["/mpaudit/pools,1"] = page_reply("pools", POOLS, 40, 1, 5)
+        replies["/mpaudit/pools,0"] = page_reply("pools", POOLS, 40, 0, 5)
         for cmd, reply, sub, words in [
                 ("/mpaudit/stuck,0", '{"/mpaudit/stuck": {"scan": 1', "stuck",
                  ["not JSON"]),
@@ -847,9 +861,23 @@ def t_cli_protocol(ctx, c):
             r = cli(ctx, "--socket", path, sub)
             check_rc(c, r, 1, words)
             del replies[cmd]
-        replies["/mpaudit/summary"] = {"mode": "instrumented"}
-        r = cli(ctx, "--socket", path, "status")
-        check_rc(c, r, 1, ["no exit_code"])
+        replies["/mpaudit/summary"] = {k: v for k, v in SUMMARY.items()
+                                       if k != "exit_code"}
+        for sub in ("status", "pools", "watch"):
+            r = cli(ctx, "--socket", path, sub)
+            check_rc(c, r, 1, ["lacks field 'exit_code' (integer)"])
+        for cmd, sub, reply, field in [
+                ("/mpaudit/dump", ["dump"], {}, "'path' (string)"),
+                ("/mpaudit/heap_snapshot,a", ["snapshot", "a"],
+                 {"snapshot": "a", "snapshots": "a"}, "'snapshots' (array)"),
+                ("/mpaudit/sites,0", ["sites"],
+                 page_reply("sites", [{"held": 1}], 20, 0, 1, {"held": 1}),
+                 "entry 0: reply lacks field 'state' (string)")]:
+            saved = replies.get(cmd)
+            replies[cmd] = reply
+            r = cli(ctx, "--socket", path, *sub)
+            check_rc(c, r, 1, [field])
+            replies[cmd] = saved
         # "/" without /mpaudit/ commands: not audited.
         replies["/"] = ["/ethdev/list", "/help"]
         replies["/mpaudit/summary"] = None
