@@ -1,0 +1,934 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 The mpaudit developers
+"""Integration tests of the mpaudit command-line client.
+
+Usage: mpa_cli_it.py TEST --cli PATH --fwd PATH --fwd-plain PATH
+                      --preload LIB --heapleak PATH
+
+Each test starts a real program (the instrumented mpaudit-fwd with known
+leaks, a clean one, the plain one unaudited, heapleak under the preload),
+runs the real CLI against it while it runs, and compares what the CLI
+prints (--json, tables, exit status) with the program's ground truth and
+with the auditor's telemetry. `top` runs inside a private tmux server.
+Helpers come from mpa_it.py, mpa_preload_it.py and mpa_tele_it.py. EAL
+memory arguments come from MPA_EAL_MEM (default "--no-huge -m 512").
+Exit status 0 pass, 1 fail. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mpa_it import (  # noqa: E402
+    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LEAK_ENV, Failed,
+    check_exit, key_str, run_case, truth_groups)
+from mpa_preload_it import read_text, wait_text  # noqa: E402
+from mpa_tele_it import (  # noqa: E402
+    NULL_PORTS, READY_S, STUCK_WAIT_S, TELE_LEAK_ARGS, TELE_LEAK_TOTAL, TCtx,
+    heapleak_truth, null_vdevs, session, socket_path, tele_group_key,
+    wait_stuck)
+
+# One CLI call may take this long (a few telemetry round trips).
+CLI_TIMEOUT_S = 30
+# watch in the tests: lines and their interval.
+WATCH_LINES = 3
+WATCH_INTERVAL = "0.2"
+# top in the tests: refresh interval, terminal size, how long to wait for
+# a screen.
+TOP_INTERVAL = "0.3"
+TOP_COLS, TOP_ROWS = 120, 40
+SCREEN_WAIT_S = 15
+# cli_pools: a forwarder that receives nothing (net_null no-rx), so the
+# only mbufs in use are the --app-leak ones: in_use is exact.
+NORX_VDEVS = ["--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1"]
+APP_LEAK = 8
+STUCK_MS = int(LEAK_ENV["MPAUDIT_STUCK_MS"])
+CLEAN_ENV = {"MPAUDIT_STUCK_MS": "200", "MPAUDIT_SCAN_MS": "50"}
+
+
+class CliCtx(TCtx):
+    def __init__(self, args):
+        super().__init__(args)
+        self.cli = os.path.abspath(args.cli)
+        self.tmux_server = "mpa-cli-it-%d" % os.getpid()
+        self.ntmux = 0
+
+    def cleanup(self, keep):
+        subprocess.run(["tmux", "-L", self.tmux_server, "kill-server"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        super().cleanup(keep)
+
+
+class Cli:
+    """One finished CLI call."""
+
+    def __init__(self, args, rc, out, err):
+        self.args, self.rc, self.out, self.err = args, rc, out, err
+
+    def what(self):
+        return "mpaudit %s" % " ".join(self.args)
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError as e:
+            raise Failed("%s: output is not JSON (%s): %r" %
+                         (self.what(), e, self.out[:300]))
+
+
+def cli(ctx, *args):
+    p = subprocess.run([ctx.cli] + list(args), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=CLI_TIMEOUT_S)
+    return Cli(list(args), p.returncode, p.stdout, p.stderr)
+
+
+def check_rc(c, r, want, err_words=()):
+    """Exit status @want; on failures, the stderr must say @err_words."""
+    ok = c.eq("%s: exit status (stderr %r)" % (r.what(), r.err), r.rc, want)
+    for w in err_words:
+        ok &= c.true("%s: stderr %r does not say %r" % (r.what(), r.err, w),
+                     w in r.err)
+    return ok
+
+
+def prefix_of(cmd):
+    return cmd[cmd.index("--file-prefix") + 1]
+
+
+def stop_at_end(p):
+    """The forwarders here run until a signal (--duration 0): end them
+    once the CLI is done; they print their ground truth on the way out."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+
+
+# A worker lcore that has used this many clock ticks of CPU is forwarding.
+FORWARDING_TICKS = 10
+
+
+def wait_forwarding(p):
+    """Wait until @p's worker lcore (EAL thread rte-worker-N) burns CPU:
+    it was launched, so the forwarder's own SIGINT/SIGTERM handlers, set
+    just before, are in place and stop_at_end() ends it cleanly. (An idle
+    worker blocks, using none.)"""
+    deadline = time.monotonic() + READY_S
+    while p.poll() is None and time.monotonic() < deadline:
+        ticks = 0
+        try:
+            for tid in os.listdir("/proc/%d/task" % p.pid):
+                base = "/proc/%d/task/%s/" % (p.pid, tid)
+                if read_text(base + "comm").startswith("rte-worker"):
+                    f = read_text(base + "stat").rsplit(")", 1)[1].split()
+                    ticks += int(f[11]) + int(f[12])
+        except (OSError, IndexError, ValueError):
+            pass
+        if ticks >= FORWARDING_TICKS:
+            return
+        time.sleep(0.05)
+    raise Failed("pid %d: no worker lcore forwarding after %d s" %
+                 (p.pid, READY_S))
+
+
+# ---- tmux -----------------------------------------------------------------
+
+class Pane:
+    """A command in its own session of the test's private tmux server,
+    followed by a shell epilogue that records its exit status and the
+    terminal modes it left (stty -a)."""
+
+    def __init__(self, ctx, cmd):
+        ctx.ntmux += 1
+        self.ctx = ctx
+        self.name = "s%d" % ctx.ntmux
+        self.rc_file = os.path.join(ctx.tmp, "%s.rc" % self.name)
+        self.stty_file = os.path.join(ctx.tmp, "%s.stty" % self.name)
+        line = "%s; echo $? > %s; stty -a > %s; sleep 120" % (
+            " ".join(cmd), self.rc_file, self.stty_file)
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(TOP_COLS),
+                  "-y", str(TOP_ROWS), line)
+
+    def tmux(self, *args):
+        p = subprocess.run(["tmux", "-f", "/dev/null", "-L",
+                            self.ctx.tmux_server] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=CLI_TIMEOUT_S)
+        if p.returncode != 0:
+            raise Failed("tmux %s: %s" % (" ".join(args), p.stderr.strip()))
+        return p.stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_screen(self, regex):
+        """The screen once @regex matches it; Failed after SCREEN_WAIT_S."""
+        deadline = time.monotonic() + SCREEN_WAIT_S
+        while True:
+            s = self.screen()
+            if re.search(regex, s, re.M) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if not re.search(regex, s, re.M):
+            raise Failed("tmux: %r never on the screen:\n%s" % (regex, s))
+        return s
+
+    def pid(self):
+        """The command's pid: the only child of the pane's shell."""
+        shell = int(self.tmux("display-message", "-p", "-t", self.name,
+                              "#{pane_pid}").strip())
+        path = "/proc/%d/task/%d/children" % (shell, shell)
+        kids = read_text(path).split()
+        if len(kids) != 1:
+            raise Failed("tmux: pane shell %d has children %r" % (shell, kids))
+        return int(kids[0])
+
+    def wait_exit(self):
+        """(exit status, stty -a) once the command has ended."""
+        deadline = time.monotonic() + SCREEN_WAIT_S
+        while not (os.path.exists(self.stty_file) and
+                   read_text(self.stty_file).strip()):
+            if time.monotonic() > deadline:
+                raise Failed("tmux: the command never ended:\n%s" %
+                             self.screen())
+            time.sleep(0.1)
+        return int(read_text(self.rc_file)), read_text(self.stty_file)
+
+
+def check_terminal_restored(c, what, pane, stty):
+    """Cooked mode with echo, as the shell had it, and the alternate
+    screen left: top's view is gone."""
+    modes = stty.split()
+    c.true("%s: terminal left without icanon/echo: %r" % (what, stty),
+           "icanon" in modes and "echo" in modes)
+    s = pane.screen()
+    c.true("%s: top's screen still shown after it ended:\n%s" % (what, s),
+           "mpaudit top:" not in s)
+
+
+def top_session(ctx, c, prefix, pool_re, want_rc, stop):
+    """Run top in tmux until @pool_re is on its screen, then end it by
+    @stop ("q" or a signal number): it ends with @want_rc, the terminal
+    restored."""
+    pane = Pane(ctx, [ctx.cli, "--file-prefix", prefix, "top", "--interval",
+                      TOP_INTERVAL])
+    what = "top (%s)" % ("key q" if stop == "q" else "signal %d" % stop)
+    s = pane.wait_screen(pool_re)
+    c.true("%s: no header with the program and mode:\n%s" % (what, s),
+           re.search(r"^mpaudit top: mpaudit-fwd pid \d+, instrumented", s,
+                     re.M))
+    if stop == "q":
+        # A smaller terminal: redrawn to fit, the pools still shown.
+        pane.tmux("resize-window", "-t", pane.name, "-x", "80", "-y", "20")
+        s = pane.wait_screen(r"\A(?:.*\n){3}\n.*\n" + pool_re[1:])
+        c.eq("%s: screen width after the resize" % what,
+             max(len(l) for l in s.splitlines()), 80)
+        # s cycles the sort column, shown in the third line.
+        pane.tmux("send-keys", "-t", pane.name, "s")
+        pane.wait_screen(r"pools sorted by free")
+        pane.tmux("send-keys", "-t", pane.name, "q")
+    else:
+        os.kill(pane.pid(), stop)
+    rc, stty = pane.wait_exit()
+    c.eq("%s: exit status" % what, rc, want_rc)
+    check_terminal_restored(c, what, pane, stty)
+    return s
+
+
+# ---- checks ---------------------------------------------------------------
+
+def check_usage_errors(c, ctx, prefix):
+    for args, word in [
+            (["--file-prefix", prefix, "stuck", "--bogus"], "'--bogus'"),
+            (["--file-prefix", prefix, "bogus"], "'bogus'"),
+            (["--pid", "abc", "status"], "--pid: 'abc'"),
+            (["--file-prefix", prefix, "watch", "--interval", "x"],
+             "--interval: 'x'"),
+            (["--file-prefix", prefix, "watch", "--count", "0"],
+             "--count: '0'"),
+            (["--file-prefix", prefix, "pools", "--count", "3"],
+             "--count"),
+            (["--file-prefix", prefix, "--pid", "1", "status"],
+             "one of --file-prefix, --pid, --socket"),
+            (["--file-prefix", prefix, "snapshot"], "missing NAME"),
+            (["--file-prefix", prefix, "status", "extra"], "'extra'"),
+            ([], "no command")]:
+        r = cli(ctx, *args)
+        if check_rc(c, r, 2, [word, "Usage: mpaudit"]):
+            c.eq("%s: stdout" % r.what(), r.out, "")
+
+
+def check_help(c, ctx):
+    r = cli(ctx, "--help")
+    check_rc(c, r, 0)
+    for cmd in ("list", "status", "pools", "stuck", "sites", "heap",
+                "errors", "config", "snapshot", "diff", "dump", "watch",
+                "top"):
+        c.true("--help does not list %s" % cmd,
+               re.search(r"^  %s\s" % cmd, r.out, re.M))
+        h = cli(ctx, cmd, "--help")
+        if check_rc(c, h, 0):
+            c.true("%s --help: %r" % (cmd, h.out[:200]),
+                   h.out.startswith("Usage: mpaudit [target] [--json] %s" %
+                                    cmd))
+
+
+def list_entry(c, ctx, prefix, *target):
+    r = cli(ctx, "--json", *target, "list")
+    if not check_rc(c, r, 0):
+        return None
+    mine = [e for e in r.json() if e.get("prefix") == prefix]
+    if not c.eq("list --json: entries of prefix %s" % prefix, len(mine), 1):
+        return None
+    return mine[0]
+
+
+def check_listed(c, ctx, prefix, pid, mode):
+    """list shows the process (--json and the table), and --pid selects
+    it."""
+    e = list_entry(c, ctx, prefix)
+    if e is not None:
+        c.eq("list --json: %s" % prefix,
+             {k: e.get(k) for k in ("state", "pid", "program", "mode")},
+             {"state": "live", "pid": pid, "program": "mpaudit-fwd",
+              "mode": mode})
+    r = cli(ctx, "list")
+    if check_rc(c, r, 0):
+        c.true("list: no row '%s %d mpaudit-fwd %s':\n%s" %
+               (prefix, pid, mode, r.out),
+               re.search(r"^%s\s+%d\s+mpaudit-fwd\s+%s\s+/\S+/%s/"
+                         r"dpdk_telemetry\.v2$" % (re.escape(prefix), pid,
+                                                   re.escape(mode),
+                                                   re.escape(prefix)),
+                         r.out, re.M))
+    e = list_entry(c, ctx, prefix, "--pid", str(pid))
+    if e is not None:
+        c.eq("list --pid %d: pid" % pid, e.get("pid"), pid)
+
+
+def stuck_by_holder(groups):
+    return sorted((key_str(tele_group_key(g)), g.get("count"))
+                  for g in groups)
+
+
+# ---- tests ----------------------------------------------------------------
+
+def t_cli_fwd(ctx, c):
+    """The instrumented forwarder with leaks on 24 ports: stuck (two
+    pages, joined) exactly the ground truth, status, pools, errors, list,
+    --pid, watch, dump, the heap and unsupported commands refused with
+    their reason, usage errors, and top ended by SIGTERM."""
+    name = "cli_fwd"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(NULL_PORTS) + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + TELE_LEAK_ARGS
+    prefix = prefix_of(cmd)
+    seen = {}
+
+    def body(t, p, report_path):
+        # Leaks stuck: the datapath runs, so the forwarder's own stop
+        # handlers are in place for stop_at_end().
+        s = wait_stuck(c, t, TELE_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        r = cli(ctx, "--file-prefix", prefix, "--json", "stuck")
+        if check_rc(c, r, 3):
+            v = r.json()
+            seen["groups"] = v.get("groups", [])
+            c.eq("stuck --json: stuck, total, groups listed",
+                 (v.get("stuck"), v.get("total"), len(seen["groups"])),
+                 (TELE_LEAK_TOTAL, s.get("groups"), s.get("groups")))
+            c.true("stuck --json: page fields left in the joined list: %r"
+                   % sorted(v), not {"page", "pages", "per_page"} & set(v))
+        r = cli(ctx, "--file-prefix", prefix, "stuck")
+        if check_rc(c, r, 3):
+            c.true("stuck: no summary line:\n%s" % r.out, r.out.startswith(
+                "%d stuck objects in %d groups (0 ungrouped)" %
+                (TELE_LEAK_TOTAL, s.get("groups"))))
+            rows = [l for l in r.out.splitlines()
+                    if re.match(r"^\s+\d+\s+\d+\s+(rx|tx|ring|app)\s", l)]
+            c.eq("stuck: table rows", len(rows), s.get("groups"))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "status")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("status --json: mode, stuck, groups, errors, exit_code",
+                 (v.get("mode"), v.get("stuck"), v.get("groups"),
+                  v.get("errors"), v.get("exit_code")),
+                 ("instrumented", TELE_LEAK_TOTAL, s.get("groups"), 0, 3))
+        r = cli(ctx, "--file-prefix", prefix, "status")
+        if check_rc(c, r, 3):
+            c.true("status: %r" % r.out, re.search(
+                r"^stuck: +%d objects in %d groups" %
+                (TELE_LEAK_TOTAL, s.get("groups")), r.out, re.M) and
+                re.search(r"^verdict: +LEAKS FOUND \(exit 3\)$", r.out,
+                          re.M))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "pools")
+        if check_rc(c, r, 3):
+            pools = r.json().get("pools")
+            c.eq("pools --json: name, size, stuck, destroyed",
+                 [(q.get("name"), q.get("size"), q.get("stuck"),
+                   q.get("destroyed")) for q in pools or []],
+                 [(FWD_POOL, FWD_POOL_SIZE, TELE_LEAK_TOTAL, 0)])
+        r = cli(ctx, "--file-prefix", prefix, "--json", "errors")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("errors --json: recorded, not_listed, errors",
+                 (v.get("recorded"), v.get("not_listed"), v.get("errors")),
+                 (0, 0, []))
+        check_listed(c, ctx, prefix, p.pid, "instrumented")
+        r = cli(ctx, "--pid", str(p.pid), "--json", "status")
+        if check_rc(c, r, 3):
+            c.eq("--pid %d status --json: stuck" % p.pid,
+                 r.json().get("stuck"), TELE_LEAK_TOTAL)
+        r = cli(ctx, "--file-prefix", prefix, "watch", "--count",
+                str(WATCH_LINES), "--interval", WATCH_INTERVAL)
+        if check_rc(c, r, 3):
+            lines = r.out.splitlines()
+            c.true("watch: header %r" % lines[:1],
+                   lines[:1] and lines[0].split() ==
+                   ["TIME", "SCANS", "IN_USE", "DELTA", "STUCK", "NEW",
+                    "ERRORS", "HEAP_LIVE"])
+            data = [l.split() for l in lines[1:]]
+            c.eq("watch: lines", len(data), WATCH_LINES)
+            c.eq("watch: STUCK, ERRORS, HEAP_LIVE of each line",
+                 [(d[4], d[6], d[7]) for d in data if len(d) == 8],
+                 [(str(TELE_LEAK_TOTAL), "0", "-")] * WATCH_LINES)
+            c.eq("watch: DELTA, NEW of the first line",
+                 data[0][3:4] + data[0][5:6] if data else None, ["-", "-"])
+        r = cli(ctx, "--file-prefix", prefix, "--json", "dump")
+        if check_rc(c, r, 0):
+            c.eq("dump --json: path", r.json().get("path"), report_path)
+        r = cli(ctx, "--file-prefix", prefix, "heap")
+        check_rc(c, r, 1, ["heap tracking is not active", "ENOTSUP"])
+        listed = t.ask("/")
+        for sub, tele in (("sites", "/mpaudit/sites"),
+                          ("config", "/mpaudit/config")):
+            if tele not in listed:
+                r = cli(ctx, "--file-prefix", prefix, sub)
+                check_rc(c, r, 1, ["this mpaudit does not support %s" % sub])
+        check_usage_errors(c, ctx, prefix)
+        top_session(ctx, c, prefix, r"^%s\s+%d\s+\d+\s+\d+\s+%d\s" %
+                    (FWD_POOL, FWD_POOL_SIZE, TELE_LEAK_TOTAL), 3,
+                    signal.SIGTERM)
+        c.true("the forwarder exited during the CLI calls", p.poll() is None)
+        stop_at_end(p)
+
+    run = session(ctx, name, cmd, LEAK_ENV, 90, body)
+    check_exit(c, run, 3)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth total" % name, sum(truth.values()), TELE_LEAK_TOTAL)
+    c.eq("%s: mpaudit --json stuck (holder, count) vs the truth" % name,
+         stuck_by_holder(seen.get("groups", [])),
+         sorted((key_str(k), n) for k, n in truth.items()))
+
+
+def t_cli_pools(ctx, c):
+    """A forwarder that receives nothing, holding only its --app-leak
+    mbufs: pools (JSON and table) and top show their exact in_use; top
+    ends on q."""
+    name = "cli_pools"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + NORX_VDEVS + \
+        ["--", "--duration", "0", "--stats-ms", "0", "--app-leak",
+         str(APP_LEAK)]
+    prefix = prefix_of(cmd)
+    free = FWD_POOL_SIZE - APP_LEAK
+
+    def body(t, p, report_path):
+        # The datapath lcore allocates the leak: its stop handlers are set.
+        wait_stuck(c, t, APP_LEAK, p.mpa_t0 + STUCK_WAIT_S)
+        r = cli(ctx, "--file-prefix", prefix, "--json", "pools")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("pools --json: the pool",
+                 [{k: q.get(k) for k in ("name", "size", "in_use", "free",
+                                         "stuck", "driver_held")}
+                  for q in v.get("pools", [])],
+                 [{"name": FWD_POOL, "size": FWD_POOL_SIZE,
+                   "in_use": APP_LEAK, "free": free, "stuck": APP_LEAK,
+                   "driver_held": 0}])
+            c.eq("pools --json: total", v.get("total"), 1)
+        r = cli(ctx, "pools", "--file-prefix", prefix)
+        if check_rc(c, r, 3):
+            lines = r.out.splitlines()
+            c.eq("pools: header", lines[0].split()[:6],
+                 ["POOL", "SIZE", "IN_USE", "FREE", "STUCK", "DRIVER_HELD"])
+            c.eq("pools: row", [l.split()[:6] for l in lines[1:]],
+                 [[FWD_POOL, str(FWD_POOL_SIZE), str(APP_LEAK), str(free),
+                   str(APP_LEAK), "0"]])
+        s = top_session(ctx, c, prefix, r"^%s\s+%d\s+%d\s+%d\s+%d\s" %
+                        (FWD_POOL, FWD_POOL_SIZE, APP_LEAK, free, APP_LEAK),
+                        3, "q")
+        c.true("top: no stuck group row of %d app mbufs:\n%s" % (APP_LEAK, s),
+               re.search(r"^\s+%d\s+app\s+%s\s" % (APP_LEAK, FWD_POOL), s,
+                         re.M))
+        stop_at_end(p)
+
+    run = session(ctx, name, cmd, LEAK_ENV, 60, body)
+    check_exit(c, run, 3)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth" % name, sorted(truth.values()), [APP_LEAK])
+
+
+def stale_socket(ctx, base):
+    """A telemetry socket nobody listens on, as a killed process leaves
+    it: bound, then closed without unlinking."""
+    prefix = "mpa-it-cli-stale-%d" % os.getpid()
+    ctx.prefixes.append(prefix)
+    d = os.path.join(base, prefix)
+    os.makedirs(d, exist_ok=True)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.bind(os.path.join(d, "dpdk_telemetry.v2"))
+    s.close()
+    return prefix
+
+
+def t_cli_clean(ctx, c):
+    """A clean forwarder: every verdict command exits 0. Beside it, the
+    plain forwarder (not audited) and a stale socket: list shows both as
+    such, and the commands refuse them with exit 1. A missing prefix or
+    process exits 1."""
+    name = "cli_clean"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
+        ["--vdev", "net_null0", "--vdev", "net_null1",
+         "--", "--duration", "0", "--stats-ms", "0"]
+    plain = [ctx.fwd_plain] + ctx.eal(name + "_plain", LCORES_IO) + \
+        ["--vdev", "net_null0", "--vdev", "net_null1",
+         "--", "--duration", "0", "--stats-ms", "0"]
+    prefix, plain_prefix = prefix_of(cmd), prefix_of(plain)
+    runs = {}
+
+    def body(t, p, report_path):
+        wait_forwarding(p)
+        # A few scans past the threshold: a leak would be stuck by now.
+        time.sleep(3 * int(CLEAN_ENV["MPAUDIT_STUCK_MS"]) / 1000.0)
+        for sub in ("status", "pools", "stuck", "errors"):
+            r = cli(ctx, "--file-prefix", prefix, sub)
+            check_rc(c, r, 0)
+        r = cli(ctx, "--file-prefix", prefix, "stuck")
+        c.true("stuck: %r" % r.out, r.out.startswith(
+            "0 stuck objects in 0 groups (0 ungrouped)"))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "status")
+        if check_rc(c, r, 0):
+            c.eq("status --json: stuck, errors, exit_code",
+                 tuple(r.json().get(k) for k in ("stuck", "errors",
+                                                 "exit_code")), (0, 0, 0))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "watch", "--count",
+                "2", "--interval", WATCH_INTERVAL)
+        if check_rc(c, r, 0):
+            lines = [json.loads(l) for l in r.out.splitlines()]
+            c.eq("watch --json: stuck, new_stuck, exit_code",
+                 [(x.get("stuck"), x.get("new_stuck"), x.get("exit_code"))
+                  for x in lines], [(0, None, 0), (0, 0, 0)])
+        # The plain forwarder: telemetry, but no /mpaudit/ commands.
+        q = ctx._spawn(name + "_plain", plain, {}, None,
+                       stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + READY_S
+            while socket_path(plain_prefix) is None and q.poll() is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            wait_forwarding(q)
+            base = os.path.dirname(os.path.dirname(socket_path(prefix)))
+            stale = stale_socket(ctx, base)
+            check_listed(c, ctx, prefix, p.pid, "instrumented")
+            e = list_entry(c, ctx, plain_prefix)
+            if e is not None:
+                c.eq("list --json: the plain forwarder",
+                     (e.get("state"), e.get("pid"), e.get("mode")),
+                     ("live", q.pid, "not audited"))
+            e = list_entry(c, ctx, stale)
+            if e is not None:
+                c.eq("list --json: the stale socket",
+                     (e.get("state"), e.get("pid"), e.get("mode")),
+                     ("stale", None, "stale socket"))
+            r = cli(ctx, "list")
+            c.true("list: no stale row for %s:\n%s" % (stale, r.out),
+                   re.search(r"^%s\s+-\s+-\s+stale socket\s" % stale, r.out,
+                             re.M))
+            r = cli(ctx, "--file-prefix", plain_prefix, "status")
+            check_rc(c, r, 1, ["process %d (mpaudit-fwd-pla" % q.pid,
+                               "is not audited"])
+            r = cli(ctx, "--pid", str(q.pid), "pools")
+            check_rc(c, r, 1, ["is not audited"])
+            r = cli(ctx, "--file-prefix", stale, "status")
+            check_rc(c, r, 1, ["stale socket", "connection refused"])
+        finally:
+            if q.poll() is None:
+                q.send_signal(signal.SIGINT)
+            runs["plain"] = ctx._finish(name + "_plain", plain, q, None, 30)
+        r = cli(ctx, "--file-prefix", "mpa-it-cli-nosuch", "status")
+        check_rc(c, r, 1, ["no DPDK telemetry socket for file prefix "
+                           "'mpa-it-cli-nosuch'"])
+        r = cli(ctx, "--pid", str(os.getpid()), "status")
+        check_rc(c, r, 1, ["process %d" % os.getpid(),
+                           "has no DPDK telemetry socket"])
+        r = cli(ctx, "--socket", "/nonexistent/sock", "status")
+        check_rc(c, r, 1, ["/nonexistent/sock"])
+        check_help(c, ctx)
+        stop_at_end(p)
+
+    run = session(ctx, name, cmd, CLEAN_ENV, 60, body)
+    check_exit(c, run, 0)
+    check_exit(c, runs["plain"], 0)
+
+
+def t_cli_heap(ctx, c):
+    """heapleak (mode signal) under the preload: snapshots taken with the
+    CLI between its phases differ, per `mpaudit --json diff`, by exactly
+    the set of the phase, with its call site and caller; `heap` lists the
+    first set once past the threshold."""
+    name = "cli_heap"
+    go = os.path.join(ctx.tmp, "go")
+    os.makedirs(go, exist_ok=True)
+    cmd = [ctx.heapleak] + ctx.eal(name, LCORES_IO) + ["--", "signal", go]
+    prefix = prefix_of(cmd)
+
+    def cue(k):
+        with open(os.path.join(go, "go%d" % k), "w"):
+            pass
+
+    def body(t, p, report_path):
+        out = p.mpa_files[0]
+        if not wait_text(p, out, "heapleak: ready 1", READY_S):
+            raise Failed("heapleak never said ready 1")
+        r = cli(ctx, "--file-prefix", prefix, "snapshot", "a")
+        if check_rc(c, r, 0):
+            c.eq("snapshot a", r.out, "snapshot a taken; kept: a\n")
+        t_a = time.monotonic()
+        cue(1)
+        if not wait_text(p, out, "heapleak: ready 2", READY_S):
+            raise Failed("heapleak never said ready 2")
+        r = cli(ctx, "--file-prefix", prefix, "--json", "snapshot", "b")
+        if check_rc(c, r, 0):
+            c.eq("snapshot --json b", r.json(),
+                 {"snapshot": "b", "snapshots": ["a", "b"]})
+        sig_a = heapleak_truth(read_text(out), "sig_a")
+        sig_b = heapleak_truth(read_text(out), "sig_b")
+        for frm, to, change in (("a", "b", "new"), ("b", "a", "gone")):
+            r = cli(ctx, "--file-prefix", prefix, "--json", "diff", frm, to)
+            if check_rc(c, r, 0):
+                check_diff(c, "diff %s %s" % (frm, to), r.json(), change,
+                           sig_b)
+        r = cli(ctx, "--file-prefix", prefix, "diff", "a", "b")
+        if check_rc(c, r, 0):
+            c.true("diff a b: %r" % r.out, r.out.startswith(
+                "from a to b: ") and sig_b["site"] in r.out and
+                sig_b["caller"] in r.out)
+        r = cli(ctx, "--file-prefix", prefix, "diff", "a", "nosuch")
+        check_rc(c, r, 1, ["no snapshot 'nosuch'", "ENOENT"])
+        # Set a, allocated before snapshot a, once past the threshold.
+        time.sleep(max(0.0, t_a + 2 * STUCK_MS / 1000.0 - time.monotonic()))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "heap")
+        if check_rc(c, r, 0):
+            v = r.json()
+            groups = v.get("groups", [])
+            mine = [g for g in groups if g.get("stack", [])[:1] ==
+                    [sig_a["site"]]]
+            c.eq("heap --json: kinds and callers of set sig_a",
+                 sorted(set((g.get("kind"), tuple(g.get("stack", [])[1:2]))
+                            for g in mine)),
+                 [(sig_a["kind"], (sig_a["caller"],))])
+            c.eq("heap --json: bytes and count of set sig_a",
+                 (sum(g.get("bytes", 0) for g in mine),
+                  sum(g.get("count", 0) for g in mine)),
+                 (int(sig_a["bytes"]), int(sig_a["count"])))
+            c.eq("heap --json: groups listed", len(groups), v.get("total"))
+        r = cli(ctx, "--file-prefix", prefix, "heap")
+        if check_rc(c, r, 0):
+            c.true("heap: no sig_a site in the table:\n%s" % r.out,
+                   sig_a["site"] in r.out)
+        cue(2)
+
+    run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
+    check_exit(c, run, 0)
+    c.true("%s: heapleak did not finish" % name, "heapleak: done" in run.out)
+
+
+def check_diff(c, what, v, change, truth):
+    """A joined diff made only of one heapleak set (see mpa_tele_it's
+    check_set_change): every change of its kind, with its site and
+    caller innermost, together the set's bytes and count."""
+    changes = v.get("changes", [])
+    appear = change == "new"
+    c.eq(what + ": tallies",
+         {k: v.get(k) for k in ("total", "new", "gone", "grown", "shrunk",
+                                "same", "grown_bytes", "shrunk_bytes")},
+         {"total": len(changes), "new": len(changes) if appear else 0,
+          "gone": 0 if appear else len(changes), "grown": 0, "shrunk": 0,
+          "same": 0, "grown_bytes": int(truth["bytes"]) if appear else 0,
+          "shrunk_bytes": 0 if appear else int(truth["bytes"])})
+    c.true(what + ": no change", changes)
+    for e in changes:
+        c.eq(what + ": kind, change, innermost frames",
+             (e.get("kind"), e.get("change"), e.get("stack", [])[:2]),
+             (truth["kind"], change, [truth["site"], truth["caller"]]))
+    side = "to" if appear else "from"
+    c.eq(what + ": bytes and count of the set",
+         (sum(e.get("bytes_" + side, 0) for e in changes),
+          sum(e.get("count_" + side, 0) for e in changes)),
+         (int(truth["bytes"]), int(truth["count"])))
+
+
+# ---- protocol: a scripted telemetry server --------------------------------
+
+class FakeTele:
+    """A DPDK telemetry v2 server on a socket of its own, answering from
+    @replies: {command with parameters: reply text, or a function of the
+    number of times it was asked}; "/" lists the keys' commands. Records
+    every command received."""
+
+    def __init__(self, path, replies, greeting=None):
+        import threading
+        self.replies = replies
+        self.asked = []
+        self.greeting = greeting if greeting is not None else json.dumps(
+            {"version": "DPDK 22.11.11", "pid": os.getpid(),
+             "max_output_len": 16384})
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.bind(path)
+        self.s.listen(4)
+        self.path = path
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def answer(self, cmd):
+        key = cmd.split(",", 1)[0]
+        if cmd == "/" and "/" not in self.replies:
+            names = sorted(set(k.split(",", 1)[0] for k in self.replies))
+            return json.dumps({"/": names})
+        r = self.replies.get(cmd)
+        if callable(r):
+            r = r(sum(1 for a in self.asked if a == cmd))
+        if r is None:
+            return json.dumps({key: None})
+        return r if isinstance(r, str) else json.dumps({key: r})
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.s.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.send(self.greeting.encode())
+                    while True:
+                        cmd = conn.recv(1024).decode()
+                        if not cmd:
+                            break
+                        a = self.answer(cmd)
+                        self.asked.append(cmd)
+                        if a == "CLOSE":
+                            break
+                        conn.send(a.encode())
+                except OSError:
+                    pass
+
+    def close(self):
+        self.s.close()
+
+
+def page_reply(key, entries, per_page, page, scan, extra=None):
+    total = len(entries)
+    pages = max(1, -(-total // per_page))
+    v = {"scan": scan, "total": total, "page": page, "pages": pages,
+         "per_page": per_page}
+    v.update(extra or {})
+    v[key] = {str(r): entries[r] for r in
+              range(page * per_page, min(total, (page + 1) * per_page))}
+    return v
+
+
+SITES = [dict({"site": "app.c:%d" % (100 + i), "function": "f%d" % i,
+               "state": "rx" if i % 2 else "app", "held": 50 - i,
+               "stuck": i % 3, "max_age_ms": 1000 + i},
+              **({"port": i % 4, "queue": 0} if i % 2 else {}))
+         for i in range(25)]
+CONFIG = {"stuck_ms": 500, "scan_ms": 100, "report": "", "report_ms": 0,
+          "history_scans": 60, "mode": "instrumented"}
+SUMMARY = {"mode": "instrumented", "scans": 7, "stuck": 3, "groups": 1,
+           "errors": 0, "exit_code": 3}
+POOLS = [{"name": "p%d" % i, "size": 1023, "in_use": i, "free": 1023 - i,
+          "stuck": 0, "driver_held": 0} for i in range(45)]
+
+
+def t_cli_protocol(ctx, c):
+    """The CLI against a scripted telemetry server: the sites and config
+    formats, pages joined and read again when the scan changed, and every
+    malformed reply refused with a clear message and exit 1."""
+    path = os.path.join(ctx.tmp, "tele.sock")
+    sites = {"/mpaudit/sites,%d" % n:
+             page_reply("sites", SITES, 20, n, 9, {"held": 925})
+             for n in (0, 1)}
+    # pools: page 1 is first answered from a later scan, then agrees.
+    pools = {"/mpaudit/pools,0": lambda k: page_reply("pools", POOLS, 40, 0,
+                                                      5 + k),
+             "/mpaudit/pools,1": lambda k: page_reply("pools", POOLS, 40, 1,
+                                                      7 if k == 0 else 6)}
+    replies = {"/mpaudit/summary": SUMMARY, "/mpaudit/config": CONFIG,
+               "/mpaudit/config,stuck_ms=600,scan_ms=50":
+               dict(CONFIG, stuck_ms=600, scan_ms=50, changed=2),
+               "/mpaudit/config,stuck_ms=0":
+               {"error": "stuck_ms 0 out of range", "code": "EINVAL",
+                "usage": "/mpaudit/config[,stuck_ms=N][,scan_ms=N]"}}
+    replies.update(sites)
+    replies.update(pools)
+    srv = FakeTele(path, replies)
+    try:
+        r = cli(ctx, "--socket", path, "--json", "sites")
+        if check_rc(c, r, 0):
+            v = r.json()
+            c.eq("sites --json: joined", (v.get("held"), v.get("total"),
+                                          v.get("sites")), (925, 25, SITES))
+        r = cli(ctx, "--socket", path, "sites")
+        if check_rc(c, r, 0):
+            lines = r.out.splitlines()
+            c.eq("sites: first line", lines[0],
+                 "925 objects held at 25 sites, scan 9")
+            c.eq("sites: header", lines[2].split(),
+                 ["HELD", "STUCK", "STATE", "PORT", "QUEUE", "RING",
+                  "MAX_AGE", "SITE"])
+            c.eq("sites: rows 0 and 1", [l.split() for l in lines[3:5]],
+                 [["50", "0", "app", "-", "-", "-", "1.0", "s",
+                   "app.c:100", "(f0)"],
+                  ["49", "1", "rx", "1", "0", "-", "1.0", "s", "app.c:101",
+                   "(f1)"]])
+            c.eq("sites: rows", len(lines) - 3, len(SITES))
+        r = cli(ctx, "--socket", path, "--json", "config")
+        if check_rc(c, r, 0):
+            c.eq("config --json", r.json(), CONFIG)
+        del srv.asked[:]
+        r = cli(ctx, "--socket", path, "--json", "config", "--stuck-ms",
+                "600", "--scan-ms", "50")
+        if check_rc(c, r, 0):
+            c.eq("config --stuck-ms 600 --scan-ms 50: changed",
+                 r.json().get("changed"), 2)
+            c.eq("config: the command sent", srv.asked,
+                 ["/mpaudit/config,stuck_ms=600,scan_ms=50"])
+        r = cli(ctx, "--socket", path, "--json", "list")
+        if check_rc(c, r, 0):
+            c.eq("list --socket: the entry",
+                 [{k: e.get(k) for k in ("socket", "state", "pid", "mode")}
+                  for e in r.json()],
+                 [{"socket": path, "state": "live", "pid": os.getpid(),
+                   "mode": "instrumented"}])
+        r = cli(ctx, "--socket", path, "config")
+        if check_rc(c, r, 0):
+            c.true("config: %r" % r.out, re.search(r"^stuck_ms: +500$",
+                                                   r.out, re.M))
+        r = cli(ctx, "--socket", path, "config", "--stuck-ms", "0")
+        check_rc(c, r, 1, ["/mpaudit/config: stuck_ms 0 out of range "
+                           "(EINVAL)"])
+        del srv.asked[:]
+        r = cli(ctx, "--socket", path, "--json", "pools")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("pools --json after a scan change: scan, pools",
+                 (v.get("scan"), v.get("pools")), (6, POOLS))
+            c.eq("pools: pages asked (read again from page 0)",
+                 [a for a in srv.asked if a.startswith("/mpaudit/pools")],
+                 ["/mpaudit/pools,0", "/mpaudit/pools,1",
+                  "/mpaudit/pools,0", "/mpaudit/pools,1"])
+        # Always changing: given up, said.
+        replies["/mpaudit/pools,1"] = lambda k: page_reply(
+            "pools", POOLS, 40, 1, 1000 + k)
+        r = cli(ctx, "--socket", path, "pools")
+        check_rc(c, r, 1, ["changed while its pages were read"])
+        replies["/mpaudit/pools,1"] = page_reply("pools", POOLS, 40, 1, 5)
+        replies["/mpaudit/pools,0"] = page_reply("pools", POOLS, 40, 0, 5)
+        for cmd, reply, sub, words in [
+                ("/mpaudit/stuck,0", '{"/mpaudit/stuck": {"scan": 1', "stuck",
+                 ["not JSON"]),
+                ("/mpaudit/stuck,0", {"scan": 1, "groups": {}}, "stuck",
+                 ["lacks its page fields"]),
+                ("/mpaudit/stuck,0", json.dumps({"/other": {}}), "stuck",
+                 ["not keyed by the command"]),
+                ("/mpaudit/stuck,0",
+                 {"scan": 1, "total": 3, "page": 0, "pages": 1,
+                  "per_page": 20, "groups": {"0": {}, "2": {}}}, "stuck",
+                 ["entries ranked 0 to 2"]),
+                ("/mpaudit/stuck,0", [1, 2], "stuck", ["not an object"]),
+                ("/mpaudit/stuck,0", "CLOSE", "stuck",
+                 ["closed the connection"]),
+                ("/mpaudit/errors,0", None, "errors",
+                 ["this mpaudit does not support errors"])]:
+            replies[cmd] = reply
+            r = cli(ctx, "--socket", path, sub)
+            check_rc(c, r, 1, words)
+            del replies[cmd]
+        replies["/mpaudit/summary"] = {k: v for k, v in SUMMARY.items()
+                                       if k != "exit_code"}
+        for sub in ("status", "pools", "watch"):
+            r = cli(ctx, "--socket", path, sub)
+            check_rc(c, r, 1, ["lacks field 'exit_code' (integer)"])
+        for cmd, sub, reply, field in [
+                ("/mpaudit/dump", ["dump"], {}, "'path' (string)"),
+                ("/mpaudit/heap_snapshot,a", ["snapshot", "a"],
+                 {"snapshot": "a", "snapshots": "a"}, "'snapshots' (array)"),
+                ("/mpaudit/sites,0", ["sites"],
+                 page_reply("sites", [{"held": 1}], 20, 0, 1, {"held": 1}),
+                 "entry 0: reply lacks field 'state' (string)")]:
+            saved = replies.get(cmd)
+            replies[cmd] = reply
+            r = cli(ctx, "--socket", path, *sub)
+            check_rc(c, r, 1, [field])
+            replies[cmd] = saved
+        # "/" without /mpaudit/ commands: not audited.
+        replies["/"] = ["/ethdev/list", "/help"]
+        replies["/mpaudit/summary"] = None
+        r = cli(ctx, "--socket", path, "status")
+        check_rc(c, r, 1, ["process %d" % os.getpid(), "is not audited"])
+    finally:
+        srv.close()
+    for greeting, words in [("{}", ["max_output_len"]),
+                            ("hello", ["not JSON"])]:
+        gpath = os.path.join(ctx.tmp, "g%d.sock" % len(greeting))
+        g = FakeTele(gpath, {}, greeting)
+        try:
+            r = cli(ctx, "--socket", gpath, "status")
+            check_rc(c, r, 1, words)
+        finally:
+            g.close()
+
+
+TESTS = {
+    "cli_fwd": t_cli_fwd,
+    "cli_pools": t_cli_pools,
+    "cli_clean": t_cli_clean,
+    "cli_heap": t_cli_heap,
+    "cli_protocol": t_cli_protocol,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--cli", required=True, help="the mpaudit CLI")
+    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
+    ap.add_argument("--fwd-plain", required=True,
+                    help="uninstrumented mpaudit-fwd")
+    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
+    ap.add_argument("--heapleak", required=True, help="heapleak test program")
+    args = ap.parse_args()
+    for exe in (args.cli, args.fwd, args.fwd_plain, args.heapleak):
+        if not os.access(exe, os.X_OK):
+            print("mpa_cli_it: %s is not an executable" % exe,
+                  file=sys.stderr)
+            return 1
+    if shutil.which("tmux") is None:
+        print("mpa_cli_it: tmux not found (./run test installs it)",
+              file=sys.stderr)
+        return 1
+    print("mpa_cli_it: %s, EAL memory: %s" % (args.test, " ".join(
+        os.environ.get("MPA_EAL_MEM", "").split() or
+        DEFAULT_EAL_MEM.split())))
+    return run_case("mpa_cli_it", args.test, TESTS[args.test], CliCtx(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
