@@ -78,6 +78,12 @@ struct mpa_config {
 	 * Default 3600, at most 1000000.
 	 */
 	uint32_t history_scans;
+	/**
+	 * MPAUDIT_PCAP_DIR: the only directory /mpaudit/pcap,NAME writes the
+	 * stuck mbufs to (NAME.pcap and NAME.json); an absolute path, "" =
+	 * pcap off (the default).
+	 */
+	char pcap_dir[4096];
 };
 
 /**

@@ -96,6 +96,7 @@ int mpa_cmd_config(struct mpa_cli *c);
 int mpa_cmd_snapshot(struct mpa_cli *c);
 int mpa_cmd_diff(struct mpa_cli *c);
 int mpa_cmd_dump(struct mpa_cli *c);
+int mpa_cmd_pcap(struct mpa_cli *c);
 int mpa_cmd_watch(struct mpa_cli *c);
 int mpa_cmd_top(struct mpa_cli *c);
 

@@ -545,12 +545,8 @@ sites_human(json_t *v)
 int
 mpa_cmd_sites(struct mpa_cli *c)
 {
-	json_t *v = fetch(c, "/mpaudit/sites", "sites", "held:i",
-			  "state:s held:i");
-
-	if (v == NULL)
-		return MPA_EXIT_FAIL;
-	return output(c, v, sites_human, MPA_EXIT_CLEAN);
+	return list_with_verdict(c, "/mpaudit/sites", "sites", "held:i",
+				 "state:s held:i", sites_human);
 }
 
 /* ---- heap, snapshot, diff ---------------------------------------------- */
@@ -786,4 +782,43 @@ mpa_cmd_dump(struct mpa_cli *c)
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
 	return output(c, v, dump_human, MPA_EXIT_CLEAN);
+}
+
+/* ---- pcap -------------------------------------------------------------- */
+
+static void
+pcap_human(json_t *v)
+{
+	char path[512], side[512], n[32], b[32], t[32];
+
+	printf("%s packets (%s bytes, %s truncated) written to %s\n"
+	       "whose each packet is: %s\n", text_of(v, "packets", n, 32),
+	       text_of(v, "bytes", b, 32), text_of(v, "truncated", t, 32),
+	       text_of(v, "path", path, 512), text_of(v, "sidecar", side, 512));
+}
+
+/*
+ * The capture is written by the process, into its MPAUDIT_PCAP_DIR: the
+ * CLI only names it. Exit 3 when it holds packets (stuck mbufs exist).
+ */
+int
+mpa_cmd_pcap(struct mpa_cli *c)
+{
+	char cmd[128];
+	json_t *v;
+
+	if (!name_ok("pcap NAME", c->args[0]))
+		return MPA_EXIT_USAGE;
+	if (c->args[0][0] == '.' || strstr(c->args[0], "..") != NULL) {
+		mpa_cli_err("pcap NAME: '%s' may not start with '.' or hold '..'",
+			    c->args[0]);
+		return MPA_EXIT_USAGE;
+	}
+	snprintf(cmd, sizeof(cmd), "/mpaudit/pcap,%s", c->args[0]);
+	v = fetch(c, cmd, NULL, "path:s sidecar:s packets:i bytes:i", NULL);
+	if (v == NULL)
+		return MPA_EXIT_FAIL;
+	return output(c, v, pcap_human,
+		      json_integer_value(json_object_get(v, "packets")) > 0 ?
+		      MPA_EXIT_FOUND : MPA_EXIT_CLEAN);
 }

@@ -104,6 +104,12 @@ static const struct cmd cmds[] = {
 	  1, 2, 0 },
 	{ "dump", mpa_cmd_dump, "", "scan now and write the JSON report to "
 	  "the process's MPAUDIT_REPORT", NULL, 0, 0, 0 },
+	{ "pcap", mpa_cmd_pcap, "NAME", "write the stuck mbufs' packets to "
+	  "NAME.pcap, and whose each is to NAME.json",
+	  "The process writes both files into its MPAUDIT_PCAP_DIR (it refuses\n"
+	  "without one). NAME: 1 to 31 characters of [A-Za-z0-9_.-], not\n"
+	  "starting with '.'. Exit 3 when the capture holds packets.\n",
+	  1, 1, 0 },
 	{ "watch", mpa_cmd_watch, "[--interval S] [--count N]",
 	  "one line per interval: scans, in use, stuck, errors, heap",
 	  "  --interval S   seconds between lines (default 1, at least 0.05)\n"

@@ -191,6 +191,18 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 			if (parse_signal(val, sig) != 0)
 				rc = bad_value(err, errlen, name, val,
 					       "off, RTMIN, RTMIN+k or a real-time signal number");
+		} else if (strcmp(name, "MPAUDIT_PCAP_DIR") == 0) {
+			/*
+			 * Absolute, so that what telemetry asks for lands where
+			 * the operator said whatever the working directory; room
+			 * is left for "/NAME.json".
+			 */
+			if (val[0] != '/' ||
+			    strlen(val) >= sizeof(cfg->pcap_dir) - MPA_PCAP_NAME_ROOM)
+				rc = bad_value(err, errlen, name, val,
+					       "an absolute directory path");
+			else
+				strcpy(cfg->pcap_dir, val);
 		} else if (strcmp(name, "MPAUDIT_REPORT") == 0) {
 			if (*val == '\0' || strlen(val) >= sizeof(cfg->report_path)) {
 				if (err != NULL && errlen > 0)
@@ -204,7 +216,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 		} else {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
+					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
 					 name);
 			rc = -EINVAL;
 		}

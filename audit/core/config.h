@@ -28,6 +28,9 @@
 #define MPA_DEFAULT_HEAP_DEPTH 16u
 #define MPA_MAX_HEAP_DEPTH 64u
 
+/** Room left after MPAUDIT_PCAP_DIR for "/NAME.json" (NAME: 31 at most). */
+#define MPA_PCAP_NAME_ROOM 40u
+
 /** Default and upper bound of MPAUDIT_HEAP_MAX_MB. */
 #define MPA_DEFAULT_HEAP_MAX_MB 4096u
 #define MPA_MAX_HEAP_MAX_MB 1048576u

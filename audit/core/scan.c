@@ -10,6 +10,7 @@
 #include <rte_prefetch.h>
 #include <rte_string_fns.h>
 
+#include "classify.h"
 #include "clock.h"
 #include "driver.h"
 #include "fault.h"
@@ -457,4 +458,67 @@ mpa_scan_reset(void)
 	hits = NULL;
 	nhits = hits_cap = 0;
 	memset(&stats, 0, sizeof(stats));
+}
+
+/*
+ * Which objects the latest scan judged stuck, and whose they are, as the
+ * scan grouped them: from the scanner's memory of each object (held for
+ * MPA_CONFIRM_SCANS scans with one stamp, since long enough), not from
+ * the groups, which keep only a few samples. Driver holdings are left
+ * out: which of them are the excess is not known.
+ */
+uint32_t
+mpa_scan_foreach_stuck_locked(mpa_stuck_fn_t fn, void *arg)
+{
+	uint32_t n = 0;
+
+	if (!result.valid)
+		return 0;
+	for (unsigned int pi = 0; pi < MPA_POOLS_MAX; pi++) {
+		const struct mpa_pool *p = mpa_pool_slot(pi);
+
+		if (p == NULL || p->st == NULL)
+			continue;
+		for (uint32_t i = 0; i < p->size; i++) {
+			const struct mpa_objstate *os = &p->st[i];
+			uint64_t s = os->stamp;
+			uint8_t ss = mpa_holder_state(mpa_stamp_holder(s));
+			struct mpa_stuck_obj o;
+			const struct rte_ring *r;
+			int32_t age;
+
+			if (os->held_scans < MPA_CONFIRM_SCANS ||
+			    (p->have_free_set &&
+			     ((p->freemap[i >> 6] >> (i & 63)) & 1)))
+				continue;
+			age = mpa_age_ms(result.now_ms, os->since);
+			if (age < 0 || (uint32_t)age < result.stuck_ms)
+				continue;
+			if ((os->flags & MPA_OS_TAKEN) || ss == MPA_ST_FREE ||
+			    ss == MPA_ST_PMD)
+				continue;
+			o.key.pool = pi;
+			o.key.holder = mpa_stamp_holder(s);
+			o.key.lcore = (uint8_t)mpa_stamp_lcore(s);
+			o.key.state = ss;
+			if (ss != MPA_ST_APP && ss != MPA_ST_RX && ss != MPA_ST_TX &&
+			    ss != MPA_ST_RING) {
+				o.key.state = MPA_ST_UNKNOWN;
+				o.key.holder = 0;
+				o.key.lcore = MPA_LCORE_NONE;
+			}
+			r = nhits != 0 ? ring_of(p->addrs[i]) : NULL;
+			if (r != NULL && o.key.state != MPA_ST_TX) {
+				o.key.state = MPA_ST_RING;
+				o.key.holder = ring_holder(s, r);
+			}
+			o.pool = p;
+			o.idx = i;
+			o.obj = (void *)p->addrs[i];
+			o.age_ms = (uint32_t)age;
+			fn(&o, arg);
+			n++;
+		}
+	}
+	return n;
 }

@@ -93,6 +93,25 @@ void mpa_scan_configure(uint32_t stuck_ms, mpa_scan_new_cb_t on_new);
  */
 void mpa_scan_set_history(uint32_t scans);
 
+/** An object the latest scan found stuck. */
+struct mpa_stuck_obj {
+	const struct mpa_pool *pool;
+	uint32_t idx;              /**< in the pool's sorted addresses */
+	void *obj;                 /**< the object (an mbuf in an mbuf pool) */
+	struct mpa_group_key key;  /**< its group: state, holder, lcore; pool
+				        is the registry slot */
+	uint32_t age_ms;
+};
+
+typedef void (*mpa_stuck_fn_t)(const struct mpa_stuck_obj *o, void *arg);
+
+/**
+ * Call @p fn for every object the latest scan found stuck in a live pool
+ * (driver holdings aside), pool by pool in address order; caller holds
+ * the registry lock and ran the scan under it. @return objects passed.
+ */
+uint32_t mpa_scan_foreach_stuck_locked(mpa_stuck_fn_t fn, void *arg);
+
 /** Latest result and cumulative statistics; caller holds the lock. */
 const struct mpa_scan_result *mpa_scan_result(void);
 const struct mpa_scan_stats *mpa_scan_stats(void);

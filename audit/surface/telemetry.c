@@ -50,6 +50,7 @@
 #include "core/state.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "pcap.h"
 #include "report.h"
 #include "core/scan.h"
 #include "heap/stack.h"
@@ -233,11 +234,12 @@ static int cmd_dump(const char *, const char *, struct rte_tel_data *);
 static int cmd_config(const char *, const char *, struct rte_tel_data *);
 static int cmd_sites(const char *, const char *, struct rte_tel_data *);
 static int cmd_history(const char *, const char *, struct rte_tel_data *);
+static int cmd_pcap(const char *, const char *, struct rte_tel_data *);
 
 enum {
 	C_SUMMARY, C_POOLS, C_STUCK, C_ERRORS, C_HEAP, C_HEAP_TRACK,
 	C_HEAP_SNAPSHOT, C_HEAP_DIFF, C_HEAP_DROP, C_DUMP, C_CONFIG, C_SITES,
-	C_HISTORY, C_COUNT
+	C_HISTORY, C_PCAP, C_COUNT
 };
 
 static const struct tele_cmd cmds[C_COUNT] = {
@@ -273,6 +275,8 @@ static const struct tele_cmd cmds[C_COUNT] = {
 	[C_HISTORY] = { "/mpaudit/history", cmd_history,
 		"/mpaudit/history,POOL[,PAGE]",
 		"mpaudit per-scan in_use, stuck, driver_held, free of a pool, oldest first, and its forecast. Parameters: pool[,int page]" },
+	[C_PCAP] = { "/mpaudit/pcap", cmd_pcap, "/mpaudit/pcap,NAME",
+		"mpaudit: scan, write the stuck mbufs to MPAUDIT_PCAP_DIR/NAME.pcap and whose each is to NAME.json. Parameters: name" },
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -1523,6 +1527,70 @@ cmd_history(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_child(d, fields[k], col[k]);
 	tpool_put(&tp);
 	mpa_registry_unlock();
+	mpa_guard_leave();
+	return 0;
+}
+
+/* ---- /mpaudit/pcap ----------------------------------------------------- */
+
+/*
+ * A capture name: a snapshot name that is not "." or ".." and has no
+ * "..", so it names a file in MPAUDIT_PCAP_DIR and nothing else.
+ */
+static int
+pcap_name_arg(struct rte_tel_data *d, const char *s)
+{
+	char show[24];
+
+	if (!name_ok(s) || s[0] == '.' || strstr(s, "..") != NULL)
+		return reply_error(d, C_PCAP, EINVAL, "bad capture name '%s': 1-%d characters of [A-Za-z0-9_.-], not starting with '.', no '..'",
+				   clip(show, sizeof(show) - 1, s, 0),
+				   MPA_HEAP_NAME_MAX), -1;
+	return 0;
+}
+
+static int
+cmd_pcap(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct mpa_pcap_result *res;
+	struct mpa_config c;
+	struct args a;
+	uint64_t scan;
+	int rc;
+
+	if (args_get(d, C_PCAP, params, 1, 1, &a) != 0 ||
+	    pcap_name_arg(d, a.v[0]) != 0)
+		return 0;
+	if (!running_config(&c))
+		return reply_error(d, C_PCAP, ENODEV, "the auditor is not running");
+	if (c.pcap_dir[0] == '\0')
+		return reply_error(d, C_PCAP, ENOTSUP, "no capture directory: set MPAUDIT_PCAP_DIR");
+	mpa_guard_enter();
+	res = malloc(sizeof(*res));
+	if (res == NULL) {
+		mpa_guard_leave();
+		return reply_error(d, C_PCAP, ENOMEM, "out of memory");
+	}
+	/* A scan first, as /mpaudit/dump does: the capture is of now. */
+	mpa_registry_lock();
+	mpa_scan_locked(threshold_ms_locked());
+	rc = mpa_pcap_write_locked(c.pcap_dir, a.v[0], res);
+	scan = mpa_scan_stats()->scans;
+	mpa_registry_unlock();
+	if (rc != 0) {
+		reply_error(d, C_PCAP, -rc, "cannot write %s/%s.pcap: %s",
+			    c.pcap_dir, a.v[0], strerror(-rc));
+	} else {
+		rte_tel_data_start_dict(d);
+		add_str(d, "path", res->path, MSG_CAP);
+		add_str(d, "sidecar", res->sidecar, MSG_CAP);
+		add_u64(d, "packets", res->packets);
+		add_u64(d, "bytes", res->bytes);
+		add_u64(d, "truncated", res->truncated);
+		add_u64(d, "not_mbufs", res->not_mbufs);
+		add_u64(d, "scan", scan);
+	}
+	free(res);
 	mpa_guard_leave();
 	return 0;
 }

@@ -56,6 +56,7 @@ static const struct {
 	{ "/mpaudit/heap_drop", "" }, { "/mpaudit/dump", "" },
 	{ "/mpaudit/config", "" }, { "/mpaudit/sites", "" },
 	{ "/mpaudit/history", "" }, { "/mpaudit/history", "fuzz_pool," },
+	{ "/mpaudit/pcap", "" },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

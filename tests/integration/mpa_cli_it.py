@@ -405,12 +405,33 @@ def t_cli_fwd(ctx, c):
             c.eq("dump --json: path", r.json().get("path"), report_path)
         r = cli(ctx, "--file-prefix", prefix, "heap")
         check_rc(c, r, 1, ["heap tracking is not active", "ENOTSUP"])
-        listed = t.ask("/")
-        for sub, tele in (("sites", "/mpaudit/sites"),
-                          ("config", "/mpaudit/config")):
-            if tele not in listed:
-                r = cli(ctx, "--file-prefix", prefix, sub)
-                check_rc(c, r, 1, ["this mpaudit does not support %s" % sub])
+        r = cli(ctx, "--file-prefix", prefix, "--json", "sites")
+        if check_rc(c, r, 3):
+            v = r.json()
+            c.eq("sites --json: stuck over the holders, listed = holders",
+                 (sum(x.get("stuck", 0) for x in v.get("sites", [])),
+                  len(v.get("sites", []))),
+                 (TELE_LEAK_TOTAL, v.get("holders")))
+        r = cli(ctx, "--file-prefix", prefix, "--json", "config")
+        if check_rc(c, r, 0):
+            c.eq("config --json: stuck_ms, scan_ms, changed",
+                 (r.json().get("stuck_ms"), r.json().get("scan_ms"),
+                  r.json().get("changed")),
+                 (STUCK_MS, int(LEAK_ENV["MPAUDIT_SCAN_MS"]), 0))
+        for stuck_ms, changed in ((STUCK_MS + 200, 1), (STUCK_MS, 1),
+                                  (STUCK_MS, 0)):
+            r = cli(ctx, "--file-prefix", prefix, "--json", "config",
+                    "--stuck-ms", str(stuck_ms))
+            if check_rc(c, r, 0):
+                c.eq("config --stuck-ms %d: stuck_ms, changed" % stuck_ms,
+                     (r.json().get("stuck_ms"), r.json().get("changed")),
+                     (stuck_ms, changed))
+        r = cli(ctx, "--file-prefix", prefix, "config", "--stuck-ms", "0")
+        check_rc(c, r, 1, ["from 1 to 86400000", "ERANGE"])
+        r = cli(ctx, "--file-prefix", prefix, "pcap", "x")
+        check_rc(c, r, 1, ["MPAUDIT_PCAP_DIR", "ENOTSUP"])
+        r = cli(ctx, "--file-prefix", prefix, "pcap", "../x")
+        check_rc(c, r, 2, ["may not start with '.'"])
         check_usage_errors(c, ctx, prefix)
         top_session(ctx, c, prefix, r"^%s\s+%d\s+\d+\s+\d+\s+%d\s" %
                     (FWD_POOL, FWD_POOL_SIZE, TELE_LEAK_TOTAL), 3,
@@ -781,12 +802,12 @@ def t_cli_protocol(ctx, c):
     srv = FakeTele(path, replies)
     try:
         r = cli(ctx, "--socket", path, "--json", "sites")
-        if check_rc(c, r, 0):
+        if check_rc(c, r, 3):
             v = r.json()
             c.eq("sites --json: joined", (v.get("held"), v.get("total"),
                                           v.get("sites")), (925, 25, SITES))
         r = cli(ctx, "--socket", path, "sites")
-        if check_rc(c, r, 0):
+        if check_rc(c, r, 3):
             lines = r.out.splitlines()
             c.eq("sites: first line", lines[0],
                  "925 objects held at 25 sites, scan 9")

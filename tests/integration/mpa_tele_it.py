@@ -24,6 +24,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
             "/mpaudit/errors", "/mpaudit/heap", "/mpaudit/heap_track",
             "/mpaudit/heap_snapshot", "/mpaudit/heap_diff",
             "/mpaudit/heap_drop", "/mpaudit/dump", "/mpaudit/config",
-            "/mpaudit/sites", "/mpaudit/history"]
+            "/mpaudit/sites", "/mpaudit/history", "/mpaudit/pcap"]
 POOLS_PER_PAGE = 32
 STUCK_PER_PAGE = 20
 ERRORS_PER_PAGE = 20
@@ -503,6 +504,7 @@ def t_tele_fwd(ctx, c):
                all("site" in r and "function" in r for r in sites))
         check_bad_params(c, t)
         check_heap_off(c, t)
+        check_error(c, t, "/mpaudit/pcap,x", "ENOTSUP", ["MPAUDIT_PCAP_DIR"])
         r = check_dump(c, t, report_path, TELE_LEAK_TOTAL)
         if r is not None:
             c.eq("/mpaudit/dump: report stuck groups",
@@ -976,7 +978,8 @@ SMALL_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "40", "--ring-keep",
                    "16", "--app-leak", "8", "--tx-hold", "24"]
 SMALL_LEAK_TOTAL = 40 + 16 + 8 + 24
 CONFIG_SECS = 15
-CONFIG_ENV = {"MPAUDIT_STUCK_MS": "600000", "MPAUDIT_SCAN_MS": "100"}
+CONFIG_ENV = {"MPAUDIT_STUCK_MS": "600000", "MPAUDIT_SCAN_MS": "100",
+              "MPAUDIT_PCAP_DIR": "/nonexistent/mpaudit-pcap"}
 
 
 def wait_scans(c, t, what, more_than, deadline):
@@ -1015,6 +1018,8 @@ def t_tele_config(ctx, c):
         v = t.ask("/mpaudit/config")
         c.eq("/mpaudit/config after the refused requests",
              (v.get("stuck_ms"), v.get("scan_ms")), (600000, 100))
+        check_error(c, t, "/mpaudit/pcap,x", "ENOENT",
+                    ["/nonexistent/mpaudit-pcap/x.pcap"])
         set_config(c, t, "stuck_ms=%d" % STUCK_MS, 1)
         c.eq("summary stuck_ms", t.ask("/mpaudit/summary").get("stuck_ms"),
              STUCK_MS)
@@ -1127,6 +1132,189 @@ def t_tele_history(ctx, c):
     check_exit(c, run, 3)
 
 
+# ---- pcap of the stuck mbufs ------------------------------------------------
+
+# tele_pcap: two net_pcap ports replaying demo.pcap (every received mbuf
+# holds a frame of it, byte for byte) and the usual leaks.
+PCAP_SECS = 12
+
+
+def read_pcap(path):
+    """[(caplen, origlen, bytes)] of a classic pcap file (microseconds,
+    either byte order)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    end = "<" if magic == 0xa1b2c3d4 else ">"
+    if struct.unpack(end + "I", data[:4])[0] != 0xa1b2c3d4:
+        raise Failed("%s: not a pcap file (magic %#x)" % (path, magic))
+    link = struct.unpack(end + "I", data[20:24])[0]
+    if link != 1:
+        raise Failed("%s: link type %d, not Ethernet" % (path, link))
+    out, off = [], 24
+    while off < len(data):
+        _, _, caplen, origlen = struct.unpack(end + "IIII",
+                                              data[off:off + 16])
+        out.append((caplen, origlen, data[off + 16:off + 16 + caplen]))
+        off += 16 + caplen
+    return out
+
+
+def t_tele_pcap(ctx, c):
+    """/mpaudit/pcap,NAME: the capture holds exactly the stuck mbufs, one
+    packet each, whose the sidecar says exactly as the truth; received
+    ones byte for byte frames of the replayed capture; tshark reads it;
+    bad names, an existing name and a missing directory refused, the
+    files already there untouched."""
+    name = "tele_pcap"
+    demo = os.path.join(os.path.dirname(ctx.fwd), "demo.pcap")
+    frames = set(f[2] for f in read_pcap(demo))
+    pdir = os.path.join(ctx.tmp, "pcap")
+    os.mkdir(pdir)
+    vdevs = ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % demo,
+             "--vdev", "net_pcap1,rx_pcap=%s,infinite_rx=1" % demo]
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + vdevs + \
+        ["--", "--duration", str(PCAP_SECS), "--stats-ms", "0"] + \
+        SMALL_LEAK_ARGS
+    env = dict(LEAK_ENV, MPAUDIT_PCAP_DIR=pdir)
+    seen = {}
+
+    def body(t, p, report_path):
+        wait_stuck(c, t, SMALL_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        for bad in ("../x", "..", ".hidden", "a/b", "/tmp/x", "a..b"):
+            check_error(c, t, "/mpaudit/pcap," + bad, "EINVAL",
+                        ["bad capture name"])
+        check_error(c, t, "/mpaudit/pcap", "EINVAL", ["missing parameter"])
+        v = t.ask("/mpaudit/pcap,leak1")
+        if not c.true("/mpaudit/pcap,leak1: %r" % (v,),
+                      isinstance(v, dict) and "path" in v):
+            return
+        seen["reply"] = v
+        c.eq("/mpaudit/pcap,leak1: files", (v.get("path"), v.get("sidecar")),
+             (os.path.join(pdir, "leak1.pcap"),
+              os.path.join(pdir, "leak1.json")))
+        c.eq("/mpaudit/pcap,leak1: packets, truncated, not_mbufs",
+             (v.get("packets"), v.get("truncated"), v.get("not_mbufs")),
+             (SMALL_LEAK_TOTAL, 0, 0))
+        before = [os.stat(os.path.join(pdir, f)).st_mtime_ns
+                  for f in ("leak1.pcap", "leak1.json")]
+        check_error(c, t, "/mpaudit/pcap,leak1", "EEXIST", ["leak1.pcap"])
+        c.eq("an existing capture is left as it was",
+             [os.stat(os.path.join(pdir, f)).st_mtime_ns
+              for f in ("leak1.pcap", "leak1.json")], before)
+        check_sizes(c, t)
+
+    run = session(ctx, name, cmd, env, PCAP_SECS + 30, body)
+    check_exit(c, run, 3)
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth total" % name, sum(truth.values()), SMALL_LEAK_TOTAL)
+    check_groups_exact(c, run, truth)
+    if "reply" not in seen:
+        return
+    pkts = read_pcap(os.path.join(pdir, "leak1.pcap"))
+    with open(os.path.join(pdir, "leak1.json")) as f:
+        side = json.load(f)
+    c.eq("%s: packets in the capture, in the sidecar" % name,
+         (len(pkts), len(side.get("packets", []))),
+         (SMALL_LEAK_TOTAL, SMALL_LEAK_TOTAL))
+    groups = {}
+    for (caplen, origlen, data), e in zip(pkts, side.get("packets", [])):
+        k = key_of(e.get("pool"), e.get("state"), e.get("lcore"),
+                   e.get("port"), e.get("queue"), e.get("ring"),
+                   e.get("site"))
+        groups[k] = groups.get(k, 0) + 1
+        c.eq("%s: packet of %s: lengths vs the sidecar" % (name, key_str(k)),
+             (caplen, origlen), (e.get("captured"), e.get("pkt_len")))
+        if e.get("state") == "app":
+            # Allocated and never filled: an empty packet.
+            c.eq("%s: app packet length" % name, caplen, 0)
+        else:
+            c.true("%s: a %s packet of %d bytes is no frame of %s" % (
+                name, e.get("state"), caplen, demo), data in frames)
+    c.eq("%s: the capture's packets by holder vs the truth" % name,
+         sorted((key_str(k), n) for k, n in groups.items()),
+         sorted((key_str(k), n) for k, n in truth.items()))
+    try:
+        out = subprocess.run(["tshark", "-r", os.path.join(pdir,
+                                                         "leak1.pcap")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=60)
+    except FileNotFoundError:
+        c.errors.append("%s: tshark is not installed (./run test installs "
+                        "it)" % name)
+        return
+    c.eq("%s: tshark -r: status" % name, out.returncode, 0)
+    c.eq("%s: tshark -r: packets" % name,
+         len([x for x in out.stdout.splitlines() if x.strip()]),
+         SMALL_LEAK_TOTAL)
+
+
+# tele_pcap_chain: frames longer than an mbuf's data room (2048), which
+# net_pcap receives as chains of two segments; the first CHAIN_LEAK are
+# leaked (--leak-rx 1: every packet until --leak-max).
+CHAIN_FRAMES = 64
+CHAIN_LEN = 3000
+CHAIN_LEAK = 10
+
+
+def write_chain_pcap(path):
+    """CHAIN_FRAMES distinct Ethernet frames of CHAIN_LEN + i bytes."""
+    frames = []
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(CHAIN_FRAMES):
+            n = CHAIN_LEN + i
+            fr = bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0]) + \
+                bytes((i * 7 + j) & 0xff for j in range(n - 14))
+            f.write(struct.pack("<IIII", 1767225600, i, n, n))
+            f.write(fr)
+            frames.append(fr)
+    return frames
+
+
+def t_tele_pcap_chain(ctx, c):
+    """Leaked multi-segment mbufs are written whole: each packet the
+    frame it was received from, byte for byte, from both segments."""
+    name = "tele_pcap_chain"
+    src = os.path.join(ctx.tmp, "chain.pcap")
+    frames = write_chain_pcap(src)
+    pdir = os.path.join(ctx.tmp, "pcap-chain")
+    os.mkdir(pdir)
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
+        ["--vdev", "net_pcap0,rx_pcap=%s" % src, "--vdev", "net_null0",
+         "--", "--duration", "8", "--stats-ms", "0", "--leak-rx", "1",
+         "--leak-max", str(CHAIN_LEAK)]
+    env = dict(LEAK_ENV, MPAUDIT_PCAP_DIR=pdir)
+    seen = {}
+
+    def body(t, p, report_path):
+        deadline = p.mpa_t0 + STUCK_WAIT_S
+        v = t.ask("/mpaudit/stuck")
+        while time.monotonic() < deadline and not any(
+                g.get("state") == "rx" and g.get("count") == CHAIN_LEAK
+                for g in v.get("groups", {}).values()):
+            time.sleep(0.1)
+            v = t.ask("/mpaudit/stuck")
+        seen["reply"] = t.ask("/mpaudit/pcap,chain")
+
+    run = session(ctx, name, cmd, env, 40, body)
+    check_exit(c, run, 3)
+    v = seen.get("reply", {})
+    c.eq("%s: /mpaudit/pcap packets, truncated" % name,
+         (v.get("packets"), v.get("truncated")), (CHAIN_LEAK, 0))
+    if "path" not in v:
+        return
+    pkts = read_pcap(v["path"])
+    with open(v["sidecar"]) as f:
+        side = json.load(f).get("packets", [])
+    c.eq("%s: packets' states, ports, segments" % name,
+         sorted((e.get("state"), e.get("port"), e.get("segments"))
+                for e in side), [("rx", 0, 2)] * CHAIN_LEAK)
+    c.eq("%s: the packets are the first %d frames, whole" % (
+        name, CHAIN_LEAK), sorted(x[2] for x in pkts),
+        sorted(frames[:CHAIN_LEAK]))
+
+
 TESTS = {
     "tele_fwd": t_tele_fwd,
     "tele_heap_diff": t_tele_heap_diff,
@@ -1137,6 +1325,8 @@ TESTS = {
     "tele_forecast_clean": t_tele_forecast_clean,
     "tele_config": t_tele_config,
     "tele_history": t_tele_history,
+    "tele_pcap": t_tele_pcap,
+    "tele_pcap_chain": t_tele_pcap_chain,
 }
 
 

@@ -35,7 +35,7 @@ range_msg(char *buf, size_t len, const char *name, const char *val,
 }
 
 static const char unknown_tail[] =
-	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
 
 /* Assert that @p cfg holds exactly the built-in defaults. */
 static void
@@ -53,6 +53,7 @@ assert_defaults(const struct mpa_config *cfg)
 	assert_int_equal(cfg->track_signal, SIGRTMIN + 1);
 	assert_int_equal(cfg->report_ms, 10000);
 	assert_int_equal(cfg->history_scans, 3600);
+	assert_string_equal(cfg->pcap_dir, "");
 }
 
 /* A config filled with junk, so that parse must overwrite every field. */
@@ -416,6 +417,34 @@ test_history_scans(void **state)
 		"invalid MPAUDIT_HISTORY_SCANS='1000001': expected an integer from 0 to 1000000");
 }
 
+/* An absolute path with room for the capture's name, else refused. */
+static void
+test_pcap_dir(void **state)
+{
+	static const char *const bad[] = { "", "rel/dir", "./x", "~/x" };
+	char var[4200], err[ERRLEN];
+	struct mpa_config cfg;
+
+	(void)state;
+	assert_int_equal(parse1(&cfg, "MPAUDIT_PCAP_DIR=/var/tmp/cap", err), 0);
+	assert_string_equal(cfg.pcap_dir, "/var/tmp/cap");
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		snprintf(var, sizeof(var), "MPAUDIT_PCAP_DIR=%s", bad[i]);
+		assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+		assert_defaults(&cfg);
+		assert_non_null(strstr(err, "expected an absolute directory path"));
+	}
+	/* The longest accepted leaves room for "/NAME.json". */
+	memset(var, 0, sizeof(var));
+	strcpy(var, "MPAUDIT_PCAP_DIR=/");
+	memset(var + strlen(var), 'd', sizeof(cfg.pcap_dir) - 40 - 2);
+	assert_int_equal(parse1(&cfg, var, err), 0);
+	assert_int_equal(strlen(cfg.pcap_dir), sizeof(cfg.pcap_dir) - 40 - 1);
+	strcat(var, "d");
+	assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+	assert_defaults(&cfg);
+}
+
 static void
 test_unknown_variable(void **state)
 {
@@ -612,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_report_ms_bounds),
 		cmocka_unit_test(test_report_ms_rejected),
 		cmocka_unit_test(test_history_scans),
+		cmocka_unit_test(test_pcap_dir),
 		cmocka_unit_test(test_report_path),
 		cmocka_unit_test(test_stuck_ms_rejected),
 		cmocka_unit_test(test_scan_ms_rejected),
