@@ -44,6 +44,7 @@ struct mpa_cli {
 	long count;		/**< watch --count, 0: forever */
 	long stuck_ms;		/**< config --stuck-ms, -1: unchanged */
 	long scan_ms;		/**< config --scan-ms, -1: unchanged */
+	const char *listen;	/**< serve --listen */
 	struct mpa_tele *t;
 	char path[108];		/**< the socket connected to */
 };
@@ -97,6 +98,8 @@ int mpa_cmd_snapshot(struct mpa_cli *c);
 int mpa_cmd_diff(struct mpa_cli *c);
 int mpa_cmd_dump(struct mpa_cli *c);
 int mpa_cmd_pcap(struct mpa_cli *c);
+int mpa_cmd_metrics(struct mpa_cli *c);
+int mpa_cmd_serve(struct mpa_cli *c);
 int mpa_cmd_watch(struct mpa_cli *c);
 int mpa_cmd_top(struct mpa_cli *c);
 

@@ -25,6 +25,7 @@
 #include "cli.h"
 
 #define PROG "mpaudit"
+#define RTE_DIM_NAMES(a) (sizeof(a) / sizeof((a)[0]))
 /* Largest process id Linux hands out (PID_MAX_LIMIT). */
 #define PID_MAX 4194304L
 /* Milliseconds the auditor keeps in 32 bits (DPDK 22.11 telemetry). */
@@ -39,12 +40,14 @@ enum {
 	OPT_COUNT,
 	OPT_STUCK_MS,
 	OPT_SCAN_MS,
+	OPT_LISTEN,
 };
 
 /* Which command options a command takes. */
 #define O_INTERVAL (1u << 0)
 #define O_COUNT (1u << 1)
 #define O_CONFIG (1u << 2)
+#define O_LISTEN (1u << 3)
 
 static const struct option long_opts[] = {
 	{ "file-prefix", required_argument, NULL, OPT_PREFIX },
@@ -56,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "stuck-ms", required_argument, NULL, OPT_STUCK_MS },
 	{ "scan-ms", required_argument, NULL, OPT_SCAN_MS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -110,6 +114,16 @@ static const struct cmd cmds[] = {
 	  "without one). NAME: 1 to 31 characters of [A-Za-z0-9_.-], not\n"
 	  "starting with '.'. Exit 3 when the capture holds packets.\n",
 	  1, 1, 0 },
+	{ "metrics", mpa_cmd_metrics, "", "the audited processes in the "
+	  "Prometheus text format",
+	  "Without a target, every audited process on this machine; each\n"
+	  "sample is labelled prefix=\"P\",pid=\"N\". See docs/prometheus.md.\n",
+	  0, 0, 0 },
+	{ "serve", mpa_cmd_serve, "--listen ADDRESS:PORT", "serve /metrics "
+	  "over HTTP for Prometheus",
+	  "  --listen A:P   IPv4 address and port, e.g. 127.0.0.1:9464\n"
+	  "Each scrape asks every audited process (or the target) anew.\n"
+	  "Runs until SIGINT or SIGTERM.\n", 0, 0, O_LISTEN },
 	{ "watch", mpa_cmd_watch, "[--interval S] [--count N]",
 	  "one line per interval: scans, in use, stuck, errors, heap",
 	  "  --interval S   seconds between lines (default 1, at least 0.05)\n"
@@ -286,6 +300,10 @@ take_opt(struct mpa_cli *c, struct parsed *p, int opt, const char *arg)
 	case OPT_SCAN_MS:
 		p->seen |= O_CONFIG;
 		return parse_long("--scan-ms", arg, 0, MS_MAX, &c->scan_ms);
+	case OPT_LISTEN:
+		p->seen |= O_LISTEN;
+		c->listen = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -347,7 +365,7 @@ validate(struct mpa_cli *c, const struct parsed *p)
 {
 	const struct cmd *cmd = p->cmd;
 	static const char *const names[] = { "--interval", "--count",
-		"--stuck-ms or --scan-ms" };
+		"--stuck-ms or --scan-ms", "--listen" };
 
 	if (p->cmd_name == NULL) {
 		mpa_cli_err("no command given");
@@ -361,7 +379,7 @@ validate(struct mpa_cli *c, const struct parsed *p)
 		mpa_cli_err("give one of --file-prefix, --pid, --socket");
 		return -1;
 	}
-	for (unsigned int b = 0; b < 3; b++) {
+	for (unsigned int b = 0; b < RTE_DIM_NAMES(names); b++) {
 		if ((p->seen & (1u << b)) && !(cmd->opts & (1u << b))) {
 			mpa_cli_err("%s: unknown option %s", cmd->name,
 				    names[b]);

@@ -26,6 +26,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_it import (  # noqa: E402
@@ -33,7 +35,8 @@ from mpa_it import (  # noqa: E402
     check_exit, key_str, run_case, truth_groups)
 from mpa_preload_it import read_text, wait_text  # noqa: E402
 from mpa_tele_it import (  # noqa: E402
-    NULL_PORTS, READY_S, STUCK_WAIT_S, TELE_LEAK_ARGS, TELE_LEAK_TOTAL, TCtx,
+    NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_WAIT_S,
+    TELE_LEAK_ARGS, TELE_LEAK_TOTAL, TCtx,
     heapleak_truth, null_vdevs, session, socket_path, tele_group_key,
     wait_stuck)
 
@@ -917,7 +920,155 @@ def t_cli_protocol(ctx, c):
             g.close()
 
 
+# ---- metrics and serve ------------------------------------------------------
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                    "docs")
+METRIC_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
+
+
+def parse_exposition(c, what, text):
+    """{(name, labels): value} of a text exposition, and the families
+    announced by # TYPE, checking every sample belongs to one."""
+    samples, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            c.true("%s: family %s announced twice" % (what, name),
+                   name not in types)
+            types[name] = kind
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = METRIC_RE.match(line)
+        if not c.true("%s: not a sample line: %r" % (what, line), m):
+            continue
+        c.true("%s: sample %s before its # TYPE" % (what, m.group(1)),
+               m.group(1) in types)
+        samples[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return samples, types
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+
+def t_cli_metrics(ctx, c):
+    """mpaudit metrics of a forwarder with known leaks: exact samples
+    labelled by prefix and pid, accepted by promtool; without a target
+    the same process among all; mpaudit serve answers /metrics over HTTP
+    with the same, 404 elsewhere, and stops on SIGTERM; the shipped alert
+    rules pass promtool and the dashboard queries only metrics that
+    exist."""
+    name = "cli_metrics"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + SMALL_LEAK_ARGS
+    prefix = prefix_of(cmd)
+
+    def body(t, p, report_path):
+        wait_stuck(c, t, SMALL_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        wait_forwarding(p)
+        lab = '{prefix="%s",pid="%d"}' % (prefix, p.pid)
+        plab = '{prefix="%s",pid="%d",pool="%s"}' % (prefix, p.pid, FWD_POOL)
+        want = {("mpaudit_up", lab): 1, ("mpaudit_stuck_objects", lab):
+                SMALL_LEAK_TOTAL, ("mpaudit_leaks_found", lab): 1,
+                ("mpaudit_free_errors_total", lab): 0,
+                ("mpaudit_stuck_threshold_seconds", lab): STUCK_MS / 1000,
+                ("mpaudit_pool_objects", plab): FWD_POOL_SIZE,
+                ("mpaudit_pool_stuck_objects", plab): SMALL_LEAK_TOTAL}
+        r = cli(ctx, "--file-prefix", prefix, "metrics")
+        if check_rc(c, r, 0):
+            got, types = parse_exposition(c, "metrics", r.out)
+            c.eq("metrics: samples", {k: got.get(k) for k in want}, want)
+            q = (got.get(("mpaudit_pool_in_use_objects", plab)),
+                 got.get(("mpaudit_pool_free_objects", plab)))
+            c.true("metrics: in use + free != size: %r" % (q,),
+                   None not in q and sum(q) == FWD_POOL_SIZE)
+            c.eq("metrics: counters end in _total",
+                 sorted(n for n, k in types.items() if k == "counter"),
+                 ["mpaudit_free_errors_total", "mpaudit_scans_total"])
+            pr = subprocess.run(["promtool", "check", "metrics"],
+                                input=r.out, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
+                                universal_newlines=True, timeout=60)
+            c.eq("promtool check metrics: status (%s)" % pr.stdout.strip(),
+                 pr.returncode, 0)
+            families = set(types)
+        else:
+            families = set()
+        r = cli(ctx, "metrics")
+        if check_rc(c, r, 0):
+            got, _ = parse_exposition(c, "metrics (all)", r.out)
+            c.eq("metrics (all): this process's stuck objects",
+                 got.get(("mpaudit_stuck_objects", lab)), SMALL_LEAK_TOTAL)
+        check_rc(c, cli(ctx, "serve", "--listen", "nowhere"), 2,
+                 ["bad --listen 'nowhere'"])
+        check_rc(c, cli(ctx, "serve", "--listen", "127.0.0.1:70000"), 2,
+                 ["bad --listen"])
+        check_rc(c, cli(ctx, "serve"), 2, ["bad --listen ''"])
+        check_rc(c, cli(ctx, "--listen", "127.0.0.1:1", "metrics"), 2,
+                 ["metrics: unknown option --listen"])
+        port = free_port()
+        srv = subprocess.Popen([ctx.cli, "--file-prefix", prefix, "serve",
+                                "--listen", "127.0.0.1:%d" % port],
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               universal_newlines=True)
+        try:
+            line = srv.stdout.readline()
+            c.eq("serve: first line", line.strip(),
+                 "serving /metrics on http://127.0.0.1:%d/metrics" % port)
+            st, ctype, text = http_get("http://127.0.0.1:%d/metrics" % port)
+            c.eq("GET /metrics: status, type", (st, ctype),
+                 (200, "text/plain; version=0.0.4; charset=utf-8"))
+            got, _ = parse_exposition(c, "GET /metrics", text)
+            c.eq("GET /metrics: samples", {k: got.get(k) for k in want},
+                 want)
+            st, _, _ = http_get("http://127.0.0.1:%d/other" % port)
+            c.eq("GET /other: status", st, 404)
+            srv.send_signal(signal.SIGTERM)
+            c.eq("serve: exit status after SIGTERM", srv.wait(timeout=10), 0)
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
+            srv.stdout.close()
+            srv.stderr.close()
+        pr = subprocess.run(["promtool", "check", "rules",
+                             os.path.join(DOCS, "mpaudit-alerts.yml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, timeout=60)
+        c.eq("promtool check rules: status (%s)" % pr.stdout.strip(),
+             pr.returncode, 0)
+        with open(os.path.join(DOCS, "mpaudit-grafana.json")) as f:
+            dash = json.load(f)
+        used = set()
+        for panel in dash.get("panels", []):
+            for tg in panel.get("targets", []):
+                used.update(re.findall(r"\b(mpaudit_[a-z_]+)\b", tg["expr"]))
+        c.true("the dashboard queries metrics that do not exist: %s" %
+               sorted(used - families), used and used <= families)
+        stop_at_end(p)
+
+    run = session(ctx, name, cmd, LEAK_ENV, 60, body)
+    check_exit(c, run, 3)
+
+
 TESTS = {
+    "cli_metrics": t_cli_metrics,
     "cli_fwd": t_cli_fwd,
     "cli_pools": t_cli_pools,
     "cli_clean": t_cli_clean,
