@@ -12,6 +12,8 @@
 #ifndef MPA_CLI_H
 #define MPA_CLI_H
 
+#include <signal.h>
+
 #include <jansson.h>
 
 #include "tele.h"
@@ -84,6 +86,22 @@ int mpa_cli_ask_verdict(struct mpa_cli *c);
  * @return 0, or -1 after naming the first missing field and @p what.
  */
 int mpa_cli_check(json_t *o, const char *what, const char *spec);
+
+/** Integer field @p k of @p o, or @p dflt when absent or not an integer. */
+json_int_t mpa_cli_int(json_t *o, const char *k, json_int_t dflt);
+
+/** Set by SIGINT and SIGTERM once mpa_cli_catch_stop() ran. */
+extern volatile sig_atomic_t mpa_cli_stop;
+
+/*
+ * Catch SIGINT and SIGTERM into mpa_cli_stop, without SA_RESTART, so a
+ * sleep of watch, top or serve ends at the signal and the terminal or
+ * the socket is put back in order before exit.
+ */
+void mpa_cli_catch_stop(void);
+
+/** Monotonic clock, seconds. */
+double mpa_cli_now_s(void);
 
 /* Commands: each returns the process's exit status. */
 int mpa_cmd_list(struct mpa_cli *c);

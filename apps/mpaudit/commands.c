@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "render.h"
@@ -213,12 +214,42 @@ list_with_verdict(struct mpa_cli *c, const char *cmd, const char *key,
 	return output(c, v, human, verdict);
 }
 
-static json_int_t
-int_of(json_t *o, const char *k, json_int_t dflt)
+json_int_t
+mpa_cli_int(json_t *o, const char *k, json_int_t dflt)
 {
 	json_t *v = json_object_get(o, k);
 
 	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+volatile sig_atomic_t mpa_cli_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	mpa_cli_stop = 1;
+}
+
+void
+mpa_cli_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+double
+mpa_cli_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* A field as text, "-" when absent. */
@@ -294,7 +325,7 @@ list_one(const char *path, const char *prefix, void *arg)
 	json_object_set_new(e, "prefix", json_string(prefix));
 	json_object_set_new(e, "socket", json_string(path));
 	list_probe(e, path);
-	if (lc->c->pid != 0 && int_of(e, "pid", -1) != lc->c->pid) {
+	if (lc->c->pid != 0 && mpa_cli_int(e, "pid", -1) != lc->c->pid) {
 		json_decref(e);
 		return 0;
 	}
@@ -361,7 +392,7 @@ heap_line(json_t *heap, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return;
 	}
-	if (int_of(heap, "active", 0) == 0) {
+	if (mpa_cli_int(heap, "active", 0) == 0) {
 		const char *why = json_string_value(json_object_get(heap,
 							      "disabled"));
 
@@ -373,13 +404,13 @@ heap_line(json_t *heap, char *buf, size_t len)
 		json_t *k = json_object_get(heap, kinds[i]);
 		char b[32];
 
-		mpa_render_bytes((double)int_of(k, "live_bytes", 0), b,
+		mpa_render_bytes((double)mpa_cli_int(k, "live_bytes", 0), b,
 				 sizeof(b));
 		off += snprintf(buf + off, len - off, "%s%s %lld live, %s",
 				i ? "; " : "", kinds[i],
-				(long long)int_of(k, "live_count", 0), b);
+				(long long)mpa_cli_int(k, "live_count", 0), b);
 	}
-	if (int_of(heap, "tracking", 0) == 0 && off < len)
+	if (mpa_cli_int(heap, "tracking", 0) == 0 && off < len)
 		snprintf(buf + off, len - off, " (tracking paused)");
 }
 
@@ -387,10 +418,10 @@ static void
 status_human(json_t *s)
 {
 	char a[64], b[64], d[64], h[256];
-	json_int_t code = int_of(s, "exit_code", -1);
+	json_int_t code = mpa_cli_int(s, "exit_code", -1);
 
 	printf("mode:       %s, %s (mpaudit %s)\n", text_of(s, "mode", a, 64),
-	       int_of(s, "enabled", 0) ? "auditing" : "auditor stopped",
+	       mpa_cli_int(s, "enabled", 0) ? "auditing" : "auditor stopped",
 	       text_of(s, "version", b, 64));
 	printf("threshold:  %s ms\n", text_of(s, "stuck_ms", a, 64));
 	printf("scans:      %s\n", text_of(s, "scans", a, 64));
@@ -596,9 +627,9 @@ stack_table(const struct mpa_col *cols, int ncols, json_t *arr)
 		     f < HEAP_FRAMES_SHOWN; f++)
 			mpa_table_more(t, json_string_value(
 				json_array_get(st, f)) ?: "?");
-		if (int_of(e, "frames", 0) > (json_int_t)json_array_size(st)) {
+		if (mpa_cli_int(e, "frames", 0) > (json_int_t)json_array_size(st)) {
 			snprintf(buf, sizeof(buf), "... (%lld frames)",
-				 (long long)int_of(e, "frames", 0));
+				 (long long)mpa_cli_int(e, "frames", 0));
 			mpa_table_more(t, buf);
 		}
 	}

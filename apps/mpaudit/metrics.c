@@ -156,12 +156,6 @@ labels(FILE *f, const struct proc *p, const char *k, const char *v)
 	fputc('}', f);
 }
 
-static json_int_t
-int_of(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
 /* Per process: a summary field. */
 static void
 proc_metric(FILE *f, const struct scrape *s, const char *name,
@@ -171,7 +165,7 @@ proc_metric(FILE *f, const struct scrape *s, const char *name,
 	for (int i = 0; i < s->n; i++) {
 		fputs(name, f);
 		labels(f, &s->v[i], NULL, NULL);
-		fprintf(f, " %lld\n", (long long)int_of(s->v[i].summary, key));
+		fprintf(f, " %lld\n", (long long)mpa_cli_int(s->v[i].summary, key, 0));
 	}
 }
 
@@ -194,7 +188,7 @@ pool_metric(FILE *f, const struct scrape *s, const char *name,
 			const char *nm = json_string_value(json_object_get(q, "name"));
 
 			if (v == NULL || nm == NULL ||
-			    int_of(q, "destroyed") != 0)
+			    mpa_cli_int(q, "destroyed", 0) != 0)
 				continue;
 			fputs(name, f);
 			labels(f, &s->v[i], "pool", nm);
@@ -219,7 +213,7 @@ heap_metric(FILE *f, const struct scrape *s, const char *name,
 	for (int i = 0; i < s->n; i++) {
 		json_t *h = json_object_get(s->v[i].summary, "heap");
 
-		if (int_of(h, "active") == 0)
+		if (mpa_cli_int(h, "active", 0) == 0)
 			continue;
 		for (size_t k = 0; k < 2; k++) {
 			json_t *o = json_object_get(h, kinds[k]);
@@ -228,7 +222,7 @@ heap_metric(FILE *f, const struct scrape *s, const char *name,
 				continue;
 			fputs(name, f);
 			labels(f, &s->v[i], "kind", kinds[k]);
-			fprintf(f, " %lld\n", (long long)int_of(o, key));
+			fprintf(f, " %lld\n", (long long)mpa_cli_int(o, key, 0));
 		}
 	}
 }
@@ -260,14 +254,14 @@ exposition(FILE *f, const struct scrape *s)
 		fputs("mpaudit_stuck_threshold_seconds", f);
 		labels(f, &s->v[i], NULL, NULL);
 		fprintf(f, " %.3f\n",
-			(double)int_of(s->v[i].summary, "stuck_ms") / 1000.0);
+			(double)mpa_cli_int(s->v[i].summary, "stuck_ms", 0) / 1000.0);
 	}
 	family(f, "mpaudit_leaks_found", "gauge",
 	       "1 when the audit so far found leaks, stuck objects or free errors (exit status 3).");
 	for (int i = 0; i < s->n; i++) {
 		fputs("mpaudit_leaks_found", f);
 		labels(f, &s->v[i], NULL, NULL);
-		fprintf(f, " %d\n", int_of(s->v[i].summary, "exit_code") == 3);
+		fprintf(f, " %d\n", mpa_cli_int(s->v[i].summary, "exit_code", 0) == 3);
 	}
 	pool_metric(f, s, "mpaudit_pool_objects", "Objects in the pool.",
 		    "size", 0);
@@ -337,15 +331,6 @@ mpa_cmd_metrics(struct mpa_cli *c)
 }
 
 /* ---- serve --------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static struct scrape serve_scrape;
 
@@ -424,7 +409,6 @@ parse_listen(const char *s, struct sockaddr_in *sa)
 int
 mpa_cmd_serve(struct mpa_cli *c)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
 	struct sockaddr_in addr;
 	struct MHD_Daemon *d;
 	char path[108];
@@ -445,13 +429,11 @@ mpa_cmd_serve(struct mpa_cli *c)
 		mpa_cli_err("cannot listen on %s: %s", c->listen, strerror(errno));
 		return MPA_EXIT_FAIL;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	mpa_cli_catch_stop();
 	printf("serving /metrics on http://%s/metrics\n", c->listen);
 	fflush(stdout);
 	/* A signal cuts the sleep short; one just before it waits a second. */
-	while (!stop)
+	while (!mpa_cli_stop)
 		sleep(1);
 	MHD_stop_daemon(d);
 	return MPA_EXIT_CLEAN;

@@ -68,44 +68,6 @@ struct top {
 	int verdict;
 };
 
-static volatile sig_atomic_t top_stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	top_stop = 1;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static json_int_t
-int_of(json_t *o, const char *k, json_int_t dflt)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
 /* ---- data -------------------------------------------------------------- */
 
 /* Add drain_per_s and exhaust_s to each pool, from the auditor or from
@@ -120,7 +82,7 @@ pool_rates(struct top *tp, json_t *arr, double t)
 	json_array_foreach(arr, i, p) {
 		const char *name = json_string_value(json_object_get(p,
 							       "name"));
-		json_int_t in_use = int_of(p, "in_use", 0);
+		json_int_t in_use = mpa_cli_int(p, "in_use", 0);
 		json_t *rate = json_object_get(p, "rate_per_s");
 		json_t *ex = json_object_get(p, "exhaust_s");
 		json_t *prev;
@@ -139,7 +101,7 @@ pool_rates(struct top *tp, json_t *arr, double t)
 			json_object_set(p, "exhaust_s", ex);
 		else if (!isnan(r) && r > 0)
 			json_object_set_new(p, "exhaust_s", json_real(
-				int_of(p, "free", 0) / r));
+				mpa_cli_int(p, "free", 0) / r));
 		json_object_set_new(seen, name, json_integer(in_use));
 	}
 	json_decref(tp->prev_in_use);
@@ -183,7 +145,7 @@ refresh_data(struct top *tp)
 	json_decref(pools);
 	tp->stuck = stuck;
 	tp->verdict = v;
-	pool_rates(tp, tp->pools, now_s());
+	pool_rates(tp, tp->pools, mpa_cli_now_s());
 	return 0;
 }
 
@@ -353,7 +315,7 @@ heap_text(json_t *heap, char *buf, size_t len)
 	static const char *const kinds[] = { "libc", "rte_malloc" };
 	size_t off;
 
-	if (int_of(heap, "active", 0) == 0) {
+	if (mpa_cli_int(heap, "active", 0) == 0) {
 		const char *why = json_string_value(json_object_get(heap,
 							      "disabled"));
 
@@ -366,11 +328,11 @@ heap_text(json_t *heap, char *buf, size_t len)
 		json_t *k = json_object_get(heap, kinds[i]);
 		char b[32];
 
-		mpa_render_bytes((double)int_of(k, "live_bytes", 0), b,
+		mpa_render_bytes((double)mpa_cli_int(k, "live_bytes", 0), b,
 				 sizeof(b));
 		off += snprintf(buf + off, len - off, "  %s %s in %lld",
 				kinds[i], b,
-				(long long)int_of(k, "live_count", 0));
+				(long long)mpa_cli_int(k, "live_count", 0));
 	}
 }
 
@@ -387,10 +349,10 @@ draw(struct top *tp)
 	snprintf(line, sizeof(line), "mpaudit top: %s pid %ld, %s  scans %lld"
 		 "  stuck %lld in %lld groups  errors %lld  %s",
 		 tp->program, tp->c->t->pid, mode ? mode : "-",
-		 (long long)int_of(s, "scans", 0),
-		 (long long)int_of(s, "stuck", 0),
-		 (long long)int_of(s, "groups", 0),
-		 (long long)int_of(s, "errors", 0),
+		 (long long)mpa_cli_int(s, "scans", 0),
+		 (long long)mpa_cli_int(s, "stuck", 0),
+		 (long long)mpa_cli_int(s, "groups", 0),
+		 (long long)mpa_cli_int(s, "errors", 0),
 		 tp->verdict == MPA_EXIT_FOUND ? "LEAKS FOUND" : "clean");
 	attron(A_BOLD);
 	draw_text(&y, line, 1);
@@ -422,10 +384,10 @@ draw(struct top *tp)
 static int
 wait_keys(struct top *tp)
 {
-	double end = now_s() + tp->c->interval;
+	double end = mpa_cli_now_s() + tp->c->interval;
 
-	while (!top_stop) {
-		double left = end - now_s();
+	while (!mpa_cli_stop) {
+		double left = end - mpa_cli_now_s();
 		int ch;
 
 		if (left <= 0)
@@ -477,7 +439,7 @@ mpa_cmd_top(struct mpa_cli *c)
 		mpa_cli_err("cannot set up the terminal");
 		return MPA_EXIT_FAIL;
 	}
-	catch_signals();
+	mpa_cli_catch_stop();
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);

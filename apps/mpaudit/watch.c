@@ -20,37 +20,6 @@
 #include "cli.h"
 #include "render.h"
 
-static volatile sig_atomic_t watch_stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	watch_stop = 1;
-}
-
-/* No SA_RESTART: the sleep between two lines must end at the signal. */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Sleep until @t (monotonic seconds) or a signal. */
 static void
 sleep_until(double t)
@@ -59,7 +28,7 @@ sleep_until(double t)
 
 	ts.tv_sec = (time_t)t;
 	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (!watch_stop &&
+	while (!mpa_cli_stop &&
 	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	       EINTR)
 		;
@@ -70,14 +39,6 @@ struct sample {
 	json_int_t scans, in_use, stuck, errors, heap;	/* heap -1: none */
 	int verdict;
 };
-
-static json_int_t
-int_of(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
 
 static int
 take_sample(struct mpa_cli *c, struct sample *s)
@@ -97,23 +58,23 @@ take_sample(struct mpa_cli *c, struct sample *s)
 		json_decref(sum);
 		return MPA_EXIT_FAIL;
 	}
-	s->scans = int_of(sum, "scans");
-	s->stuck = int_of(sum, "stuck");
-	s->errors = int_of(sum, "errors");
+	s->scans = mpa_cli_int(sum, "scans", 0);
+	s->stuck = mpa_cli_int(sum, "stuck", 0);
+	s->errors = mpa_cli_int(sum, "errors", 0);
 	heap = json_object_get(sum, "heap");
 	s->heap = -1;
-	if (int_of(heap, "active"))
-		s->heap = int_of(json_object_get(heap, "libc"), "live_bytes") +
-			int_of(json_object_get(heap, "rte_malloc"),
-			       "live_bytes");
+	if (mpa_cli_int(heap, "active", 0))
+		s->heap = mpa_cli_int(json_object_get(heap, "libc"), "live_bytes", 0) +
+			mpa_cli_int(json_object_get(heap, "rte_malloc"),
+			       "live_bytes", 0);
 	json_decref(sum);
 	if (mpa_tele_pages(c->t, "/mpaudit/pools", "pools", &pools) != 0)
 		return mpa_cli_fail(c);
 	/* A destroyed pool's last scan is history, not memory in use. */
 	s->in_use = 0;
 	json_array_foreach(json_object_get(pools, "pools"), i, p) {
-		if (!int_of(p, "destroyed"))
-			s->in_use += int_of(p, "in_use");
+		if (!mpa_cli_int(p, "destroyed", 0))
+			s->in_use += mpa_cli_int(p, "in_use", 0);
 	}
 	json_decref(pools);
 	return 0;
@@ -194,11 +155,11 @@ mpa_cmd_watch(struct mpa_cli *c)
 	r = mpa_cli_connect(c);
 	if (r != 0)
 		return r;
-	catch_signals();
+	mpa_cli_catch_stop();
 	if (!c->json)
 		print_header();
-	start = now_s();
-	while (!watch_stop) {
+	start = mpa_cli_now_s();
+	while (!mpa_cli_stop) {
 		r = take_sample(c, &s);
 		if (r != 0)
 			return r;
