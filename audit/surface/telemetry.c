@@ -787,6 +787,34 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 /* ---- /mpaudit/stuck ---------------------------------------------------- */
 
 /*
+ * What a holder says of its objects, as the stuck groups and the sites
+ * show it: port and queue, the ring (for objects held in one, @p state
+ * ring), the call site and its function; what does not apply is left out.
+ */
+static void
+holder_fill(struct rte_tel_data *o, const struct mpa_holder_ent *h,
+	    uint8_t state)
+{
+	char buf[SITE_CAP + 1], site[512];
+
+	if (h == NULL)
+		return;
+	if (h->port != UINT16_MAX) {
+		add_int(o, "port", h->port);
+		add_int(o, "queue", h->queue);
+	}
+	if (state == MPA_ST_RING && h->ring != NULL)
+		add_str(o, "ring", h->ring_name, RING_CAP);
+	if (h->site != NULL) {
+		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
+			 h->site->line);
+		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
+		if (h->site->func != NULL)
+			add_str(o, "function", h->site->func, FUNC_CAP);
+	}
+}
+
+/*
  * One group, described as report.c's group_view() describes it for the
  * JSON report, so both always agree; fields that are null there are left
  * out here. Caller holds the registry lock.
@@ -796,26 +824,13 @@ group_fill(struct rte_tel_data *o, const struct mpa_scan_result *r,
 	   const struct mpa_group *g)
 {
 	const struct mpa_holder_ent *h = mpa_holder_get(g->key.holder);
-	char buf[SITE_CAP + 1], site[512];
 
 	add_str(o, "pool", g->key.pool < r->npools ? r->pools[g->key.pool].name : "?",
 		POOL_CAP);
 	add_str(o, "state", mpa_state_name(g->key.state), 7);
 	if (g->key.lcore != MPA_LCORE_NONE)
 		add_int(o, "lcore", g->key.lcore);
-	if (h != NULL && h->port != UINT16_MAX) {
-		add_int(o, "port", h->port);
-		add_int(o, "queue", h->queue);
-	}
-	if (h != NULL && g->key.state == MPA_ST_RING && h->ring != NULL)
-		add_str(o, "ring", h->ring_name, RING_CAP);
-	if (h != NULL && h->site != NULL) {
-		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
-			 h->site->line);
-		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
-		if (h->site->func != NULL)
-			add_str(o, "function", h->site->func, FUNC_CAP);
-	}
+	holder_fill(o, h, g->key.state);
 	add_u64(o, "count", g->count);
 	add_u64(o, "new", g->new_count);
 	add_int(o, "max_age_ms", g->max_age_ms);
@@ -1388,22 +1403,10 @@ site_fill(struct rte_tel_data *o, const struct mpa_site_row *row)
 {
 	const struct mpa_holder_ent *h = row->holder != 0 ?
 		mpa_holder_get(row->holder) : NULL;
-	char buf[SITE_CAP + 1], site[512];
+	uint8_t state = h != NULL ? h->state : MPA_ST_UNKNOWN;
 
-	if (h != NULL && h->site != NULL) {
-		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
-			 h->site->line);
-		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
-		if (h->site->func != NULL)
-			add_str(o, "function", h->site->func, FUNC_CAP);
-	}
-	add_str(o, "state", mpa_state_name(h != NULL ? h->state : MPA_ST_UNKNOWN), 7);
-	if (h != NULL && h->port != UINT16_MAX) {
-		add_int(o, "port", h->port);
-		add_int(o, "queue", h->queue);
-	}
-	if (h != NULL && h->state == MPA_ST_RING && h->ring != NULL)
-		add_str(o, "ring", h->ring_name, RING_CAP);
+	add_str(o, "state", mpa_state_name(state), 7);
+	holder_fill(o, h, state);
 	add_u64(o, "held", row->held);
 	add_u64(o, "stuck", row->stuck);
 	add_u64(o, "max_age_ms", row->max_age_ms);
