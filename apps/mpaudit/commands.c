@@ -791,6 +791,12 @@ mpa_cmd_config(struct mpa_cli *c)
 		snprintf(cmd + off, sizeof(cmd) - off, ",scan_ms=%ld",
 			 c->scan_ms);
 	v = fetch(c, cmd, NULL, "stuck_ms:i scan_ms:i", NULL);
+	/* A value the process refuses (out of range) is the user's error,
+	 * like a malformed one the CLI itself refuses. */
+	if (v == NULL && c->t != NULL &&
+	    (strcmp(c->t->code, "EINVAL") == 0 ||
+	     strcmp(c->t->code, "ERANGE") == 0))
+		return MPA_EXIT_USAGE;
 	if (v == NULL)
 		return MPA_EXIT_FAIL;
 	return output(c, v, object_human, MPA_EXIT_CLEAN);

@@ -597,11 +597,13 @@ set_reply_error(struct mpa_tele *t, const char *cmd, json_t *v)
 	seterr(t->err, sizeof(t->err), "%.*s: %s%s%s%s", (int)cmd_name_len(cmd),
 	       cmd, e ? e : "error reply without text", code ? " (" : "",
 	       code ? code : "", code ? ")" : "");
+	snprintf(t->code, sizeof(t->code), "%s", code ? code : "");
 }
 
 int
 mpa_tele_get(struct mpa_tele *t, const char *cmd, json_t **out)
 {
+	t->code[0] = '\0';
 	if (get_raw(t, cmd, out) != 0)
 		return -1;
 	if (is_error(*out)) {

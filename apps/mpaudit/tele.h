@@ -40,6 +40,9 @@ struct mpa_tele {
 	char *buf;		/**< receive buffer, larger than max_len */
 	size_t buf_len;
 	char err[MPA_TELE_ERR_MAX];
+	/** "code" of the last error reply (e.g. "EINVAL"); "" after any
+	 * other outcome. Lets a command tell a refused value from a failure. */
+	char code[16];
 };
 
 /** Outcome of trying one socket (list, --pid). */

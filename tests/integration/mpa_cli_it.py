@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -430,7 +431,7 @@ def t_cli_fwd(ctx, c):
                      (r.json().get("stuck_ms"), r.json().get("changed")),
                      (stuck_ms, changed))
         r = cli(ctx, "--file-prefix", prefix, "config", "--stuck-ms", "0")
-        check_rc(c, r, 1, ["from 1 to 86400000", "ERANGE"])
+        check_rc(c, r, 2, ["from 1 to 86400000", "ERANGE"])
         r = cli(ctx, "--file-prefix", prefix, "pcap", "x")
         check_rc(c, r, 1, ["MPAUDIT_PCAP_DIR", "ENOTSUP"])
         r = cli(ctx, "--file-prefix", prefix, "pcap", "../x")
@@ -846,7 +847,7 @@ def t_cli_protocol(ctx, c):
             c.true("config: %r" % r.out, re.search(r"^stuck_ms: +500$",
                                                    r.out, re.M))
         r = cli(ctx, "--socket", path, "config", "--stuck-ms", "0")
-        check_rc(c, r, 1, ["/mpaudit/config: stuck_ms 0 out of range "
+        check_rc(c, r, 2, ["/mpaudit/config: stuck_ms 0 out of range "
                            "(EINVAL)"])
         del srv.asked[:]
         r = cli(ctx, "--socket", path, "--json", "pools")
@@ -1067,8 +1068,134 @@ def t_cli_metrics(ctx, c):
     check_exit(c, run, 3)
 
 
+def start_serve(ctx, prefix, port):
+    """mpaudit serve of @prefix on 127.0.0.1:@port, once it says so."""
+    srv = subprocess.Popen([ctx.cli, "--file-prefix", prefix, "serve",
+                            "--listen", "127.0.0.1:%d" % port],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+    return srv, srv.stdout.readline().strip()
+
+
+def end_proc(p):
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+    for f in (p.stdout, p.stderr):
+        if f is not None:
+            f.close()
+
+
+# Prometheus: scrape period (the shortest it takes) and how long to wait
+# for the first samples of a scrape target.
+PROM_SCRAPE = "1s"
+PROM_WAIT_S = 60
+
+
+def prom_query(port, expr):
+    """The instant vector of @expr from the Prometheus on @port."""
+    st, _, text = http_get("http://127.0.0.1:%d/api/v1/query?%s" % (
+        port, urllib.parse.urlencode({"query": expr})))
+    if st != 200:
+        return None
+    v = json.loads(text)
+    return v["data"]["result"] if v.get("status") == "success" else None
+
+
+def t_cli_gone(ctx, c):
+    """A real Prometheus server scrapes mpaudit serve and its query API
+    returns the exact stuck count of a known leak; a second serve on the
+    same port is refused; when the audited process exits, top ends with
+    exit 1 and a clear message, its terminal restored, and serve goes on
+    answering, without the process, counting the target it lost."""
+    name = "cli_gone"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + SMALL_LEAK_ARGS
+    prefix = prefix_of(cmd)
+    port, prom_port = free_port(), free_port()
+    prom_dir = os.path.join(ctx.tmp, "prometheus")
+    os.makedirs(prom_dir, exist_ok=True)
+    conf = os.path.join(prom_dir, "prometheus.yml")
+    with open(conf, "w") as f:
+        f.write("global:\n  scrape_interval: %s\n  scrape_timeout: %s\n"
+                "scrape_configs:\n  - job_name: mpaudit\n"
+                "    static_configs:\n      - targets: ['127.0.0.1:%d']\n" %
+                (PROM_SCRAPE, PROM_SCRAPE, port))
+    procs = []
+
+    def body(t, p, report_path):
+        wait_stuck(c, t, SMALL_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
+        wait_forwarding(p)
+        srv, line = start_serve(ctx, prefix, port)
+        procs.append(srv)
+        c.eq("serve: first line", line,
+             "serving /metrics on http://127.0.0.1:%d/metrics" % port)
+        other, line = start_serve(ctx, prefix, port)
+        procs.append(other)
+        c.eq("serve on a port in use: exit status, stdout",
+             (other.wait(timeout=CLI_TIMEOUT_S), line), (1, ""))
+        err = other.stderr.read()
+        c.eq("serve on a port in use: stderr", err,
+             "mpaudit: cannot listen on 127.0.0.1:%d: Address already "
+             "in use\n" % port)
+        prom = subprocess.Popen(
+            ["prometheus", "--config.file=" + conf,
+             "--storage.tsdb.path=" + os.path.join(prom_dir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % prom_port],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(prom_dir, "log"), "w"))
+        procs.append(prom)
+        expr = 'mpaudit_stuck_objects{prefix="%s"}' % prefix
+        deadline = time.monotonic() + PROM_WAIT_S
+        res = None
+        while time.monotonic() < deadline and prom.poll() is None:
+            try:
+                res = prom_query(prom_port, expr)
+            except OSError:
+                res = None
+            if res:
+                break
+            time.sleep(0.5)
+        if c.true("prometheus: no %s within %d s (status %r); its log:\n%s"
+                  % (expr, PROM_WAIT_S, prom.poll(),
+                     read_text(os.path.join(prom_dir, "log"))[-2000:]), res):
+            c.eq("prometheus: %s" % expr,
+                 [(r["metric"].get("job"), r["metric"].get("pid"),
+                   r["value"][1]) for r in res],
+                 [("mpaudit", str(p.pid), str(SMALL_LEAK_TOTAL))])
+        pane = Pane(ctx, [ctx.cli, "--file-prefix", prefix, "top",
+                          "--interval", TOP_INTERVAL])
+        pane.wait_screen(r"^%s\s+%d\s" % (FWD_POOL, FWD_POOL_SIZE))
+        stop_at_end(p)
+        p.wait(timeout=60)
+        rc, stty = pane.wait_exit()
+        s = pane.screen()
+        c.eq("top after the process exited: exit status", rc, 1)
+        c.true("top after the process exited: no message:\n%s" % s,
+               re.search(r"^mpaudit: .*dpdk_telemetry\.v2", s, re.M))
+        check_terminal_restored(c, "top after the process exited", pane,
+                                stty)
+        st, _, text = http_get("http://127.0.0.1:%d/metrics" % port)
+        c.eq("GET /metrics after the process exited: status", st, 200)
+        got, _ = parse_exposition(c, "GET /metrics after the exit", text)
+        c.eq("GET /metrics after the exit: its samples, scrape errors",
+             ([k for k in got if 'pid="%d"' % p.pid in k[1]],
+              got.get(("mpaudit_scrape_errors", ""))), ([], 1))
+        c.eq("serve: still running", srv.poll(), None)
+        srv.send_signal(signal.SIGTERM)
+        c.eq("serve: exit status after SIGTERM", srv.wait(timeout=10), 0)
+
+    try:
+        run = session(ctx, name, cmd, LEAK_ENV, 120, body)
+    finally:
+        for q in procs:
+            end_proc(q)
+    check_exit(c, run, 3)
+
+
 TESTS = {
     "cli_metrics": t_cli_metrics,
+    "cli_gone": t_cli_gone,
     "cli_fwd": t_cli_fwd,
     "cli_pools": t_cli_pools,
     "cli_clean": t_cli_clean,
