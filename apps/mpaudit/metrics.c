@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,9 @@ mpa_cmd_metrics(struct mpa_cli *c)
 
 /* ---- serve --------------------------------------------------------------- */
 
+/* Connections waiting to be accepted: scrapers are few. */
+#define SERVE_BACKLOG 16
+
 static struct scrape serve_scrape;
 
 static enum MHD_Result
@@ -412,6 +416,7 @@ mpa_cmd_serve(struct mpa_cli *c)
 	struct sockaddr_in addr;
 	struct MHD_Daemon *d;
 	char path[108];
+	int fd, one = 1;
 
 	if (c->listen == NULL || parse_listen(c->listen, &addr) != 0) {
 		mpa_cli_err("bad --listen '%s': expected IPv4ADDRESS:PORT, e.g. 127.0.0.1:9464",
@@ -420,13 +425,26 @@ mpa_cmd_serve(struct mpa_cli *c)
 	}
 	if (target_socket(c, path, sizeof(path), &serve_scrape.only) != 0)
 		return MPA_EXIT_FAIL;
+	/* Bound here, not by the daemon: a port in use is then said once,
+	 * by us, rather than also by the library's own log line. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, SERVE_BACKLOG) != 0) {
+		mpa_cli_err("cannot listen on %s: %s", c->listen, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return MPA_EXIT_FAIL;
+	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, answer, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			     MHD_OPTION_END);
 	if (d == NULL) {
-		mpa_cli_err("cannot listen on %s: %s", c->listen, strerror(errno));
+		mpa_cli_err("cannot serve on %s: %s", c->listen, strerror(errno));
+		close(fd);
 		return MPA_EXIT_FAIL;
 	}
 	mpa_cli_catch_stop();
