@@ -70,8 +70,30 @@ struct top {
 
 /* ---- data -------------------------------------------------------------- */
 
-/* Add drain_per_s and exhaust_s to each pool, from the auditor or from
- * the change since the last refresh. */
+/* The auditor's rate: telemetry sends it as a decimal string ("%.3f"),
+ * a JSON file may hold a number. NAN when absent (history too short). */
+static double
+auditor_rate(json_t *p)
+{
+	json_t *v = json_object_get(p, "rate_per_s");
+	const char *s = json_string_value(v);
+	char *end;
+	double r;
+
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (s == NULL)
+		return NAN;
+	r = strtod(s, &end);
+	return end != s && *end == '\0' ? r : NAN;
+}
+
+/*
+ * Add drain_per_s and exhaust_s to each pool. The auditor's forecast wins
+ * when it has one: it judged the trend over its whole history, and a pool
+ * it does not call growing gets no time to exhaustion. Only while its
+ * history is too short, the change since the last refresh stands in.
+ */
 static void
 pool_rates(struct top *tp, json_t *arr, double t)
 {
@@ -83,23 +105,21 @@ pool_rates(struct top *tp, json_t *arr, double t)
 		const char *name = json_string_value(json_object_get(p,
 							       "name"));
 		json_int_t in_use = mpa_cli_int(p, "in_use", 0);
-		json_t *rate = json_object_get(p, "rate_per_s");
 		json_t *ex = json_object_get(p, "exhaust_s");
+		double r = auditor_rate(p);
+		int from_auditor = !isnan(r);
 		json_t *prev;
-		double r = NAN;
 
 		if (name == NULL)
 			continue;
 		prev = json_object_get(tp->prev_in_use, name);
-		if (json_is_number(rate))
-			r = json_number_value(rate);
-		else if (json_is_integer(prev) && dt > 0)
+		if (!from_auditor && json_is_integer(prev) && dt > 0)
 			r = (in_use - json_integer_value(prev)) / dt;
 		if (!isnan(r))
 			json_object_set_new(p, "drain_per_s", json_real(r));
 		if (json_is_number(ex))
 			json_object_set(p, "exhaust_s", ex);
-		else if (!isnan(r) && r > 0)
+		else if (!from_auditor && !isnan(r) && r > 0)
 			json_object_set_new(p, "exhaust_s", json_real(
 				mpa_cli_int(p, "free", 0) / r));
 		json_object_set_new(seen, name, json_integer(in_use));

@@ -782,6 +782,51 @@ POOLS = [{"name": "p%d" % i, "size": 1023, "in_use": i, "free": 1023 - i,
           "stuck": 0, "driver_held": 0} for i in range(45)]
 
 
+# Pools as the auditor forecasts them (rate_per_s is a decimal string in
+# telemetry): "drains" grows 12.5/s and runs dry in 80 s; "steady" has a
+# flat trend while its in_use jumps 50 per refresh (a burst): top must show
+# the auditor's 0.0 and no exhaustion, not the jump.
+FORECAST_POOLS = [
+    {"name": "drains", "size": 4096, "in_use": 3096, "free": 1000,
+     "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "12.500",
+     "growing": 1, "exhaust_s": 80},
+    {"name": "steady", "size": 4096, "in_use": 100, "free": 3996,
+     "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "0.000",
+     "growing": 0}]
+
+
+def check_top_forecast(ctx, c):
+    """top shows the auditor's drain rate and time to exhaustion, and no
+    exhaustion for a pool the auditor does not call growing."""
+    path = os.path.join(ctx.tmp, "forecast.sock")
+
+    def pools(k):
+        v = [dict(q) for q in FORECAST_POOLS]
+        v[1]["in_use"] += 50 * k
+        v[1]["free"] -= 50 * k
+        return page_reply("pools", v, 40, 0, 10 + k)
+
+    srv = FakeTele(path, {
+        "/mpaudit/summary": dict(SUMMARY, stuck=0, groups=0, exit_code=0),
+        "/mpaudit/pools,0": pools,
+        "/mpaudit/stuck": {"scan": 10, "total": 0, "groups": {}}})
+    try:
+        pane = Pane(ctx, [ctx.cli, "--socket", path, "top", "--interval",
+                          TOP_INTERVAL])
+        # A refresh after the first: the burst seen, the forecast kept.
+        s = pane.wait_screen(r"^steady\s+4096\s+(?!100\s)\d+\s")
+        rows = {l.split()[0]: l.split()[1:] for l in s.splitlines()
+                if l.split()[:1] in (["drains"], ["steady"])}
+        c.eq("top: drains, steady (DRAIN/S, EXHAUSTED_IN)",
+             (rows.get("drains", [])[4:], rows.get("steady", [])[4:]),
+             (["12.5", "1.3", "min"], ["0.0", "-"]))
+        pane.tmux("send-keys", "-t", pane.name, "q")
+        rc, stty = pane.wait_exit()
+        c.eq("top (forecast): exit status", rc, 0)
+    finally:
+        srv.close()
+
+
 def t_cli_protocol(ctx, c):
     """The CLI against a scripted telemetry server: the sites and config
     formats, pages joined and read again when the scan changed, and every
@@ -910,6 +955,7 @@ def t_cli_protocol(ctx, c):
         check_rc(c, r, 1, ["process %d" % os.getpid(), "is not audited"])
     finally:
         srv.close()
+    check_top_forecast(ctx, c)
     for greeting, words in [("{}", ["max_output_len"]),
                             ("hello", ["not JSON"])]:
         gpath = os.path.join(ctx.tmp, "g%d.sock" % len(greeting))
