@@ -32,6 +32,10 @@
 /* Taken since it was seen free, and not stamped since: state pmd. Stamp 0
  * means never stamped, which says nothing about who took it: unknown. */
 #define MPA_OS_TAKEN     0x04
+/* Set by the scan, not by mpa_classify(): stuck as pmd at this scan (and
+ * newly so), until a chain's head claims it as one of its segments. */
+#define MPA_OS_PMD_STUCK 0x08
+#define MPA_OS_PMD_NEW   0x10
 
 /** What the scanner remembers of one object between scans (16 bytes). */
 struct mpa_objstate {

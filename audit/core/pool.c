@@ -9,6 +9,7 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_string_fns.h>
@@ -111,6 +112,18 @@ mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out)
 
 /* Only ring-based pools expose their free objects in a form we can read. */
 int
+mpa_pool_is_mbuf(const struct rte_mempool *mp)
+{
+	const struct rte_pktmbuf_pool_private *pp;
+
+	if (mp->private_data_size < sizeof(*pp))
+		return 0;
+	pp = rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
+	return mp->elt_size == sizeof(struct rte_mbuf) + pp->mbuf_priv_size +
+			       pp->mbuf_data_room_size;
+}
+
+int
 mpa_pool_ops_is_ring(const struct rte_mempool *mp)
 {
 	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
@@ -148,6 +161,7 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	p->size = mp->size;
 	p->header_stamp = mp->header_size >= MPA_STAMP_BACK;
 	p->have_free_set = mpa_pool_ops_is_ring(mp);
+	p->is_mbuf = mpa_pool_is_mbuf(mp);
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	p->dups.reported = calloc((p->size + 63) / 64, sizeof(uint64_t));

@@ -41,6 +41,7 @@ struct mpa_pool {
 	uint32_t size;            /**< objects */
 	int header_stamp;         /**< stamps in the header pad, else side[] */
 	int have_free_set;        /**< ring and caches readable */
+	int is_mbuf;              /**< objects are mbufs (mpa_pool_is_mbuf()) */
 	uintptr_t *addrs;         /**< object addresses, sorted */
 	struct mpa_locator loc;
 	uint64_t *side;           /**< side-table stamps (no header room) */
@@ -57,6 +58,9 @@ struct mpa_pool {
 	uint32_t nfree;
 	uint32_t stuck;
 };
+
+/** 1 if @p mp was made by rte_pktmbuf_pool_create(): its objects are mbufs. */
+int mpa_pool_is_mbuf(const struct rte_mempool *mp);
 
 /** 1 if @p mp keeps its free objects in an rte_ring (pool_data). */
 int mpa_pool_ops_is_ring(const struct rte_mempool *mp);

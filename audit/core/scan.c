@@ -114,6 +114,76 @@ ring_holder(uint64_t s, const struct rte_ring *r)
 	return mpa_holder_intern(MPA_ST_RING, NULL, UINT16_MAX, UINT16_MAX, r);
 }
 
+/*
+ * Segments of a stuck chain. A driver that receives a frame larger than
+ * one buffer (net_pcap, most NICs with scatter RX) takes the further
+ * segments from the pool itself: nothing stamps them, so alone they look
+ * like RX descriptors (pmd). The head mbuf's holder holds them all; the
+ * heads are noted in the pass and their segments moved after it.
+ */
+struct chain_head {
+	uint32_t idx;
+	int32_t age_ms;
+	int new_stuck;
+	struct mpa_group_key key;
+};
+
+/* Heads noted per scan of one pool; beyond that segments stay pmd. */
+#define MPA_CHAIN_HEADS_MAX 1024
+
+/* Scans run under the registry lock, one at a time. */
+static struct chain_head heads[MPA_CHAIN_HEADS_MAX];
+
+/* Drop @p addr from the pmd group's samples, if it is one. */
+static void
+drop_sample(struct mpa_group *pmd, uintptr_t addr)
+{
+	for (uint32_t k = 0; k < pmd->nsamples; k++) {
+		if (pmd->samples[k] != addr)
+			continue;
+		pmd->samples[k] = pmd->samples[--pmd->nsamples];
+		return;
+	}
+}
+
+/*
+ * Move the segments of each noted head out of the pmd group into the
+ * head's. Stuck heads are not being touched by their holder, so their
+ * next pointers are stable; each is still checked to be an object of this
+ * pool, and at most nb_segs - 1 are followed. @return objects moved.
+ */
+static uint32_t
+claim_segments(struct mpa_pool *p, const struct chain_head *h, uint32_t nh,
+	       struct mpa_group *pmd, struct mpa_groups *g)
+{
+	uint32_t moved = 0;
+
+	for (uint32_t k = 0; k < nh; k++) {
+		const struct rte_mbuf *m = (const void *)p->addrs[h[k].idx];
+		uint16_t left = m->nb_segs;
+
+		while (--left != 0 && (m = m->next) != NULL) {
+			int64_t j = mpa_locator_find(&p->loc, (uintptr_t)m);
+			struct mpa_objstate *os;
+
+			if (j < 0)
+				break;
+			os = &p->st[j];
+			if (!(os->flags & MPA_OS_PMD_STUCK))
+				continue;
+			os->flags &= ~MPA_OS_PMD_STUCK;
+			pmd->count--;
+			if ((os->flags & MPA_OS_PMD_NEW) && pmd->new_count != 0)
+				pmd->new_count--;
+			drop_sample(pmd, (uintptr_t)m);
+			mpa_groups_add(g, &h[k].key, h[k].age_ms, (uintptr_t)m,
+				       h[k].new_stuck);
+			moved++;
+		}
+	}
+	return moved;
+}
+
 static void
 scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	  uint32_t stuck_ms, struct mpa_result_pool *rp, struct mpa_groups *g,
@@ -125,6 +195,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	struct mpa_group pmd = { .key = { .pool = pool_idx,
 					  .lcore = MPA_LCORE_NONE,
 					  .state = MPA_ST_PMD } };
+	uint32_t nheads = 0;
 
 	for (uint32_t i = 0; i < p->size; i++) {
 		int is_free = (p->freemap[i >> 6] >> (i & 63)) & 1;
@@ -149,6 +220,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 		mpa_classify(&p->st[i], is_free, p->have_free_set, s,
 			     mpa_holder_state(mpa_stamp_holder(s)), now,
 			     stuck_ms, &c);
+		p->st[i].flags &= ~(MPA_OS_PMD_STUCK | MPA_OS_PMD_NEW);
 		if (c.verdict == MPA_V_FREE)
 			continue;
 		held++;
@@ -177,8 +249,11 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 			if (count_sites)
 				mpa_sites_add(key.holder, c.age_ms, 0);
 			pmd.count++;
-			if (c.verdict == MPA_V_STUCK_NEW)
+			p->st[i].flags |= MPA_OS_PMD_STUCK;
+			if (c.verdict == MPA_V_STUCK_NEW) {
 				pmd.new_count++;
+				p->st[i].flags |= MPA_OS_PMD_NEW;
+			}
 			if (c.age_ms > pmd.max_age_ms)
 				pmd.max_age_ms = c.age_ms;
 			if (pmd.nsamples < MPA_GROUP_SAMPLES)
@@ -193,7 +268,18 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 		mpa_groups_add(g, &key, c.age_ms, p->addrs[i],
 			       c.verdict == MPA_V_STUCK_NEW);
 		stuck++;
+		/* nb_segs is on the mbuf's first line, a miss the scan
+		 * otherwise avoids: read only for stuck objects, which are
+		 * few. */
+		if (p->is_mbuf && nheads < MPA_CHAIN_HEADS_MAX &&
+		    ((const struct rte_mbuf *)p->addrs[i])->nb_segs > 1)
+			heads[nheads++] = (struct chain_head){
+				.idx = i, .age_ms = c.age_ms,
+				.new_stuck = c.verdict == MPA_V_STUCK_NEW,
+				.key = key };
 	}
+	if (nheads != 0 && pmd.count != 0)
+		stuck += claim_segments(p, heads, nheads, &pmd, g);
 
 	/*
 	 * Driver holdings up to the configured RX descriptors are expected;

@@ -34,19 +34,6 @@ struct writer {
 	int failed;
 };
 
-/* 1 if @p mp was made by rte_pktmbuf_pool_create(): its objects are mbufs. */
-static int
-mbuf_pool(const struct rte_mempool *mp)
-{
-	const struct rte_pktmbuf_pool_private *pp;
-
-	if (mp->private_data_size < sizeof(*pp))
-		return 0;
-	pp = rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
-	return mp->elt_size == sizeof(struct rte_mbuf) + pp->mbuf_priv_size +
-			       pp->mbuf_data_room_size;
-}
-
 /* The audited mbuf pool @p m is an object of, or NULL. */
 static const struct mpa_pool *
 pool_of_mbuf(const void *m)
@@ -54,7 +41,7 @@ pool_of_mbuf(const void *m)
 	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
 		const struct mpa_pool *p = mpa_pool_slot(i);
 
-		if (p != NULL && p->addrs != NULL && mbuf_pool(p->mp) &&
+		if (p != NULL && p->addrs != NULL && p->is_mbuf &&
 		    mpa_locator_find(&p->loc, (uintptr_t)m) >= 0)
 			return p;
 	}
@@ -81,7 +68,7 @@ segment_data(const struct rte_mbuf *m)
 			const struct mpa_pool *q = mpa_pool_slot(i);
 			uintptr_t o;
 
-			if (q == NULL || q->addrs == NULL || !mbuf_pool(q->mp))
+			if (q == NULL || q->addrs == NULL || !q->is_mbuf)
 				continue;
 			o = (uintptr_t)m->buf_addr - sizeof(struct rte_mbuf) -
 			    rte_pktmbuf_priv_size(q->mp);
@@ -203,7 +190,7 @@ write_one(const struct mpa_stuck_obj *o, void *arg)
 
 	if (w->failed)
 		return;
-	if (!mbuf_pool(o->pool->mp)) {
+	if (!o->pool->is_mbuf) {
 		w->res->not_mbufs++;
 		return;
 	}

@@ -1291,7 +1291,7 @@ def t_tele_pcap_chain(ctx, c):
         deadline = p.mpa_t0 + STUCK_WAIT_S
         v = t.ask("/mpaudit/stuck")
         while time.monotonic() < deadline and not any(
-                g.get("state") == "rx" and g.get("count") == CHAIN_LEAK
+                g.get("state") == "rx" and g.get("count") == 2 * CHAIN_LEAK
                 for g in v.get("groups", {}).values()):
             time.sleep(0.1)
             v = t.ask("/mpaudit/stuck")
@@ -1299,6 +1299,14 @@ def t_tele_pcap_chain(ctx, c):
 
     run = session(ctx, name, cmd, env, 40, body)
     check_exit(c, run, 3)
+    # Both segments of each leaked chain are the RX holder's, though the
+    # driver took the second from the pool itself: no pmd group.
+    truth, _ = truth_groups(run, "mpaudit-fwd")
+    c.eq("%s: truth" % name, sorted(truth.values()), [CHAIN_LEAK])
+    c.eq("%s: stuck groups (state, port, count)" % name,
+         sorted((g.get("state"), g.get("port"), g.get("count"))
+                for g in run.report().get("stuck", [])),
+         [("rx", 0, 2 * CHAIN_LEAK)])
     v = seen.get("reply", {})
     c.eq("%s: /mpaudit/pcap packets, truncated" % name,
          (v.get("packets"), v.get("truncated")), (CHAIN_LEAK, 0))
