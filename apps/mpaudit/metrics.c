@@ -36,6 +36,7 @@ struct proc {
 	long pid;
 	json_t *summary;
 	json_t *pools;		/* the joined /mpaudit/pools reply */
+	json_t *stuck;		/* the joined /mpaudit/stuck reply */
 };
 
 struct scrape {
@@ -51,6 +52,7 @@ scrape_free(struct scrape *s)
 	for (int i = 0; i < s->n; i++) {
 		json_decref(s->v[i].summary);
 		json_decref(s->v[i].pools);
+		json_decref(s->v[i].stuck);
 	}
 	s->n = 0;
 }
@@ -87,9 +89,11 @@ scrape_one(const char *path, const char *prefix, void *arg)
 	if (mpa_tele_get(t, "/mpaudit/summary", &p->summary) != 0 ||
 	    mpa_cli_check(p->summary, "/mpaudit/summary",
 			  MPA_CLI_SUMMARY_FIELDS) != 0 ||
-	    mpa_tele_pages(t, "/mpaudit/pools", "pools", &p->pools) != 0) {
+	    mpa_tele_pages(t, "/mpaudit/pools", "pools", &p->pools) != 0 ||
+	    mpa_tele_pages(t, "/mpaudit/stuck", "groups", &p->stuck) != 0) {
 		json_decref(p->summary);
 		json_decref(p->pools);
+		json_decref(p->stuck);
 		s->errors++;
 	} else {
 		s->n++;
@@ -203,6 +207,74 @@ pool_metric(FILE *f, const struct scrape *s, const char *name,
 	}
 }
 
+/* The label of a stuck group's field, if the group has it. */
+static void
+group_label(FILE *f, json_t *g, const char *k)
+{
+	json_t *v = json_object_get(g, k);
+
+	if (json_is_string(v)) {
+		fprintf(f, ",%s=\"", k);
+		put_label(f, json_string_value(v));
+		fputc('"', f);
+	} else if (json_is_integer(v)) {
+		fprintf(f, ",%s=\"%lld\"", k, (long long)json_integer_value(v));
+	}
+}
+
+/*
+ * Stuck objects per holder without its call site: pool, state, and the
+ * port and queue or the ring where they apply. Groups differing only in
+ * site or lcore are summed, so the series stay few and stable while
+ * sites come and go.
+ */
+static void
+holder_metric(FILE *f, const struct scrape *s)
+{
+	static const char name[] = "mpaudit_holder_stuck_objects";
+
+	family(f, name, "gauge",
+	       "Stuck objects per pool, state and port/queue or ring.");
+	for (int i = 0; i < s->n; i++) {
+		json_t *sums = json_object();
+		json_t *groups = json_object_get(s->v[i].stuck, "groups");
+		const char *key;
+		json_t *g, *n;
+		char *lab;
+		size_t k, len;
+		FILE *m;
+
+		json_array_foreach(groups, k, g) {
+			lab = NULL;
+			m = open_memstream(&lab, &len);
+			if (m == NULL)
+				break;
+			fputs("{prefix=\"", m);
+			put_label(m, s->v[i].prefix);
+			fprintf(m, "\",pid=\"%ld\"", s->v[i].pid);
+			group_label(m, g, "pool");
+			group_label(m, g, "state");
+			group_label(m, g, "port");
+			group_label(m, g, "queue");
+			group_label(m, g, "ring");
+			fputc('}', m);
+			if (fclose(m) != 0) {
+				free(lab);
+				break;
+			}
+			n = json_object_get(sums, lab);
+			json_object_set_new(sums, lab, json_integer(
+				(n != NULL ? json_integer_value(n) : 0) +
+				mpa_cli_int(g, "count", 0)));
+			free(lab);
+		}
+		json_object_foreach(sums, key, n)
+			fprintf(f, "%s%s %lld\n", name, key,
+				(long long)json_integer_value(n));
+		json_decref(sums);
+	}
+}
+
 /* Per heap kind, where heap tracking is active. */
 static void
 heap_metric(FILE *f, const struct scrape *s, const char *name,
@@ -281,6 +353,7 @@ exposition(FILE *f, const struct scrape *s)
 	pool_metric(f, s, "mpaudit_pool_exhaustion_seconds",
 		    "Time until the pool has no free object at the drain rate; only for a draining pool.",
 		    "exhaust_s", 0);
+	holder_metric(f, s);
 	heap_metric(f, s, "mpaudit_heap_live_bytes",
 		    "Bytes of tracked heap allocations outstanding.", "live_bytes");
 	heap_metric(f, s, "mpaudit_heap_live_allocations",

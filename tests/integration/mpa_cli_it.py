@@ -1023,10 +1023,12 @@ def t_cli_metrics(ctx, c):
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
         ["--", "--duration", "0", "--stats-ms", "0"] + SMALL_LEAK_ARGS
     prefix = prefix_of(cmd)
+    holders, pids = {}, []
 
     def body(t, p, report_path):
         wait_stuck(c, t, SMALL_LEAK_TOTAL, p.mpa_t0 + STUCK_WAIT_S)
         wait_forwarding(p)
+        pids.append(p.pid)
         lab = '{prefix="%s",pid="%d"}' % (prefix, p.pid)
         plab = '{prefix="%s",pid="%d",pool="%s"}' % (prefix, p.pid, FWD_POOL)
         want = {("mpaudit_up", lab): 1, ("mpaudit_stuck_objects", lab):
@@ -1046,6 +1048,8 @@ def t_cli_metrics(ctx, c):
             c.eq("metrics: counters end in _total",
                  sorted(n for n, k in types.items() if k == "counter"),
                  ["mpaudit_free_errors_total", "mpaudit_scans_total"])
+            holders.update({k[1]: v for k, v in got.items()
+                            if k[0] == "mpaudit_holder_stuck_objects"})
             pr = subprocess.run(["promtool", "check", "metrics"],
                                 input=r.out, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT,
@@ -1112,6 +1116,18 @@ def t_cli_metrics(ctx, c):
 
     run = session(ctx, name, cmd, LEAK_ENV, 60, body)
     check_exit(c, run, 3)
+    # Per holder without the site: the truth's groups, summed alike.
+    want = {}
+    for k, n in truth_groups(run, "mpaudit-fwd")[0].items():
+        pool, state, _, port, queue, ring, _ = k
+        lab = '{prefix="%s",pid="%d",pool="%s",state="%s"' % (
+            prefix, pids[0] if pids else 0, pool, state)
+        if port is not None:
+            lab += ',port="%d",queue="%d"' % (port, queue)
+        if ring is not None:
+            lab += ',ring="%s"' % ring
+        want[lab + "}"] = want.get(lab + "}", 0) + n
+    c.eq("metrics: mpaudit_holder_stuck_objects", holders, want)
 
 
 def start_serve(ctx, prefix, port):
