@@ -11,8 +11,8 @@ leaks, a clean one, the plain one unaudited, heapleak under the preload),
 runs the real CLI against it while it runs, and compares what the CLI
 prints (--json, tables, exit status) with the program's ground truth and
 with the auditor's telemetry. `top` runs inside a private tmux server.
-Helpers come from mpa_it.py, mpa_preload_it.py and mpa_tele_it.py. EAL
-memory arguments come from MPA_EAL_MEM (default "--no-huge -m 512").
+Helpers come from mpa_lib.py. EAL memory arguments come from MPA_EAL_MEM
+(default "--no-huge -m 512").
 Exit status 0 pass, 1 fail. Standard library only.
 """
 
@@ -31,15 +31,12 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpa_it import (  # noqa: E402
-    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LEAK_ENV, Failed,
-    check_exit, key_str, run_case, truth_groups)
-from mpa_preload_it import read_text, wait_text  # noqa: E402
-from mpa_tele_it import (  # noqa: E402
-    NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_WAIT_S,
-    TELE_LEAK_ARGS, TELE_LEAK_TOTAL, TCtx,
-    heapleak_truth, null_vdevs, session, socket_path, tele_group_key,
-    wait_stuck)
+from mpa_lib import (  # noqa: E402
+    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO, LEAK_ENV,
+    NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS,
+    STUCK_WAIT_S, TCtx, TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit,
+    heapleak_truth, key_str, null_vdevs, read_text, run_case, session,
+    socket_path, tele_group_key, truth_groups, wait_stuck, wait_text)
 
 # One CLI call may take this long (a few telemetry round trips).
 CLI_TIMEOUT_S = 30
@@ -55,7 +52,6 @@ SCREEN_WAIT_S = 15
 # only mbufs in use are the --app-leak ones: in_use is exact.
 NORX_VDEVS = ["--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1"]
 APP_LEAK = 8
-STUCK_MS = int(LEAK_ENV["MPAUDIT_STUCK_MS"])
 CLEAN_ENV = {"MPAUDIT_STUCK_MS": "200", "MPAUDIT_SCAN_MS": "50"}
 
 

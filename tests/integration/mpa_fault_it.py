@@ -28,7 +28,7 @@ Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
                        exited: it starts, forwards, stops and reports as
                        without the queries, and every reply is well formed
 
-Helpers come from mpa_it.py and mpa_tele_it.py. Exit status 0 pass, 1 fail.
+Helpers come from mpa_lib.py. Exit status 0 pass, 1 fail.
 """
 
 import argparse
@@ -41,11 +41,11 @@ import sys
 import threading
 import time
 
-from mpa_it import (  # noqa: E402
-    Ctx, DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, LEAK_ARGS, LEAK_ENV, LEAK_EXPECT,
-    check_exit, check_groups_exact, check_summary, forwarded, key_of,
-    pool_entry, run_case, truth_groups, Failed, Run)
-from mpa_tele_it import Tele, socket_path  # noqa: E402
+from mpa_lib import (  # noqa: E402
+    Ctx, DEFAULT_EAL_MEM, FWD_POOL, Failed, LCORES_IO, LEAK_ARGS, LEAK_ENV,
+    LEAK_EXPECT, Run, SKIP, Tele, check_exit, check_groups_exact,
+    check_summary, forwarded, key_of, pool_entry, run_case, socket_path,
+    truth_groups)
 
 FORK_POOL = "fork_pool"
 FORK_POOL_SIZE = 1023
@@ -61,10 +61,9 @@ LIFECYCLE_SECS = 3
 
 
 # secondary: hugepage memory of each process (no --in-memory: a
-# secondary maps the primary's files), and meson's exit status for a skip.
+# secondary maps the primary's files); skipped (SKIP) without hugepages.
 SEC_MEM = ["-m", "256"]
 SEC_TAKE = 16
-SKIP = 77
 
 
 class Skipped(Exception):

@@ -17,8 +17,8 @@ innermost frame is in heapleak.c or heapmod.c must be the truth's groups,
 no more, no less. Groups outside our sources (DPDK's or libc's own
 allocations after rte_eal_init) are printed as notes, not judged.
 
-Helpers (running, checks) come from mpa_it.py and mpa_preload_it.py. EAL
-memory arguments come from MPA_EAL_MEM (default "--no-huge -m 512").
+Helpers (running, checks) come from mpa_lib.py. EAL memory arguments come
+from MPA_EAL_MEM (default "--no-huge -m 512").
 Exit status 0 pass, 1 fail. Standard library only.
 """
 
@@ -33,10 +33,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpa_it import (  # noqa: E402
-    Failed, DEFAULT_EAL_MEM, check_exit, run_case)
-from mpa_preload_it import (  # noqa: E402
-    PCtx, check_bad_config_msg, read_text, stop_proc, wait_text)
+from mpa_lib import (  # noqa: E402
+    DEFAULT_EAL_MEM, Failed, PCtx, check_bad_config_msg, check_exit, read_text,
+    run_case, stop_proc, wait_text)
 
 PROG = "heapleak"
 KINDS = ("libc", "rte_malloc")

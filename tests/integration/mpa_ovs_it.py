@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from mpa_it import Checker, Failed, Run, pool_entry  # noqa: E402
+from mpa_lib import Checker, Failed, Run, SKIP  # noqa: E402
 
 VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
@@ -39,7 +39,6 @@ TOOLS = ["ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-appctl"]
 OVS_SECS = 15
 OVS_ENV = {"MPAUDIT_STUCK_MS": "2000", "MPAUDIT_SCAN_MS": "500"}
 KILL9_REPORT_MS = 2000
-SKIP = 77
 # pmd-stats-show: "packets received: N"
 RX_RE = re.compile(r"packets received: (\d+)")
 

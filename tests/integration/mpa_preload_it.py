@@ -11,7 +11,7 @@ uninstrumented mpaudit-fwd-plain, the plain dfree helper) or a non-DPDK one
 with LD_PRELOAD=LIB, and compares the auditor's JSON report and log lines
 with a known ground truth: truth lines printed by the program, or a run
 that must be clean. Helpers (running, parsing, checks) come from
-mpa_it.py. EAL memory arguments come from MPA_EAL_MEM (set by ./run;
+mpa_lib.py. EAL memory arguments come from MPA_EAL_MEM (set by ./run;
 default "--no-huge -m 512"). Exit status 0 pass, 1 fail.
 Standard library only.
 """
@@ -19,39 +19,30 @@ Standard library only.
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpa_it import (  # noqa: E402
-    dfree_cache_check,
-    Checker, Ctx, Failed, Run, DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE,
-    LCORES_IO, LEAK_ENV, check_ages, check_exit, check_fwd_selfcheck,
-    check_groups_exact, check_logged_once, check_truth_kinds, key_of,
-    key_str, pool_entry, run_case, truth_groups)
+from mpa_lib import (  # noqa: E402
+    CLEAN_ENV, DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO,
+    LEAK_ENV, LOG_DEBUG, PCtx, PRELOAD_LEAK_ARGS, TESTPMD_MBUFS, TESTPMD_POOL,
+    check_ages, check_bad_config_msg, check_exit, check_fwd_selfcheck,
+    check_groups_exact, check_logged_once, check_truth_kinds,
+    dfree_cache_check, feed_steps, key_of, key_str, newly_stuck_lines,
+    pool_entry, preload_truth, run_case, stop_proc, truth_groups, wait_text)
 
 MODE = "preload"
 
-# testpmd: one pool of this many mbufs fits in no-huge memory.
+# testpmd: Debian's, unless --testpmd names another (its pool and devices:
+# TESTPMD_MBUFS, TESTPMD_POOL and NULL_VDEVS in mpa_lib.py).
 TESTPMD = "/usr/bin/dpdk-testpmd"
-TESTPMD_MBUFS = 16384
-TESTPMD_POOL = "mb_pool_0"
-NULL_VDEVS = ["--vdev", "net_null0", "--vdev", "net_null1"]
 # A sanity floor for io forwarding between two net_null ports (38-47 Mpps
 # plain, PLATFORM-FACTS.md): far below anything a working run reaches,
 # far above a datapath that the preload stalled.
 MIN_IO_MPPS = 1.0
-# Debug level of our log type: pool attach and callback lines.
-LOG_DEBUG = "--log-level=mpaudit:debug"
 
-CLEAN_ENV = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "100"}
-
-# The leak mix of preload_leaky: no --app-leak, since in this mode an mbuf
-# taken by inline application code from the lcore cache carries no stamp.
-PRELOAD_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "40",
-                     "--ring-keep", "16", "--tx-hold", "24"]
+# What PRELOAD_LEAK_ARGS (mpa_lib.py) injects.
 PRELOAD_LEAK_EXPECT = {"rx_leak": 40, "ring_keep": 16, "tx_hold": 24}
 FWD_HOLD_NAME = "mpa_txhold"
 
@@ -80,149 +71,6 @@ ACC_RE = re.compile(
     r"Accumulated forward statistics for all ports\+*\s*\n"
     r"\s*RX-packets:\s*(\d+)\s+RX-dropped:\s*(\d+)\s+RX-total:\s*(\d+)\s*\n"
     r"\s*TX-packets:\s*(\d+)\s+TX-dropped:\s*(\d+)\s+TX-total:\s*(\d+)")
-
-
-# ---- running programs -----------------------------------------------------
-
-class PCtx(Ctx):
-    def __init__(self, args):
-        ns = argparse.Namespace(fwd=args.fwd_plain, objpool=None)
-        super().__init__(ns)
-        self.preload = os.path.abspath(args.preload)
-        self.fwd_plain = args.fwd_plain
-        self.dfree = args.dfree
-        self.testpmd = args.testpmd
-        self.nspawn = 0
-
-    def penv(self, extra=None, preload=True):
-        """Environment additions: LD_PRELOAD and @extra (MPAUDIT_*)."""
-        env = dict(extra or {})
-        if preload:
-            env["LD_PRELOAD"] = self.preload
-        return env
-
-    def full_env(self, env, report_path):
-        full = {k: v for k, v in os.environ.items()
-                if not k.startswith("MPAUDIT_") and k != "LD_PRELOAD"}
-        full.update(env or {})
-        if report_path:
-            full["MPAUDIT_REPORT"] = report_path
-        return full
-
-    def run(self, name, cmd, env=None, timeout=60, report=True):
-        """As Ctx.run, but LD_PRELOAD comes only from @env."""
-        report_path = None
-        if report:
-            report_path = os.path.join(self.tmp, "%s-%d.json" %
-                                       (name, len(self.runs)))
-        return self._finish(name, cmd, self._spawn(
-            name, cmd, env, report_path, stdin=subprocess.DEVNULL),
-            report_path, timeout)
-
-    def _spawn(self, name, cmd, env, report_path, stdin):
-        """Start @cmd, output to files (testpmd can write a lot)."""
-        self.nspawn += 1
-        seq = self.nspawn
-        outp = os.path.join(self.tmp, "%s-%d.out" % (name, seq))
-        errp = os.path.join(self.tmp, "%s-%d.err" % (name, seq))
-        fo, fe = open(outp, "w"), open(errp, "w")
-        t0 = time.monotonic()
-        try:
-            p = subprocess.Popen(cmd, env=self.full_env(env, report_path),
-                                 stdin=stdin, stdout=fo, stderr=fe,
-                                 universal_newlines=True)
-        finally:
-            fo.close()
-            fe.close()
-        p.mpa_files = (outp, errp)
-        p.mpa_t0 = t0
-        return p
-
-    def _finish(self, name, cmd, p, report_path, timeout):
-        """Wait for @p at most @timeout s (then SIGTERM, SIGKILL); record
-        the run; raise Failed on timeout."""
-        timed_out = False
-        try:
-            p.wait(timeout=max(timeout, 0.1))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            stop_proc(p)
-        if p.stdin:
-            try:
-                p.stdin.close()
-            except OSError:
-                pass
-        out, err = (read_text(f) for f in p.mpa_files)
-        r = Run(name, cmd, "timeout" if timed_out else p.returncode, out,
-                err, time.monotonic() - p.mpa_t0, report_path)
-        self.runs.append(r)
-        if timed_out:
-            raise Failed("%s: still running after %d s" % (name, timeout))
-        return r
-
-    def run_fed(self, name, cmd, feed, env=None, timeout=60, report=True):
-        """Run @cmd with a pipe as stdin: @feed is a list of steps, a number
-        (sleep that many seconds) or a string (written to stdin). stdin is
-        closed after the last step."""
-        report_path = None
-        if report:
-            report_path = os.path.join(self.tmp, "%s-%d.json" %
-                                       (name, len(self.runs)))
-        p = self._spawn(name, cmd, env, report_path, stdin=subprocess.PIPE)
-        deadline = p.mpa_t0 + timeout
-        try:
-            feed_steps(p, feed, deadline)
-        except BaseException:
-            stop_proc(p)
-            raise
-        return self._finish(name, cmd, p, report_path,
-                            deadline - time.monotonic())
-
-    def testpmd_cmd(self, name, lcores=LCORES_IO, vdevs=NULL_VDEVS,
-                    eal_extra=(), app=()):
-        return [self.testpmd] + self.eal(name, lcores) + list(vdevs) + \
-            list(eal_extra) + ["--"] + \
-            ["--total-num-mbufs=%d" % TESTPMD_MBUFS] + list(app)
-
-
-def read_text(path):
-    with open(path, errors="replace") as f:
-        return f.read()
-
-
-def stop_proc(p):
-    """SIGTERM, then SIGKILL: never leave a DPDK process behind."""
-    if p.poll() is not None:
-        return
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-
-
-def feed_steps(p, feed, deadline, close=True):
-    """Play @feed (see PCtx.run_fed) into @p's stdin; then close it unless
-    not @close."""
-    for step in feed:
-        if p.poll() is not None:
-            return  # died early: the checks will say why
-        if isinstance(step, (int, float)):
-            end = min(time.monotonic() + step, deadline)
-            while time.monotonic() < end and p.poll() is None:
-                time.sleep(min(0.1, max(end - time.monotonic(), 0)))
-        else:
-            try:
-                p.stdin.write(step)
-                p.stdin.flush()
-            except (OSError, ValueError):
-                return
-    if close:
-        try:
-            p.stdin.close()
-        except (OSError, ValueError):
-            pass
 
 
 # ---- parsing --------------------------------------------------------------
@@ -306,10 +154,6 @@ def check_no_noise(c, run):
            (run.name, len(lines), ETHDEV_NOISE, lines[:1]), not lines)
 
 
-def newly_stuck_lines(run):
-    return [l for l in run.err.splitlines() if "newly stuck" in l]
-
-
 # ---- checks ---------------------------------------------------------------
 
 def check_mode(c, run):
@@ -360,14 +204,6 @@ def check_testpmd_pool(c, run):
          (p.get("size"), p.get("in_use"), p.get("free"), p.get("stuck"),
           p.get("destroyed")),
          (TESTPMD_MBUFS, 0, TESTPMD_MBUFS, 0, True))
-
-
-def preload_truth(run, prog):
-    """Truth groups with site None: in this mode there are no call
-    sites."""
-    truth, kinds = truth_groups(run, prog)
-    return ({k[:6] + (None,): n for k, n in truth.items()},
-            [(kind, k[:6] + (None,), n) for kind, k, n in kinds])
 
 
 def check_leak_report(c, run, truth, total, stuck_ms):
@@ -517,15 +353,6 @@ def t_preload_leaky(ctx, c):
     check_leak_report(c, run, truth, total, int(LEAK_ENV["MPAUDIT_STUCK_MS"]))
 
 
-def wait_text(proc, path, text, timeout):
-    """Wait until @text is in the file @path, while @proc lives."""
-    deadline = time.monotonic() + timeout
-    while text not in read_text(path) and proc.poll() is None and \
-            time.monotonic() < deadline:
-        time.sleep(0.05)
-    return text in read_text(path)
-
-
 def t_preload_memif(ctx, c):
     """Two processes over net_memif: testpmd txonly (server, plain) feeds
     mpaudit-fwd-plain (client, preloaded), which leaks MEMIF_LEAKS received
@@ -645,22 +472,6 @@ def t_preload_bad_config(ctx, c):
     _, kinds = truth_groups(run, "mpaudit-fwd")
     check_truth_kinds(c, run, kinds, PRELOAD_LEAK_EXPECT)
     check_bad_config_msg(c, run, "MPAUDIT_STUCK_MS")
-
-
-def check_bad_config_msg(c, run, var):
-    """One message naming @var that says auditing is disabled, and not a
-    word more from the auditor (no callbacks, no scans, no summary)."""
-    lines = [l for l in run.err.splitlines()
-             if var in l and not l.startswith("EAL")]
-    if c.true("%s: no stderr line names %s" % (run.name, var), lines):
-        c.true("%s: the line naming %s does not say auditing is disabled: "
-               "%r" % (run.name, var, lines),
-               any("disabled" in l for l in lines))
-    c.eq("%s: the auditor's stderr lines (only the message naming %s)" %
-         (run.name, var),
-         [l for l in run.err.splitlines() if l.startswith("mpaudit:")],
-         [l for l in lines if l.startswith("mpaudit:")] or ["<one line>"])
-    c.eq("%s: 'newly stuck' log lines" % run.name, newly_stuck_lines(run), [])
 
 
 DFREE_TRUTH_RE = re.compile(r"^dfree: truth kind=double_free pool=(\S+) "

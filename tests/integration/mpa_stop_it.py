@@ -24,7 +24,7 @@ Usage: mpa_stop_it.py TEST --preload PATH --fwd-plain PATH --dfree PATH
                      signal's report and then the exit report, nothing
                      stuck, its pool listed
 
-Helpers come from mpa_it.py and mpa_preload_it.py. Exit 0 pass, 1 fail.
+Helpers come from mpa_lib.py. Exit 0 pass, 1 fail.
 """
 
 import argparse
@@ -35,11 +35,10 @@ import subprocess
 import sys
 import time
 
-from mpa_it import (  # noqa: E402
-    check_groups_exact, check_exit, pool_entry, run_case, truth_groups,
-    Failed, Run)
-from mpa_preload_it import (  # noqa: E402
-    PCtx, TESTPMD_POOL, CLEAN_ENV, LOG_DEBUG, read_text, stop_proc)
+from mpa_lib import (  # noqa: E402
+    CLEAN_ENV, Failed, LOG_DEBUG, PCtx, TESTPMD_POOL, check_exit,
+    check_groups_exact, pool_entry, read_text, run_case, stop_proc,
+    truth_groups)
 
 PROG = "stopapp"
 STOP_POOL = "stop_pool"

@@ -10,10 +10,10 @@ Each test starts a program (the instrumented mpaudit-fwd, or the plain
 one or heapleak under LD_PRELOAD=LIB), talks to its DPDK telemetry socket
 while it runs, and compares the replies with the ground truth the program
 prints and with the auditor's final JSON report, which the telemetry
-traffic (bad requests included) must leave unchanged. Helpers come from
-mpa_it.py and mpa_preload_it.py. EAL memory arguments come from
-MPA_EAL_MEM (set by ./run; default "--no-huge -m 512"). Exit status 0
-pass, 1 fail.
+traffic (bad requests included) must leave unchanged. Helpers (the
+telemetry client among them) come from mpa_lib.py. EAL memory arguments
+come from MPA_EAL_MEM (set by ./run; default "--no-huge -m 512"). Exit
+status 0 pass, 1 fail.
 Standard library only.
 """
 
@@ -21,22 +21,21 @@ import argparse
 import json
 import math
 import os
-import re
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpa_it import (  # noqa: E402
-    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, LCORES_IO, LCORES_PIPELINE,
-    LEAK_ENV, Failed,
-    check_exit, check_fwd_selfcheck, check_groups_exact, check_summary,
-    key_of, key_str, run_case, truth_groups)
-from mpa_preload_it import (  # noqa: E402
-    PCtx, PRELOAD_LEAK_ARGS, preload_truth, read_text, stop_proc, wait_text)
+from mpa_lib import (  # noqa: E402
+    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO,
+    LCORES_PIPELINE, LEAK_ENV, NULL_PORTS, PRELOAD_LEAK_ARGS, READY_S,
+    SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS, STUCK_WAIT_S, TCtx,
+    TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit, check_fwd_selfcheck,
+    check_groups_exact, check_summary, heapleak_truth, key_of, key_str,
+    null_vdevs, preload_truth, read_text, run_case, session, tele_group_key,
+    truth_groups, wait_stuck, wait_text)
 
 # The commands of audit/surface/telemetry.c, and what its pages hold.
 COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
@@ -55,138 +54,9 @@ HEAP_FRAMES = 6
 SNAPSHOTS_MAX = 16
 # DPDK 22.11's reply buffer, announced in the greeting.
 MAX_OUTPUT_LEN = 16384
-# A reply larger than this would be a DPDK bug; read with room to see it.
-RECV_MAX = 1 << 20
 
-STUCK_MS = int(LEAK_ENV["MPAUDIT_STUCK_MS"])
-
-# tele_fwd: enough RX ports that the stuck groups take two pages
-# (STUCK_PER_PAGE): one rx group per port that leaked, plus ring_keep,
-# app_leak and tx_hold. --leak-rx 1000 over 24 ports forwarding tens of
-# Mpps reaches --leak-max within milliseconds, spread over every port.
-NULL_PORTS = 24
-TELE_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "200",
-                  "--ring-keep", "16", "--app-leak", "8", "--tx-hold", "24"]
-TELE_LEAK_TOTAL = 200 + 16 + 8 + 24
+# What PRELOAD_LEAK_ARGS (mpa_lib.py) leaves stuck.
 PRELOAD_LEAK_TOTAL = 40 + 16 + 24
-
-# How long a program may take to start answering, and to reach its
-# injected leaks (EAL start with 24 ports included).
-READY_S = 20
-STUCK_WAIT_S = 15
-
-
-def null_vdevs(n):
-    res = []
-    for i in range(n):
-        res += ["--vdev", "net_null%d" % i]
-    return res
-
-
-# ---- the telemetry client -------------------------------------------------
-
-def socket_path(prefix):
-    """Where EAL puts the socket: its runtime directory, which depends on
-    the user (root: /var/run/dpdk) and exists with --in-memory too."""
-    bases = ["/var/run/dpdk",
-             os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk"),
-             "/tmp/dpdk"]
-    for b in bases:
-        p = os.path.join(b, prefix, "dpdk_telemetry.v2")
-        if os.path.exists(p):
-            return p
-    return None
-
-
-class Tele:
-    """One client of a DPDK telemetry v2 socket: SOCK_SEQPACKET, a JSON
-    greeting first, then one JSON reply per command, keyed by the
-    command (without its parameters)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sizes = []
-        self.t0 = time.monotonic()
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.s.settimeout(10)
-        try:
-            self.s.connect(path)
-            self.greeting = json.loads(self.s.recv(RECV_MAX).decode())
-        except (OSError, ValueError):
-            self.s.close()
-            raise
-
-    def close(self):
-        self.s.close()
-
-    def ask(self, cmd):
-        try:
-            self.s.send(cmd.encode())
-            raw = self.s.recv(RECV_MAX)
-        except OSError as e:
-            raise Failed("telemetry %s: %s (did the application die?)" %
-                         (cmd, e))
-        if not raw:
-            raise Failed("telemetry %s: connection closed (did the "
-                         "application die?)" % cmd)
-        self.sizes.append((cmd, len(raw)))
-        try:
-            obj = json.loads(raw.decode())
-        except ValueError as e:
-            raise Failed("telemetry %s: reply is not JSON (%s): %r" %
-                         (cmd, e, raw[:300]))
-        key = cmd.split(",", 1)[0]
-        if not isinstance(obj, dict) or list(obj) != [key]:
-            raise Failed("telemetry %s: reply not keyed by %s: %r" %
-                         (cmd, key, raw[:300]))
-        return obj[key]
-
-
-def connect(p, prefix, deadline):
-    """Connect once the auditor's commands answer: the socket exists from
-    rte_eal_init(), the commands only once the auditor has started."""
-    last = "no socket"
-    while time.monotonic() < deadline:
-        if p.poll() is not None:
-            raise Failed("%s: exited with status %s before its telemetry "
-                         "answered (%s)" % (prefix, p.returncode, last))
-        path = socket_path(prefix)
-        if path is not None:
-            try:
-                t = Tele(path)
-            except (OSError, ValueError) as e:
-                last = "connect %s: %s" % (path, e)
-            else:
-                v = t.ask("/mpaudit/summary")
-                if isinstance(v, dict):
-                    return t
-                last = "/mpaudit/summary answered %r" % (v,)
-                t.close()
-        time.sleep(0.1)
-    raise Failed("%s: telemetry not answering after %d s (%s)" %
-                 (prefix, READY_S, last))
-
-
-def session(ctx, name, cmd, env, timeout, body):
-    """Start @cmd, run body(t, p, report_path) against its telemetry, then
-    wait for its exit. Returns the Run (also recorded on failure, for the
-    output tails)."""
-    report_path = os.path.join(ctx.tmp, "%s-%d.json" % (name, len(ctx.runs)))
-    prefix = cmd[cmd.index("--file-prefix") + 1]
-    p = ctx._spawn(name, cmd, env, report_path, stdin=subprocess.DEVNULL)
-    t = None
-    try:
-        t = connect(p, prefix, p.mpa_t0 + READY_S)
-        body(t, p, report_path)
-    except BaseException:
-        stop_proc(p)
-        ctx._finish(name, cmd, p, report_path, 10)
-        raise
-    finally:
-        if t is not None:
-            t.close()
-    return ctx._finish(name, cmd, p, report_path,
-                       p.mpa_t0 + timeout - time.monotonic())
 
 
 # ---- checks ---------------------------------------------------------------
@@ -266,11 +136,6 @@ def walk_pages(c, t, cmd, page_cmd, list_key, per_page):
     return [items[k] for k in sorted(items, key=int)], v0
 
 
-def tele_group_key(g):
-    return key_of(g.get("pool"), g.get("state"), g.get("lcore"),
-                  g.get("port"), g.get("queue"), g.get("ring"), g.get("site"))
-
-
 # Requests every command must refuse, whatever the auditor's state:
 # (command, code, words of the error).
 BAD_PARAMS = [
@@ -344,18 +209,6 @@ def check_heap_off(c, t):
                                            h.get("tracking")), (0, 0))
     c.true("summary heap: no reason given: %r" % h,
            isinstance(h.get("disabled"), str) and h["disabled"])
-
-
-def wait_stuck(c, t, want, deadline):
-    """Poll /mpaudit/summary until @want objects are stuck; return the
-    last summary."""
-    s = t.ask("/mpaudit/summary")
-    while s.get("stuck") != want and time.monotonic() < deadline:
-        time.sleep(0.1)
-        s = t.ask("/mpaudit/summary")
-    c.eq("summary stuck (the injected leaks, once past the threshold)",
-         s.get("stuck"), want)
-    return s
 
 
 def check_dump(c, t, report_path, stuck):
@@ -742,21 +595,6 @@ def t_tele_both(ctx, c):
     check_summary(c, run, 8, 3)
 
 
-# heapleak's ground truth of one set of allocations (mode signal): the
-# allocating call ("site") and its caller, as "function (file.c:line)".
-HEAPLEAK_TRUTH_RE = re.compile(
-    r"^heapleak: truth (?P<set>\S+) kind=(?P<kind>\S+) bytes=(?P<bytes>\d+) "
-    r"count=(?P<count>\d+) .* caller=(?P<caller>.+) site=(?P<site>.+)$")
-
-
-def heapleak_truth(out, name):
-    for line in out.splitlines():
-        m = HEAPLEAK_TRUTH_RE.match(line)
-        if m and m.group("set") == name:
-            return m.groupdict()
-    raise Failed("heapleak: no truth line for set %s" % name)
-
-
 def check_set_change(c, what, v, change, truth, appear):
     """A difference made only of one heapleak set: every entry has the
     set's kind, the given change and the set's call site and caller as
@@ -973,10 +811,6 @@ def t_tele_forecast_clean(ctx, c):
 
 # ---- run-time configuration and history -----------------------------------
 
-# tele_config and tele_history: two ports and the usual leaks.
-SMALL_LEAK_ARGS = ["--leak-rx", "1000", "--leak-max", "40", "--ring-keep",
-                   "16", "--app-leak", "8", "--tx-hold", "24"]
-SMALL_LEAK_TOTAL = 40 + 16 + 8 + 24
 CONFIG_SECS = 15
 CONFIG_ENV = {"MPAUDIT_STUCK_MS": "600000", "MPAUDIT_SCAN_MS": "100",
               "MPAUDIT_PCAP_DIR": "/nonexistent/mpaudit-pcap"}
@@ -1336,15 +1170,6 @@ TESTS = {
     "tele_pcap": t_tele_pcap,
     "tele_pcap_chain": t_tele_pcap_chain,
 }
-
-
-class TCtx(PCtx):
-    def __init__(self, args):
-        super().__init__(argparse.Namespace(
-            preload=args.preload, fwd_plain=args.fwd_plain, dfree=None,
-            testpmd=None))
-        self.fwd = args.fwd
-        self.heapleak = args.heapleak
 
 
 def main():
