@@ -43,7 +43,7 @@ import time
 
 from mpa_lib import (  # noqa: E402
     Ctx, DEFAULT_EAL_MEM, FWD_POOL, Failed, LCORES_IO, LEAK_ARGS, LEAK_ENV,
-    LEAK_EXPECT, Run, SKIP, Tele, check_exit, check_groups_exact,
+    LEAK_EXPECT, Run, Skipped, Tele, check_exit, check_groups_exact,
     check_summary, forwarded, key_of, pool_entry, run_case, socket_path,
     truth_groups)
 
@@ -64,10 +64,6 @@ LIFECYCLE_SECS = 3
 # secondary maps the primary's files); skipped (SKIP) without hugepages.
 SEC_MEM = ["-m", "256"]
 SEC_TAKE = 16
-
-
-class Skipped(Exception):
-    pass
 
 
 class FCtx(Ctx):
@@ -353,18 +349,7 @@ def main():
     print("mpa_fault_it: %s, EAL memory: %s" % (args.test, " ".join(
         os.environ.get("MPA_EAL_MEM", "").split() or
         DEFAULT_EAL_MEM.split())))
-    test = TESTS[args.test]
-
-    def skipping(ctx, c):
-        try:
-            test(ctx, c)
-        except Skipped as e:
-            print("mpa_fault_it: %s skipped: %s" % (args.test, e))
-            raise
-    try:
-        return run_case("mpa_fault_it", args.test, skipping, FCtx(args))
-    except Skipped:
-        return SKIP
+    return run_case("mpa_fault_it", args.test, TESTS[args.test], FCtx(args))
 
 
 if __name__ == "__main__":

@@ -153,6 +153,11 @@ class Failed(Exception):
     pass
 
 
+class Skipped(Exception):
+    """The case cannot run here (e.g. no hugepages): run_case() says why
+    and returns SKIP."""
+
+
 # ---- harness: running programs and cases ----------------------------------
 
 class Run:
@@ -272,6 +277,10 @@ def run_case(prog, name, test, ctx):
             test(ctx, c)
         except Failed as e:
             c.errors.append(str(e))
+        except Skipped as e:
+            print("%s: %s skipped: %s" % (prog, name, e))
+            failed = False
+            return SKIP
         failed = bool(c.errors)
         if failed:
             print("%s: %s FAILED" % (prog, name))
