@@ -193,7 +193,7 @@ static const struct cmd cmds[] = {
 	  "  --testpmd         generator: dpdk-testpmd --forward-mode=txonly "
 	  "(default)\n"
 	  "  --pktgen          generator: Pktgen-DPDK (--pktgen-bin PATH or "
-	  "$MPAUDIT_PKTGEN,\n                    else 'pktgen' in PATH)\n"
+	  "$MPA_SOAK_PKTGEN,\n                    else 'pktgen' in PATH)\n"
 	  "  --generator 'CMD' generator: this command line, as given\n"
 	  "  --gen-prefix P    read the generator's rate from file prefix P\n"
 	  "Command lines may use $SOAK_SOCK (the link socket), "

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -613,6 +615,15 @@ mpa_cmd_soak(struct mpa_cli *c)
 	mpa_tele_close(sm.gen);
 	sm.dut = sm.gen = NULL;
 	mpa_soak_rig_stop(s);
+	if (s->end == MPA_SOAK_GEN_DIED && s->dut.exited &&
+	    WIFSIGNALED(s->dut.status) && WTERMSIG(s->dut.status) != SIGKILL) {
+		char st[160];
+		size_t l = strlen(s->error);
+
+		mpa_soak_rig_status(&s->dut, st, sizeof(st));
+		snprintf(s->error + l, sizeof(s->error) - l, "; then the DUT "
+			 "%s (its last periodic report is kept)", st);
+	}
 	if (s->o.attach == NULL)
 		s->have_report = check_report(s);
 judge:

@@ -51,6 +51,8 @@
 #define MPA_SOAK_TOP 5
 /** Scan period asked of a DUT the soak starts (unless MPAUDIT_SCAN_MS). */
 #define MPA_SOAK_DUT_SCAN_MS "250"
+/** Report rewrite period asked of it (unless MPAUDIT_REPORT_MS). */
+#define MPA_SOAK_DUT_REPORT_MS "1000"
 /** EAL memory per process when MPA_EAL_MEM does not say. */
 #define MPA_SOAK_MEM_MB 256
 /** Pktgen 23.06 creates five pools of 24576 10 KiB mbufs per port. */

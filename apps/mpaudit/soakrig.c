@@ -232,11 +232,11 @@ from_build_tree(void)
 	return strcmp(self, real) == 0;
 }
 
-/* mpaudit-fwd: $MPAUDIT_FWD, the build tree's, or the installed one. */
+/* mpaudit-fwd: $MPA_SOAK_FWD, the build tree's, or the installed one. */
 static const char *
 fwd_path(void)
 {
-	const char *e = getenv("MPAUDIT_FWD");
+	const char *e = getenv("MPA_SOAK_FWD");
 
 	if (e != NULL && e[0] != '\0')
 		return e;
@@ -245,11 +245,11 @@ fwd_path(void)
 	return MPA_SOAK_FWD_INSTALL;
 }
 
-/* libmpaudit_preload.so: $MPAUDIT_PRELOAD_LIB, build tree, installed. */
+/* libmpaudit_preload.so: $MPA_SOAK_PRELOAD, build tree, installed. */
 static const char *
 preload_path(void)
 {
-	const char *e = getenv("MPAUDIT_PRELOAD_LIB");
+	const char *e = getenv("MPA_SOAK_PRELOAD");
 
 	if (e != NULL && e[0] != '\0')
 		return e;
@@ -344,14 +344,14 @@ hugetlbfs_mounted(char *dir, size_t len)
 }
 
 /*
- * EAL memory of each process: $MPAUDIT_SOAK_EAL_MEM as it is; else
+ * EAL memory of each process: $MPA_SOAK_EAL_MEM as it is; else
  * hugepages (--in-memory: no files left behind) when root, mounted and
  * enough free for both processes; else --no-huge.
  */
 static void
 choose_mem(struct mpa_soak *s)
 {
-	const char *e = getenv("MPAUDIT_SOAK_EAL_MEM");
+	const char *e = getenv("MPA_SOAK_EAL_MEM");
 	long free_pg = meminfo_kb("HugePages_Free");
 	long pg_kb = meminfo_kb("Hugepagesize");
 	char dir[PATH_MAX];
@@ -410,7 +410,7 @@ dut_argv(struct mpa_soak *s, char **env_preload)
 		const char *fwd = fwd_path();
 
 		if (!is_exec(fwd)) {
-			rig_err(s, "no mpaudit-fwd at %s (set MPAUDIT_FWD, or "
+			rig_err(s, "no mpaudit-fwd at %s (set MPA_SOAK_FWD, or "
 				"give --dut)", fwd);
 			return -1;
 		}
@@ -476,7 +476,7 @@ dut_argv(struct mpa_soak *s, char **env_preload)
 			if (access(lib, R_OK) != 0) {
 				rig_err(s, "--dut: %s is not instrumented and "
 					"there is no %s at %s (set "
-					"MPAUDIT_PRELOAD_LIB)", u.v[0],
+					"MPA_SOAK_PRELOAD)", u.v[0],
 					PRELOAD_NAME, lib);
 				argv_free(argv_take(&u));
 				argv_free(argv_take(&b));
@@ -572,12 +572,12 @@ gen_argv(struct mpa_soak *s)
 		size_t l;
 
 		if (want == NULL)
-			want = getenv("MPAUDIT_PKTGEN");
+			want = getenv("MPA_SOAK_PKTGEN");
 		if (want == NULL || want[0] == '\0')
 			want = PKTGEN;
 		if (which(want, bin, sizeof(bin)) != 0) {
 			rig_err(s, "no Pktgen-DPDK binary '%s' (give "
-				"--pktgen-bin PATH or set MPAUDIT_PKTGEN)",
+				"--pktgen-bin PATH or set MPA_SOAK_PKTGEN)",
 				want);
 			return -1;
 		}
@@ -654,9 +654,11 @@ spawn(struct mpa_soak *s, struct mpa_soak_proc *p, const char *log_name,
 		dup2(logfd, 2);
 		if (dut) {
 			setenv("MPAUDIT_REPORT", s->report_path, 1);
-			setenv("MPAUDIT_SCAN_MS", getenv("MPAUDIT_SCAN_MS") ?
-			       getenv("MPAUDIT_SCAN_MS") : MPA_SOAK_DUT_SCAN_MS,
-			       1);
+			/* Unless set: scans often enough for the forecast,
+			 * and a report rewritten every second, so a DUT that
+			 * crashes still leaves its last one. */
+			setenv("MPAUDIT_SCAN_MS", MPA_SOAK_DUT_SCAN_MS, 0);
+			setenv("MPAUDIT_REPORT_MS", MPA_SOAK_DUT_REPORT_MS, 0);
 		}
 		if (preload != NULL)
 			setenv("LD_PRELOAD", preload, 1);

@@ -161,11 +161,12 @@ mpa_soak_verdict(struct mpa_soak *s)
 		if (x->stuck > v->stuck_max)
 			v->stuck_max = x->stuck;
 	}
-	if (first >= 0) {
+	if (first >= 0)
 		v->window_s = s->samples[s->nb_samples - 1].t_s -
 			s->samples[first].t_s;
-		judge_pools(s, first);
-	}
+	/* Ended within the warm-up: the pools are listed, not judged. */
+	if (s->nb_samples > 0)
+		judge_pools(s, first >= 0 ? first : s->nb_samples - 1);
 	if (v->stuck_max > 0) {
 		v->stuck_failed = 1;
 		reason(v, "%ld objects stuck (most in one sample after the "
