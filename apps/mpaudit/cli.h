@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "soak.h"
 #include "tele.h"
 
 /** Exit statuses, as every mpaudit program uses them. */
@@ -47,6 +48,7 @@ struct mpa_cli {
 	long stuck_ms;		/**< config --stuck-ms, -1: unchanged */
 	long scan_ms;		/**< config --scan-ms, -1: unchanged */
 	const char *listen;	/**< serve --listen */
+	struct mpa_soak_opts soak;	/**< soak's options */
 	struct mpa_tele *t;
 	char path[108];		/**< the socket connected to */
 };
@@ -120,5 +122,6 @@ int mpa_cmd_metrics(struct mpa_cli *c);
 int mpa_cmd_serve(struct mpa_cli *c);
 int mpa_cmd_watch(struct mpa_cli *c);
 int mpa_cmd_top(struct mpa_cli *c);
+int mpa_cmd_soak(struct mpa_cli *c);
 
 #endif /* MPA_CLI_H */

@@ -41,6 +41,18 @@ enum {
 	OPT_STUCK_MS,
 	OPT_SCAN_MS,
 	OPT_LISTEN,
+	OPT_DURATION,
+	OPT_OUT,
+	OPT_DUT,
+	OPT_DUT_ARGS,
+	OPT_ATTACH,
+	OPT_GENERATOR,
+	OPT_GEN_PREFIX,
+	OPT_PKTGEN,
+	OPT_TESTPMD,
+	OPT_PKTGEN_BIN,
+	OPT_WARMUP,
+	OPT_TOLERANCE,
 };
 
 /* Which command options a command takes. */
@@ -48,6 +60,7 @@ enum {
 #define O_COUNT (1u << 1)
 #define O_CONFIG (1u << 2)
 #define O_LISTEN (1u << 3)
+#define O_SOAK (1u << 4)
 
 static const struct option long_opts[] = {
 	{ "file-prefix", required_argument, NULL, OPT_PREFIX },
@@ -60,6 +73,18 @@ static const struct option long_opts[] = {
 	{ "stuck-ms", required_argument, NULL, OPT_STUCK_MS },
 	{ "scan-ms", required_argument, NULL, OPT_SCAN_MS },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "dut", required_argument, NULL, OPT_DUT },
+	{ "dut-args", required_argument, NULL, OPT_DUT_ARGS },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "generator", required_argument, NULL, OPT_GENERATOR },
+	{ "gen-prefix", required_argument, NULL, OPT_GEN_PREFIX },
+	{ "pktgen", no_argument, NULL, OPT_PKTGEN },
+	{ "testpmd", no_argument, NULL, OPT_TESTPMD },
+	{ "pktgen-bin", required_argument, NULL, OPT_PKTGEN_BIN },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -138,6 +163,45 @@ static const struct cmd cmds[] = {
 	  "  --interval S   seconds between refreshes (default 1)\n"
 	  "Keys: q quits, s cycles the pool sort column.\n",
 	  0, 0, O_INTERVAL },
+	{ "soak", mpa_cmd_soak, "--duration S --out DIR [--dut 'CMD' | "
+	  "--attach PREFIX]\n        [--testpmd | --pktgen | --generator "
+	  "'CMD'] [options]",
+	  "run a device under test against a traffic generator, sample it "
+	  "and give a verdict",
+	  "Starts the DUT audited (default: mpaudit-fwd, instrumented; any "
+	  "other DPDK\ncommand runs under LD_PRELOAD=libmpaudit_preload.so "
+	  "unless it links\nlibmpaudit) and a generator linked to it "
+	  "(default: dpdk-testpmd txonly\nover memif; --pktgen: Pktgen-DPDK "
+	  "over vhost-user/virtio_user), samples\nboth over telemetry every "
+	  "--interval, stops both and gives the verdict.\n"
+	  "  --duration S      seconds of traffic (required)\n"
+	  "  --out DIR         output directory, created if needed (required):"
+	  "\n                    samples.csv samples.json report.html "
+	  "junit.xml soak.json\n                    report.json (the DUT's "
+	  "final report), dut.log, generator.log\n"
+	  "  --interval S      seconds between samples (default 1)\n"
+	  "  --warmup S        seconds not judged at the start (default 10)\n"
+	  "  --tolerance F     in-use growth allowed over the measured time, "
+	  "as a\n                    fraction of the pool size (default 0.01)"
+	  "\n"
+	  "  --dut 'CMD'       the DUT's command line (EAL options it lacks "
+	  "are added)\n"
+	  "  --dut-args 'ARGS' options appended to the default mpaudit-fwd's"
+	  "\n"
+	  "  --attach PREFIX   watch a DUT already running with this file "
+	  "prefix\n"
+	  "  --testpmd         generator: dpdk-testpmd --forward-mode=txonly "
+	  "(default)\n"
+	  "  --pktgen          generator: Pktgen-DPDK (--pktgen-bin PATH or "
+	  "$MPA_SOAK_PKTGEN,\n                    else 'pktgen' in PATH)\n"
+	  "  --generator 'CMD' generator: this command line, as given\n"
+	  "  --gen-prefix P    read the generator's rate from file prefix P\n"
+	  "Command lines may use $SOAK_SOCK (the link socket), "
+	  "$SOAK_DUT_PREFIX,\n$SOAK_GEN_PREFIX and $SOAK_EAL_MEM. Progress "
+	  "lines go to stderr; --json\nprints the result on stdout. Exit 0 "
+	  "pass, 3 fail, 1 the soak could not\nrun or ended early (a process "
+	  "died, or SIGINT without findings).\nSee docs/soak.md.\n",
+	  0, 0, O_INTERVAL | O_SOAK },
 };
 
 #define NB_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -188,6 +252,9 @@ usage_cmd(FILE *f, const struct cmd *cmd)
 		cmd->name, cmd->args[0] ? " " : "", cmd->args, cmd->brief);
 	if (cmd->help != NULL)
 		fprintf(f, "\n%s", cmd->help);
+	/* soak starts its DUT, or names it with --attach. */
+	if (cmd->opts & O_SOAK)
+		return;
 	fprintf(f, "\nTarget: --file-prefix P (default " MPA_TELE_DEFAULT_PREFIX
 		"), --pid N or --socket PATH. '" PROG " --help' for more.\n");
 }
@@ -237,6 +304,28 @@ bad:
 	return -1;
 }
 
+/* A decimal number in [min, max]. */
+static int
+parse_double(const char *opt, const char *s, double min, double max,
+	     double *out)
+{
+	char *end;
+	double v;
+
+	if ((s[0] < '0' || s[0] > '9') && s[0] != '.')
+		goto bad;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	mpa_cli_err("bad number for %s: '%s' (from %g to %g)", opt, s, min,
+		    max);
+	return -1;
+}
+
 static int
 parse_interval(const char *s, double *out)
 {
@@ -264,6 +353,7 @@ struct parsed {
 	unsigned int seen;	/* O_* options given */
 	int help;
 	int targets;
+	int gens;	/* soak generators given */
 };
 
 /* One option; returns 0 or -1 (said). */
@@ -303,6 +393,48 @@ take_opt(struct mpa_cli *c, struct parsed *p, int opt, const char *arg)
 	case OPT_LISTEN:
 		p->seen |= O_LISTEN;
 		c->listen = arg;
+		return 0;
+	}
+	p->seen |= O_SOAK;
+	switch (opt) {
+	case OPT_DURATION:
+		return parse_double("--duration", arg, 1, MPA_SOAK_DURATION_MAX_S,
+				    &c->soak.duration_s);
+	case OPT_WARMUP:
+		return parse_double("--warmup", arg, 0, MPA_SOAK_DURATION_MAX_S,
+				    &c->soak.warmup_s);
+	case OPT_TOLERANCE:
+		return parse_double("--tolerance", arg, 0, 1,
+				    &c->soak.tolerance);
+	case OPT_OUT:
+		c->soak.out = arg;
+		return 0;
+	case OPT_DUT:
+		c->soak.dut = arg;
+		return 0;
+	case OPT_DUT_ARGS:
+		c->soak.dut_args = arg;
+		return 0;
+	case OPT_ATTACH:
+		c->soak.attach = arg;
+		return 0;
+	case OPT_GENERATOR:
+		c->soak.generator = arg;
+		p->gens++;
+		return 0;
+	case OPT_GEN_PREFIX:
+		c->soak.gen_prefix = arg;
+		return 0;
+	case OPT_PKTGEN:
+		c->soak.gen = MPA_SOAK_GEN_PKTGEN;
+		p->gens++;
+		return 0;
+	case OPT_TESTPMD:
+		c->soak.gen = MPA_SOAK_GEN_TESTPMD;
+		p->gens++;
+		return 0;
+	case OPT_PKTGEN_BIN:
+		c->soak.pktgen_bin = arg;
 		return 0;
 	}
 	return -1;
@@ -359,13 +491,71 @@ parse(int argc, char **argv, struct mpa_cli *c, struct parsed *p)
 	return 0;
 }
 
+/* soak: what its options need together; returns 0 or -1 (said). */
+static int
+validate_soak(struct mpa_cli *c, const struct parsed *p)
+{
+	struct mpa_soak_opts *o = &c->soak;
+
+	if (c->nargs > 0) {
+		mpa_cli_err("soak: unexpected argument '%s'", c->args[0]);
+		return -1;
+	}
+	if (p->targets > 0) {
+		mpa_cli_err("soak: no --file-prefix, --pid or --socket: the "
+			    "DUT is --attach PREFIX, or started");
+		return -1;
+	}
+	if (o->duration_s <= 0 || o->out == NULL) {
+		mpa_cli_err("soak: --duration and --out are required");
+		return -1;
+	}
+	if (p->gens > 1) {
+		mpa_cli_err("soak: give one of --testpmd, --pktgen, "
+			    "--generator");
+		return -1;
+	}
+	if (o->attach != NULL && (o->dut != NULL || o->dut_args != NULL)) {
+		mpa_cli_err("soak: --attach watches a running DUT: no --dut "
+			    "or --dut-args");
+		return -1;
+	}
+	if (o->dut != NULL && o->dut_args != NULL) {
+		mpa_cli_err("soak: --dut-args is for the default DUT; put "
+			    "them in --dut");
+		return -1;
+	}
+	if (o->pktgen_bin != NULL && o->gen != MPA_SOAK_GEN_PKTGEN) {
+		mpa_cli_err("soak: --pktgen-bin needs --pktgen");
+		return -1;
+	}
+	if (o->generator != NULL)
+		o->gen = MPA_SOAK_GEN_CMD;
+	else if (o->attach != NULL && p->gens == 0)
+		o->gen = MPA_SOAK_GEN_NONE;
+	if (o->attach != NULL && o->gen != MPA_SOAK_GEN_NONE &&
+	    o->gen != MPA_SOAK_GEN_CMD) {
+		mpa_cli_err("soak: with --attach, the generator is yours: "
+			    "--generator 'CMD' or --gen-prefix P");
+		return -1;
+	}
+	if (o->warmup_s >= o->duration_s) {
+		mpa_cli_err("soak: --warmup %g leaves nothing of --duration %g "
+			    "to judge", o->warmup_s, o->duration_s);
+		return -1;
+	}
+	o->interval_s = c->interval;
+	o->json = c->json;
+	return 0;
+}
+
 /* Checks that need the whole command line; returns 0 or -1 (said). */
 static int
 validate(struct mpa_cli *c, const struct parsed *p)
 {
 	const struct cmd *cmd = p->cmd;
 	static const char *const names[] = { "--interval", "--count",
-		"--stuck-ms or --scan-ms", "--listen" };
+		"--stuck-ms or --scan-ms", "--listen", "soak options" };
 
 	if (p->cmd_name == NULL) {
 		mpa_cli_err("no command given");
@@ -386,6 +576,8 @@ validate(struct mpa_cli *c, const struct parsed *p)
 			return -1;
 		}
 	}
+	if (cmd->opts & O_SOAK)
+		return validate_soak(c, p);
 	if (c->nargs < cmd->min_args || c->nargs > cmd->max_args) {
 		if (c->nargs > cmd->max_args)
 			mpa_cli_err("%s: unexpected argument '%s'", cmd->name,
@@ -404,6 +596,11 @@ main(int argc, char **argv)
 		.interval = MPA_CLI_INTERVAL_S,
 		.stuck_ms = -1,
 		.scan_ms = -1,
+		.soak = {
+			.warmup_s = MPA_SOAK_WARMUP_S,
+			.tolerance = MPA_SOAK_TOLERANCE,
+			.gen = MPA_SOAK_GEN_TESTPMD,
+		},
 	};
 	struct parsed p = { 0 };
 	int ret;
