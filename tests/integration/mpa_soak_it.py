@@ -34,7 +34,7 @@ import xml.etree.ElementTree as ET
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpa_it import (  # noqa: E402
+from mpa_lib import (  # noqa: E402
     DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, TRUTH_RE, run_case)
 
 SKIP = 77
