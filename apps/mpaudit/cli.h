@@ -105,6 +105,10 @@ void mpa_cli_catch_stop(void);
 /** Monotonic clock, seconds. */
 double mpa_cli_now_s(void);
 
+/** Sleep until @p t (mpa_cli_now_s() seconds), or until a stop signal
+ * sets mpa_cli_stop. */
+void mpa_cli_sleep_until(double t);
+
 /* Commands: each returns the process's exit status. */
 int mpa_cmd_list(struct mpa_cli *c);
 int mpa_cmd_status(struct mpa_cli *c);

@@ -41,18 +41,6 @@ struct sampler {
 	struct counter dut_rx, gen_tx;
 };
 
-static void
-nap_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (!mpa_cli_stop &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
 
 static struct mpa_tele *
 open_prefix(const char *prefix, char *err, size_t len)
@@ -501,7 +489,7 @@ run(struct mpa_soak *s, struct sampler *sm)
 			k++;
 			continue;
 		}
-		nap_until(fmin(next, mpa_cli_now_s() + MPA_SOAK_TICK_S));
+		mpa_cli_sleep_until(fmin(next, mpa_cli_now_s() + MPA_SOAK_TICK_S));
 	}
 }
 

@@ -20,19 +20,6 @@
 #include "cli.h"
 #include "render.h"
 
-/* Sleep until @t (monotonic seconds) or a signal. */
-static void
-sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (!mpa_cli_stop &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
 
 /* What one line shows. */
 struct sample {
@@ -174,7 +161,7 @@ mpa_cmd_watch(struct mpa_cli *c)
 		prev = s;
 		if (++n == c->count)
 			break;
-		sleep_until(start + n * c->interval);
+		mpa_cli_sleep_until(start + n * c->interval);
 	}
 	return s.verdict;
 }
