@@ -707,7 +707,28 @@ mpa_soak_rig_status(const struct mpa_soak_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "ended (status 0x%x)", p->status);
 }
 
-/* Wait until @prefix answers on telemetry (audited when @audited). */
+/*
+ * An audited DUT is ready once it has created a mempool: its telemetry
+ * socket exists from rte_eal_init() on, before the application makes its
+ * pools, and a sample taken in between would hold no pool at all.
+ */
+static int
+has_pool(struct mpa_tele *t)
+{
+	json_t *v, *p;
+	size_t i;
+	int n = 0;
+
+	if (mpa_tele_pages(t, "/mpaudit/pools", "pools", &v) != 0)
+		return 0;
+	json_array_foreach(json_object_get(v, "pools"), i, p)
+		n += !mpa_cli_int(p, "destroyed", 0);
+	json_decref(v);
+	return n > 0;
+}
+
+/* Wait until @prefix answers on telemetry (audited, with a pool, when
+ * @audited). */
 static int
 wait_ready(struct mpa_soak *s, struct mpa_soak_proc *p, const char *prefix,
 	   int audited)
@@ -730,11 +751,14 @@ wait_ready(struct mpa_soak *s, struct mpa_soak_proc *p, const char *prefix,
 					 sizeof(err)) == 0 &&
 		    (t = mpa_tele_open(path, NULL, err, sizeof(err))) != NULL) {
 			int a = audited ? mpa_tele_audited(t) : 1;
+			int pool = a == 1 && (!audited || has_pool(t));
 
 			mpa_tele_close(t);
-			if (a == 1)
+			if (pool)
 				return 0;
-			snprintf(err, sizeof(err), "process answers but is not "
+			snprintf(err, sizeof(err), a == 1 ?
+				 "process is audited but has created no "
+				 "mempool" : "process answers but is not "
 				 "audited");
 		}
 		nap(POLL_S);
