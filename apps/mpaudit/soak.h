@@ -223,6 +223,13 @@ void mpa_soak_verdict(struct mpa_soak *s);
 
 /* soakout.c */
 
+/**
+ * Mean packet rate, Mpps, of the generator (@p gen) or the DUT over the
+ * samples after the warm-up that have one; NAN without any. soak.json
+ * and report.html both show this one.
+ */
+double mpa_soak_mean_mpps(const struct mpa_soak *s, int gen);
+
 /** The soak's result, as soak.json and --json print it. */
 json_t *mpa_soak_result(const struct mpa_soak *s);
 

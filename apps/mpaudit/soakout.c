@@ -68,8 +68,8 @@ proc_json(const struct mpa_soak_proc *p, const char *prefix)
 			 json_integer(WEXITSTATUS(p->status)) : json_null());
 }
 
-static double
-mean_mpps(const struct mpa_soak *s, int gen)
+double
+mpa_soak_mean_mpps(const struct mpa_soak *s, int gen)
 {
 	double sum = 0;
 	int n = 0;
@@ -114,8 +114,10 @@ mpa_soak_result(const struct mpa_soak *s)
 	json_object_set_new(r, "dut", proc_json(&s->dut, s->dut_prefix));
 	json_object_set_new(r, "generator", proc_json(&s->gen, s->gen_prefix));
 	json_object_set_new(r, "eal_mem", json_string(s->mem));
-	json_object_set_new(r, "gen_mpps_mean", num_or_null(mean_mpps(s, 1)));
-	json_object_set_new(r, "dut_mpps_mean", num_or_null(mean_mpps(s, 0)));
+	json_object_set_new(r, "gen_mpps_mean",
+			    num_or_null(mpa_soak_mean_mpps(s, 1)));
+	json_object_set_new(r, "dut_mpps_mean",
+			    num_or_null(mpa_soak_mean_mpps(s, 0)));
 	a = json_array();
 	for (int i = 0; i < v->nb_pools; i++) {
 		const struct mpa_soak_pool_verdict *p = &v->pools[i];

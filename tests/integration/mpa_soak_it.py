@@ -380,6 +380,16 @@ def check_html(c, ctx, s, want_stuck_marks, verdict):
          html.count('<polyline class="pool"'), 1)
     c.eq("%s: report.html stuck marks" % s.name,
          html.count('<g class="stuck">') > 0, want_stuck_marks)
+    # The mean rates are soak.json's (printed to 2 decimals there).
+    r = s.result()
+    m = re.search(r"generator ([0-9.]+) Mpps, DUT ([0-9.]+) Mpps \(after "
+                  r"the warm-up\)", html)
+    c.true("%s: report.html mean rates %s are not soak.json's %s, %s" %
+           (s.name, m and m.groups(), r.get("gen_mpps_mean"),
+            r.get("dut_mpps_mean")),
+           m and all(abs(float(m.group(i + 1)) - (r.get(k) or -1)) <= 0.006
+                     for i, k in enumerate(("gen_mpps_mean",
+                                            "dut_mpps_mean"))))
     chromium = shutil.which("chromium")
     if not c.true("%s: no chromium (./run test installs it)" % s.name,
                   chromium):
