@@ -394,7 +394,8 @@ attach_report(struct mpa_soak *s, struct sampler *sm)
 		if (mpa_tele_pages(sm->dut, parts[i][0], parts[i][1], &v) == 0)
 			json_object_set_new(r, parts[i][0] +
 					    strlen("/mpaudit/"), v);
-	if (json_dump_file(r, s->report_path, JSON_INDENT(1)) == 0)
+	if (json_dump_file(r, s->report_path,
+			   MPA_SOAK_JSON_FLAGS(1)) == 0)
 		s->have_report = 1;
 	json_decref(r);
 }
@@ -650,7 +651,8 @@ judge:
 	if (s->o.json) {
 		json_t *r = mpa_soak_result(s);
 
-		if (r == NULL || json_dumpf(r, stdout, JSON_INDENT(2)) != 0)
+		if (r == NULL || json_dumpf(r, stdout,
+					      MPA_SOAK_JSON_FLAGS(2)) != 0)
 			rc = MPA_EXIT_FAIL;
 		putchar('\n');
 		json_decref(r);

@@ -53,6 +53,15 @@
 #define MPA_SOAK_DUT_SCAN_MS "250"
 /** Report rewrite period asked of it (unless MPAUDIT_REPORT_MS). */
 #define MPA_SOAK_DUT_REPORT_MS "1000"
+/**
+ * Significant digits of the reals in the JSON files and --json. Values
+ * are rounded to 3 decimals (times, rates) and times stay below a week,
+ * so 12 digits print them as rounded; jansson's default of 17 shows the
+ * binary noise (30.007999999999999 for 30.008).
+ */
+#define MPA_SOAK_JSON_REAL_DIGITS 12
+#define MPA_SOAK_JSON_FLAGS(indent) \
+	(JSON_INDENT(indent) | JSON_REAL_PRECISION(MPA_SOAK_JSON_REAL_DIGITS))
 /** EAL memory per process when MPA_EAL_MEM does not say. */
 #define MPA_SOAK_MEM_MB 256
 /** Pktgen 23.06 creates five pools of 24576 10 KiB mbufs per port. */

@@ -298,7 +298,7 @@ write_samples_json(const struct mpa_soak *s)
 		json_decref(r);
 		return -1;
 	}
-	rc = json_dumpf(r, o.f, JSON_INDENT(1));
+	rc = json_dumpf(r, o.f, MPA_SOAK_JSON_FLAGS(1));
 	fputc('\n', o.f);
 	json_decref(r);
 	return out_close(&o) != 0 || rc != 0 ? -1 : 0;
@@ -391,7 +391,7 @@ write_result(const struct mpa_soak *s)
 		json_decref(r);
 		return -1;
 	}
-	rc = json_dumpf(r, o.f, JSON_INDENT(2));
+	rc = json_dumpf(r, o.f, MPA_SOAK_JSON_FLAGS(2));
 	fputc('\n', o.f);
 	json_decref(r);
 	return out_close(&o) != 0 || rc != 0 ? -1 : 0;
