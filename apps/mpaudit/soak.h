@@ -62,7 +62,7 @@
 #define MPA_SOAK_JSON_REAL_DIGITS 12
 #define MPA_SOAK_JSON_FLAGS(indent) \
 	(JSON_INDENT(indent) | JSON_REAL_PRECISION(MPA_SOAK_JSON_REAL_DIGITS))
-/** EAL memory per process when MPA_EAL_MEM does not say. */
+/** EAL memory per process when MPA_SOAK_EAL_MEM does not say. */
 #define MPA_SOAK_MEM_MB 256
 /** Pktgen 23.06 creates five pools of 24576 10 KiB mbufs per port. */
 #define MPA_SOAK_PKTGEN_MEM_MB 1600
