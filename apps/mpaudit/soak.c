@@ -394,7 +394,8 @@ attach_report(struct mpa_soak *s, struct sampler *sm)
 		if (mpa_tele_pages(sm->dut, parts[i][0], parts[i][1], &v) == 0)
 			json_object_set_new(r, parts[i][0] +
 					    strlen("/mpaudit/"), v);
-	if (json_dump_file(r, s->report_path, JSON_INDENT(1)) == 0)
+	if (json_dump_file(r, s->report_path,
+			   MPA_SOAK_JSON_FLAGS(1)) == 0)
 		s->have_report = 1;
 	json_decref(r);
 }
@@ -538,6 +539,26 @@ summary(const struct mpa_soak *s)
 		s->have_report ? ", report.json" : "");
 }
 
+/*
+ * The DUT and the generator run in process groups of their own
+ * (soakrig.c), so neither a hangup of the terminal nor the death of a
+ * pipe reader (`2>&1 | tee soak.log` over ssh) reaches them: if either
+ * killed this process they would be left running, polling their CPUs,
+ * forever. A hangup stops the soak as SIGINT does, and a write to a
+ * closed pipe fails (EPIPE) instead of killing; the processes are then
+ * stopped and the files written as after any interruption. The children
+ * get SIGPIPE back at their default (spawn()).
+ */
+static void
+catch_hangup(void)
+{
+	struct sigaction sa;
+
+	sigaction(SIGINT, NULL, &sa);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* Holders by count, largest first (stable: first seen breaks ties). */
 static int
 holder_cmp(const void *a, const void *b)
@@ -578,6 +599,7 @@ mpa_cmd_soak(struct mpa_cli *c)
 		return MPA_EXIT_FAIL;
 	}
 	mpa_cli_catch_stop();
+	catch_hangup();
 	s->start_s = mpa_cli_now_s();
 	if (mpa_soak_rig_start(s) != 0) {
 		s->end = mpa_cli_stop ? MPA_SOAK_INTERRUPTED : MPA_SOAK_FAILED;
@@ -629,7 +651,8 @@ judge:
 	if (s->o.json) {
 		json_t *r = mpa_soak_result(s);
 
-		if (r == NULL || json_dumpf(r, stdout, JSON_INDENT(2)) != 0)
+		if (r == NULL || json_dumpf(r, stdout,
+					      MPA_SOAK_JSON_FLAGS(2)) != 0)
 			rc = MPA_EXIT_FAIL;
 		putchar('\n');
 		json_decref(r);

@@ -53,7 +53,16 @@
 #define MPA_SOAK_DUT_SCAN_MS "250"
 /** Report rewrite period asked of it (unless MPAUDIT_REPORT_MS). */
 #define MPA_SOAK_DUT_REPORT_MS "1000"
-/** EAL memory per process when MPA_EAL_MEM does not say. */
+/**
+ * Significant digits of the reals in the JSON files and --json. Values
+ * are rounded to 3 decimals (times, rates) and times stay below a week,
+ * so 12 digits print them as rounded; jansson's default of 17 shows the
+ * binary noise (30.007999999999999 for 30.008).
+ */
+#define MPA_SOAK_JSON_REAL_DIGITS 12
+#define MPA_SOAK_JSON_FLAGS(indent) \
+	(JSON_INDENT(indent) | JSON_REAL_PRECISION(MPA_SOAK_JSON_REAL_DIGITS))
+/** EAL memory per process when MPA_SOAK_EAL_MEM does not say. */
 #define MPA_SOAK_MEM_MB 256
 /** Pktgen 23.06 creates five pools of 24576 10 KiB mbufs per port. */
 #define MPA_SOAK_PKTGEN_MEM_MB 1600
@@ -222,6 +231,13 @@ void mpa_soak_rig_status(const struct mpa_soak_proc *p, char *buf,
 void mpa_soak_verdict(struct mpa_soak *s);
 
 /* soakout.c */
+
+/**
+ * Mean packet rate, Mpps, of the generator (@p gen) or the DUT over the
+ * samples after the warm-up that have one; NAN without any. soak.json
+ * and report.html both show this one.
+ */
+double mpa_soak_mean_mpps(const struct mpa_soak *s, int gen);
 
 /** The soak's result, as soak.json and --json print it. */
 json_t *mpa_soak_result(const struct mpa_soak *s);

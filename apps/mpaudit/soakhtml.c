@@ -341,19 +341,9 @@ final_report(FILE *f, const struct mpa_soak *s)
 static void
 run_table(FILE *f, const struct mpa_soak *s)
 {
-	double g = 0, d = 0;
-	int ng = 0, nd = 0;
+	/* The same means as soak.json's: after the warm-up only. */
+	double g = mpa_soak_mean_mpps(s, 1), d = mpa_soak_mean_mpps(s, 0);
 
-	for (int i = 0; i < s->nb_samples; i++) {
-		if (!isnan(s->samples[i].gen_mpps)) {
-			g += s->samples[i].gen_mpps;
-			ng++;
-		}
-		if (!isnan(s->samples[i].dut_mpps)) {
-			d += s->samples[i].dut_mpps;
-			nd++;
-		}
-	}
 	fprintf(f, "<table><tr><th>duration</th><td>%.1f of %.0f s, %d "
 		"samples every %g s, warm-up %g s, tolerance %g</td></tr>\n",
 		s->end_t_s, s->o.duration_s, s->nb_samples, s->o.interval_s,
@@ -366,16 +356,16 @@ run_table(FILE *f, const struct mpa_soak *s)
 	mpa_soak_escape(f, s->gen.pid > 0 ? s->gen.cmdline : s->gen_prefix[0] ?
 			s->gen_prefix : "none");
 	fprintf(f, "</td></tr>\n<tr><th>mean rate</th><td>generator ");
-	if (ng)
-		fprintf(f, "%.2f Mpps", g / ng);
+	if (!isnan(g))
+		fprintf(f, "%.2f Mpps", g);
 	else
 		fprintf(f, "-");
 	fprintf(f, ", DUT ");
-	if (nd)
-		fprintf(f, "%.2f Mpps", d / nd);
+	if (!isnan(d))
+		fprintf(f, "%.2f Mpps", d);
 	else
 		fprintf(f, "-");
-	fprintf(f, "</td></tr></table>\n");
+	fprintf(f, " (after the warm-up)</td></tr></table>\n");
 }
 
 int

@@ -68,8 +68,8 @@ proc_json(const struct mpa_soak_proc *p, const char *prefix)
 			 json_integer(WEXITSTATUS(p->status)) : json_null());
 }
 
-static double
-mean_mpps(const struct mpa_soak *s, int gen)
+double
+mpa_soak_mean_mpps(const struct mpa_soak *s, int gen)
 {
 	double sum = 0;
 	int n = 0;
@@ -114,8 +114,10 @@ mpa_soak_result(const struct mpa_soak *s)
 	json_object_set_new(r, "dut", proc_json(&s->dut, s->dut_prefix));
 	json_object_set_new(r, "generator", proc_json(&s->gen, s->gen_prefix));
 	json_object_set_new(r, "eal_mem", json_string(s->mem));
-	json_object_set_new(r, "gen_mpps_mean", num_or_null(mean_mpps(s, 1)));
-	json_object_set_new(r, "dut_mpps_mean", num_or_null(mean_mpps(s, 0)));
+	json_object_set_new(r, "gen_mpps_mean",
+			    num_or_null(mpa_soak_mean_mpps(s, 1)));
+	json_object_set_new(r, "dut_mpps_mean",
+			    num_or_null(mpa_soak_mean_mpps(s, 0)));
 	a = json_array();
 	for (int i = 0; i < v->nb_pools; i++) {
 		const struct mpa_soak_pool_verdict *p = &v->pools[i];
@@ -296,7 +298,7 @@ write_samples_json(const struct mpa_soak *s)
 		json_decref(r);
 		return -1;
 	}
-	rc = json_dumpf(r, o.f, JSON_INDENT(1));
+	rc = json_dumpf(r, o.f, MPA_SOAK_JSON_FLAGS(1));
 	fputc('\n', o.f);
 	json_decref(r);
 	return out_close(&o) != 0 || rc != 0 ? -1 : 0;
@@ -389,7 +391,7 @@ write_result(const struct mpa_soak *s)
 		json_decref(r);
 		return -1;
 	}
-	rc = json_dumpf(r, o.f, JSON_INDENT(2));
+	rc = json_dumpf(r, o.f, MPA_SOAK_JSON_FLAGS(2));
 	fputc('\n', o.f);
 	json_decref(r);
 	return out_close(&o) != 0 || rc != 0 ? -1 : 0;

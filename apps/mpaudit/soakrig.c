@@ -586,9 +586,13 @@ gen_argv(struct mpa_soak *s)
 		/*
 		 * Pktgen needs a terminal (script gives it a pty); its
 		 * virtio_user port needs its memory in file descriptors
-		 * that vhost can map: one file per segment list, from
-		 * memfd (--no-shconf) rather than hugepages, which its
-		 * ~1.3 GB of pools would exhaust.
+		 * that vhost can map. --no-huge gives that on its own (EAL
+		 * backs it with one memfd: vhost sees one region), and
+		 * keeps Pktgen's ~1.3 GB of pools off the hugepages, which
+		 * they would exhaust. --single-file-segments is what
+		 * hugepages would need (one file per segment list, else
+		 * vhost refuses "Too many memory regions"); with --no-huge
+		 * it and --no-shconf change nothing (docs/soak.md).
 		 */
 		shell_quote(q, sizeof(q), bin);
 		l = (size_t)snprintf(inner, sizeof(inner),

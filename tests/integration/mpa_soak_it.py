@@ -53,6 +53,8 @@ FWD_STUCK_MS = 5000
 SOAK_SLACK_S = 90
 # soak_kill_gen and soak_sigint: the progress line to wait for.
 EARLY_T_S = 5
+# soak_hangup: how long it must survive writing to a closed stderr.
+PIPE_CLOSED_S = 3
 CSV_HEADER = ["time_s", "pool", "size", "in_use", "stuck", "driver_held",
               "rate_per_s", "gen_mpps", "dut_mpps", "heap_libc_bytes",
               "heap_rte_malloc_bytes"]
@@ -114,7 +116,9 @@ class SCtx:
 class Soak:
     """One `mpaudit soak` run, started in the background."""
 
-    def __init__(self, ctx, name, args):
+    def __init__(self, ctx, name, args, pipe_stderr=False):
+        """@pipe_stderr: stderr is a pipe the test reads (pipe_lines())
+        and may close, as `2>&1 | tee` whose tee goes."""
         self.name = name
         self.out = os.path.join(ctx.tmp, name)
         self.cmd = [ctx.cli, "soak", "--out", self.out] + args
@@ -123,7 +127,10 @@ class Soak:
         self.t0 = time.monotonic()
         self.p = subprocess.Popen(self.cmd, env=ctx.env(),
                                   stdin=subprocess.DEVNULL,
-                                  stdout=self.outf, stderr=self.errf)
+                                  stdout=self.outf,
+                                  stderr=subprocess.PIPE if pipe_stderr
+                                  else self.errf,
+                                  universal_newlines=pipe_stderr)
         ctx.procs.append(self.p)
         ctx.runs.append(self)
         self.rc = None
@@ -154,6 +161,19 @@ class Soak:
             raise Failed("%s: soak still running after %d s" %
                          (self.name, timeout))
         return self.rc
+
+    def pipe_until(self, t_s):
+        """Copy the piped stderr to the .stderr file until a progress
+        line at @t_s or later with traffic on both sides, or EOF."""
+        for line in self.p.stderr:
+            self.errf.write(line)
+            m = PROGRESS_RE.match(line.rstrip("\n"))
+            if m and float(m.group(1)) >= t_s and m.group(2) != "-" and \
+                    float(m.group(2)) > 0 and float(m.group(3)) > 0:
+                return
+        raise Failed("%s: no progress line at %s s with traffic before "
+                     "stderr closed (exit %s)" % (self.name, t_s,
+                                                  self.p.poll()))
 
     def progress(self):
         return [PROGRESS_RE.match(line) for line in self.stderr().splitlines()
@@ -360,6 +380,16 @@ def check_html(c, ctx, s, want_stuck_marks, verdict):
          html.count('<polyline class="pool"'), 1)
     c.eq("%s: report.html stuck marks" % s.name,
          html.count('<g class="stuck">') > 0, want_stuck_marks)
+    # The mean rates are soak.json's (printed to 2 decimals there).
+    r = s.result()
+    m = re.search(r"generator ([0-9.]+) Mpps, DUT ([0-9.]+) Mpps \(after "
+                  r"the warm-up\)", html)
+    c.true("%s: report.html mean rates %s are not soak.json's %s, %s" %
+           (s.name, m and m.groups(), r.get("gen_mpps_mean"),
+            r.get("dut_mpps_mean")),
+           m and all(abs(float(m.group(i + 1)) - (r.get(k) or -1)) <= 0.006
+                     for i, k in enumerate(("gen_mpps_mean",
+                                            "dut_mpps_mean"))))
     chromium = shutil.which("chromium")
     if not c.true("%s: no chromium (./run test installs it)" % s.name,
                   chromium):
@@ -752,6 +782,38 @@ def t_soak_sigint(ctx, c):
     check_nothing_left(c, s)
 
 
+def t_soak_hangup(ctx, c):
+    """The terminal goes mid-run (`mpaudit soak ... 2>&1 | tee log` over
+    ssh): the reader of stderr dies, then SIGHUP. Both processes run in
+    process groups of their own, out of the hangup's reach, so the soak
+    must stop them itself: exit 1, the run marked interrupted, the
+    samples kept, nothing left behind."""
+    s = Soak(ctx, "soak_hangup", ["--duration", "600", "--warmup",
+                                  str(WARMUP_S)], pipe_stderr=True)
+    s.pipe_until(EARLY_T_S)
+    s.p.stderr.close()
+    # Progress lines (one per second) now go to a closed pipe: none may
+    # kill it.
+    deadline = time.monotonic() + PIPE_CLOSED_S
+    while time.monotonic() < deadline and s.p.poll() is None:
+        time.sleep(0.05)
+    c.eq("%s: exit status with stderr closed" % s.name, s.p.poll(), None)
+    s.p.send_signal(signal.SIGHUP)
+    c.eq("%s: exit status" % s.name, s.wait(SOAK_SLACK_S), 1)
+    check_files(c, s, OUT_FILES + ["report.json"])
+    r = check_result(c, s, "interrupted", "interrupted", 1, NO_FAIL)
+    c.true("%s: error %r" % (s.name, r.get("error")),
+           (r.get("error") or "").startswith("interrupted after "))
+    n = r.get("samples", 0)
+    c.true("%s: %d samples" % (s.name, n),
+           EARLY_T_S + PIPE_CLOSED_S <= n < 600)
+    check_csv(c, s, n)
+    check_samples_json(c, s, n, "interrupted")
+    check_junit(c, s, 0, 1, {"soak run": "error"})
+    c.eq("%s: DUT exit" % s.name, r["dut"].get("exit_status"), 0)
+    check_nothing_left(c, s)
+
+
 TESTS = {
     "soak_testpmd": t_soak_testpmd,
     "soak_pktgen": t_soak_pktgen,
@@ -759,6 +821,7 @@ TESTS = {
     "soak_attach": t_soak_attach,
     "soak_kill_gen": t_soak_kill_gen,
     "soak_sigint": t_soak_sigint,
+    "soak_hangup": t_soak_hangup,
 }
 
 
