@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_string_fns.h>
 
@@ -424,6 +425,50 @@ pool_of_addr(uintptr_t a, int64_t *idx)
 	return NULL;
 }
 
+/*
+ * The slot of the pool the ring stamps of this thread last found. Only an
+ * index: the pool in it is loaded again, so a pool gone since is never
+ * touched.
+ */
+static __thread int ring_hint __attribute__((tls_model("initial-exec")));
+
+/*
+ * The run of the last object located for a ring stamp: objects of a burst
+ * were mostly taken from the pool together, so mostly from one run.
+ */
+static __thread uint32_t run_hint __attribute__((tls_model("initial-exec")));
+
+/*
+ * mpa_locator_find(), inline, trying the run of the last object first.
+ * @return the object's index or -1.
+ */
+static inline int64_t
+locate_fast(const struct mpa_locator *loc, uintptr_t a)
+{
+	const struct mpa_run *r;
+	uint32_t i = run_hint;
+	uint64_t off, idx;
+
+	if (unlikely(i >= loc->nruns || a < loc->runs[i].first ||
+		     a - loc->runs[i].first >=
+		     (uint64_t)loc->runs[i].count * loc->runs[i].stride)) {
+		if (loc->nruns == 0)
+			return -1;
+		i = loc->dir[(a - loc->lo) >> loc->dir_shift];
+		while (i + 1 < loc->nruns && loc->runs[i + 1].first <= a)
+			i++;
+		run_hint = i;
+	}
+	r = &loc->runs[i];
+	off = a - r->first;
+	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
+		return -1;
+	idx = (off >> r->shift) * r->inv;
+	if (idx >= r->count || idx * r->stride != off)
+		return -1;
+	return (int64_t)(r->first_idx + idx);
+}
+
 void
 mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
 {
@@ -445,12 +490,28 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 	s = mpa_stamp_make(mpa_holder(state, site, UINT16_MAX, UINT16_MAX,
 				      state == MPA_ST_RING ? r : NULL),
 			   mpa_cur_lcore(), mpa_clock_ms);
+	/*
+	 * Fetch the stamp lines for writing while the objects are located:
+	 * on a ring between two cores they are the other core's. A
+	 * prefetch never faults, whatever the slot holds.
+	 */
 	for (unsigned int i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)objs[i];
+		struct mpa_pool *p = __atomic_load_n(&slots[ring_hint],
+						     __ATOMIC_ACQUIRE);
 		int64_t idx;
-		struct mpa_pool *p = pool_of_addr((uintptr_t)objs[i], &idx);
 
-		if (p == NULL)
-			continue;
+		if (likely(p != NULL && a >= p->loc.lo && a <= p->loc.hi &&
+			   (idx = locate_fast(&p->loc, a)) >= 0)) {
+			/* the pool of the last object */
+		} else {
+			p = pool_of_addr(a, &idx);
+			if (p == NULL)
+				continue;
+			for (int k = 0; k < MPA_POOLS_MAX; k++)
+				if (slots[k] == p)
+					ring_hint = k;
+		}
 		if (p->header_stamp)
 			*mpa_stamp_slot(objs[i]) = s;
 		else
