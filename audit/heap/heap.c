@@ -1585,7 +1585,8 @@ mpa_heap_copy_records(struct mpa_heap_rec **out)
 		free(rv.v);
 		return rc;
 	}
-	qsort(rv.v, rv.n, sizeof(*rv.v), rec_addr_cmp);
+	if (rv.n > 1)
+		qsort(rv.v, rv.n, sizeof(*rv.v), rec_addr_cmp);
 	*out = rv.v;
 	return (int)rv.n;
 }
