@@ -791,25 +791,6 @@ mag_claim(void)
 	return m;
 }
 
-/*
- * The caller has just built @p r on its stack, a word at a time
- * (mpa_heap_rec_build()): copy it with loads of the same width, which
- * the CPU forwards from those stores.
- */
-static inline void
-rec_copy(struct mpa_heap_rec *d, const struct mpa_heap_rec *s)
-{
-	const union mpa_heap_rec_words *a = (const void *)s;
-	union mpa_heap_rec_words *b = (void *)d;
-
-	for (int i = 0; i < 4; i++) {
-		uint64_t x = a->w[i];
-
-		__asm__("" : "+r"(x));   /* no wider, merged loads */
-		b->w[i] = x;
-	}
-}
-
 /* @return 0 if @p r went into this thread's magazine, -1 for the shards. */
 static inline int
 mag_insert(const struct mpa_heap_rec *r)
@@ -871,7 +852,7 @@ mag_insert(const struct mpa_heap_rec *r)
 			m->frees++;
 		}
 	}
-	rec_copy(&st->rec[w], r);
+	st->rec[w] = *r;
 	st->fpc[w] = 0;
 	__atomic_store_n(&st->key[w], p, __ATOMIC_RELAXED);
 	set_write_end(st);
@@ -1003,14 +984,24 @@ retry:
 }
 
 void
+mpa_heap_insert_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+	union mpa_heap_rec_words u = { .w = { w0, w1, w2, w3 } };
+
+	/* No allocator returns the markers; a record of them would be lost. */
+	if (w0 <= TOMB)
+		return;
+	if (mag_insert(&u.r) == 0)
+		return;
+	shard_insert(&u.r);
+}
+
+void
 mpa_heap_insert(const struct mpa_heap_rec *r)
 {
-	/* No allocator returns the markers; a record of them would be lost. */
-	if (r->ptr <= TOMB)
-		return;
-	if (mag_insert(r) == 0)
-		return;
-	shard_insert(r);
+	const union mpa_heap_rec_words *u = (const void *)r;
+
+	mpa_heap_insert_words(u->w[0], u->w[1], u->w[2], u->w[3]);
 }
 
 /*

@@ -97,6 +97,12 @@ int mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 		  int remember, struct mpa_heap_rec *out,
 		  struct mpa_heap_miss *miss);
 
+/**
+ * mpa_heap_insert() of the record mpa_heap_rec_build() made: its words
+ * in registers, so the record is stored once, where it is kept.
+ */
+void mpa_heap_insert_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
+
 /** Note a free done after mpa_heap_take(remember = 0), e.g. a moving realloc. */
 void mpa_heap_forget_freed(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 			   uint32_t alloc_stack);

@@ -230,7 +230,7 @@ note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
 	mpa_heap_rec_build(&u, (uintptr_t)p, size, kind, scope, internal,
 			   memzone != 0, lcore, stack, time_ms, id, type,
 			   (int16_t)socket);
-	mpa_heap_insert(&u.r);
+	mpa_heap_insert_words(u.w[0], u.w[1], u.w[2], u.w[3]);
 }
 
 /* "function (file:line)" of a stack's frame 0, or of one address. */
