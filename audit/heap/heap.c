@@ -8,16 +8,21 @@
  * each behind its own spinlock. Two threads contend only when they touch
  * the same shard at the same moment, and a critical section is a probe
  * and one record copy, so a spinlock beats a mutex (no syscall, ever).
+ * A thread's own libc allocations are recorded in its magazine instead
+ * (see "Per-thread magazines" below), which its malloc and free change
+ * without a lock.
  *
  * Everything here may run inside malloc() or free(): no malloc, no stdio,
- * no lock other than a shard's; memory comes from mmap and is accounted
+ * no lock other than a shard's or a magazine's; memory comes from mmap and is accounted
  * against MPAUDIT_HEAP_MAX_MB. When a table cannot grow, the tracker turns
  * itself off for good (mpa_heap_fail): from then on every call passes
  * straight to the real allocator, because a table that missed one
  * allocation could call a valid free stray.
  *
- * The questions the report asks (groups, snapshots, diffs) walk the shards
- * one at a time from a control thread and may allocate.
+ * The questions the report asks (groups, snapshots, diffs) copy the
+ * records of the shards, one locked at a time, and of the magazines, from
+ * a control thread, then fold the copy; they may allocate, never under a
+ * lock.
  */
 
 #define _GNU_SOURCE
@@ -461,15 +466,16 @@ mpa_heap_take_memzone(uintptr_t addr, struct mpa_heap_rec *out)
 }
 
 /*
- * Per-thread magazines: the records of a thread's own libc allocations,
- * kept where only that thread writes, so that a thread freeing what it
- * allocated takes no lock and makes no locked instruction.
+ * Per-thread magazines (docs/design.md, "Heap tracking"): the records of
+ * a thread's own libc allocations, kept where only that thread writes, so
+ * that a thread freeing what it allocated takes no lock and makes no
+ * locked instruction.
  *
  * A magazine is MAG_SETS sets of MAG_WAYS ways, picked by the address's
  * hash. Way w of a set holds a live record when key[w] is its address;
  * a way whose key is 0 is free, and if fpc[w] is not 0 it remembers the
  * last free of rec[w].ptr (its call site, the allocation's stack) for
- * double-free reports. A full set sends the record to the shard.
+ * double-free reports. A full set moves its records to the shards.
  *
  * Who writes what:
  *  - The owner thread alone fills ways (rec, fpc, then key) and empties
@@ -479,13 +485,14 @@ mpa_heap_take_memzone(uintptr_t addr, struct mpa_heap_rec *out)
  *    takes the magazine's lock and clears the key with a compare-and-swap;
  *    it touches nothing else of the set. Its counts go to the r_*
  *    counters, under the lock.
- *  - Records leave a magazine for the shards only when its thread exits
- *    (the key destructor) or in a fork child for the threads that did not
- *    survive the fork: under mags_lock and the magazine's lock, with
- *    move_gen odd meanwhile.
+ *  - Records leave a magazine for the shards when a set is full (not
+ *    while a walk runs: the new record then goes to the shard), when its
+ *    thread exits (the key destructor) and in a fork child for the
+ *    threads that did not survive the fork: under the magazine's lock,
+ *    counted in `moves` (in flight and started).
  * Readers (cross-thread frees looking for a record, the report's walks)
  * read a set under its seq, without a lock, and repeat a walk or a search
- * that move_gen says overlapped a move: a record is then seen exactly
+ * that `moves` says overlapped a move: a record is then seen exactly
  * once, in its magazine or in its shard.
  *
  * A magazine is never unmapped: when its thread exits it is empty and is
