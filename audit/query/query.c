@@ -33,10 +33,14 @@ int
 mpa_query_take_locked(struct mpa_query *q, unsigned int what,
 		      uint32_t heap_age_ms)
 {
-	int rc = mpa_query_from_result(q, mpa_scan_result(), mpa_scan_stats(),
-				       what, heap_age_ms);
+	uint32_t threshold = mpa_query_threshold_ms_locked();
+	int rc;
 
-	q->threshold_ms = mpa_query_threshold_ms_locked();
+	if (heap_age_ms == MPA_QUERY_HEAP_AGE_THRESHOLD)
+		heap_age_ms = threshold;
+	rc = mpa_query_from_result(q, mpa_scan_result(), mpa_scan_stats(),
+				   what, heap_age_ms);
+	q->threshold_ms = threshold;
 	return rc;
 }
 

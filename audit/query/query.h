@@ -53,6 +53,9 @@
 /** Heap age of mpa_query_take(): the one the reports use (mpa_query_heap_age()). */
 #define MPA_QUERY_HEAP_AGE_REPORT UINT32_MAX
 
+/** Heap age of mpa_query_take(): the stuck threshold in force. */
+#define MPA_QUERY_HEAP_AGE_THRESHOLD (UINT32_MAX - 1)
+
 /** Pools a view holds: the audited ones and the destroyed ones kept. */
 #define MPA_QUERY_POOLS_MAX (MPA_POOLS_MAX + MPA_RETIRED_MAX)
 
@@ -165,7 +168,7 @@ int mpa_query_from_result(struct mpa_query *q, const struct mpa_scan_result *r,
 
 /**
  * The latest scan's view; caller holds the registry lock.
- * @p heap_age_ms: MPA_QUERY_HEAP_AGE_REPORT, or an age in ms.
+ * @p heap_age_ms: MPA_QUERY_HEAP_AGE_REPORT, _THRESHOLD, or an age in ms.
  * @return 0 or -ENOMEM.
  */
 int mpa_query_take_locked(struct mpa_query *q, unsigned int what,
