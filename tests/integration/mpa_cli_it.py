@@ -36,7 +36,8 @@ from mpa_lib import (  # noqa: E402
     NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS,
     STUCK_WAIT_S, TCtx, TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit,
     heapleak_truth, key_str, null_vdevs, read_text, run_case, session,
-    socket_path, tele_group_key, truth_groups, wait_stuck, wait_text)
+    socket_path, stop_at_end, tele_group_key, truth_groups, wait_forwarding,
+    wait_stuck, wait_text)
 
 # One CLI call may take this long (a few telemetry round trips).
 CLI_TIMEOUT_S = 30
@@ -103,40 +104,6 @@ def check_rc(c, r, want, err_words=()):
 
 def prefix_of(cmd):
     return cmd[cmd.index("--file-prefix") + 1]
-
-
-def stop_at_end(p):
-    """The forwarders here run until a signal (--duration 0): end them
-    once the CLI is done; they print their ground truth on the way out."""
-    if p.poll() is None:
-        p.send_signal(signal.SIGINT)
-
-
-# A worker lcore that has used this many clock ticks of CPU is forwarding.
-FORWARDING_TICKS = 10
-
-
-def wait_forwarding(p):
-    """Wait until @p's worker lcore (EAL thread rte-worker-N) burns CPU:
-    it was launched, so the forwarder's own SIGINT/SIGTERM handlers, set
-    just before, are in place and stop_at_end() ends it cleanly. (An idle
-    worker blocks, using none.)"""
-    deadline = time.monotonic() + READY_S
-    while p.poll() is None and time.monotonic() < deadline:
-        ticks = 0
-        try:
-            for tid in os.listdir("/proc/%d/task" % p.pid):
-                base = "/proc/%d/task/%s/" % (p.pid, tid)
-                if read_text(base + "comm").startswith("rte-worker"):
-                    f = read_text(base + "stat").rsplit(")", 1)[1].split()
-                    ticks += int(f[11]) + int(f[12])
-        except (OSError, IndexError, ValueError):
-            pass
-        if ticks >= FORWARDING_TICKS:
-            return
-        time.sleep(0.05)
-    raise Failed("pid %d: no worker lcore forwarding after %d s" %
-                 (p.pid, READY_S))
 
 
 # ---- tmux -----------------------------------------------------------------

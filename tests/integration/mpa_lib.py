@@ -825,6 +825,42 @@ def connect(p, prefix, deadline):
                  (prefix, READY_S, last))
 
 
+def stop_at_end(p):
+    """A forwarder that runs until a signal (--duration 0): end it once
+    the test's requests are done, however long they took; it prints its
+    ground truth on the way out. A fixed --duration would race the
+    requests on a loaded machine."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+
+
+# A worker lcore that has used this many clock ticks of CPU is forwarding.
+FORWARDING_TICKS = 10
+
+
+def wait_forwarding(p):
+    """Wait until @p's worker lcore (EAL thread rte-worker-N) burns CPU:
+    it was launched, so the forwarder's own SIGINT/SIGTERM handlers, set
+    just before, are in place and stop_at_end() ends it cleanly. (An idle
+    worker blocks, using none.)"""
+    deadline = time.monotonic() + READY_S
+    while p.poll() is None and time.monotonic() < deadline:
+        ticks = 0
+        try:
+            for tid in os.listdir("/proc/%d/task" % p.pid):
+                base = "/proc/%d/task/%s/" % (p.pid, tid)
+                if read_text(base + "comm").startswith("rte-worker"):
+                    f = read_text(base + "stat").rsplit(")", 1)[1].split()
+                    ticks += int(f[11]) + int(f[12])
+        except (OSError, IndexError, ValueError):
+            pass
+        if ticks >= FORWARDING_TICKS:
+            return
+        time.sleep(0.05)
+    raise Failed("pid %d: no worker lcore forwarding after %d s" %
+                 (p.pid, READY_S))
+
+
 def session(ctx, name, cmd, env, timeout, body):
     """Start @cmd, run body(t, p, report_path) against its telemetry, then
     wait for its exit. Returns the Run (also recorded on failure, for the

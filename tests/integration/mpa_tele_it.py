@@ -34,8 +34,8 @@ from mpa_lib import (  # noqa: E402
     SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS, STUCK_WAIT_S, TCtx,
     TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_summary, heapleak_truth, key_of, key_str,
-    null_vdevs, preload_truth, read_text, run_case, session, tele_group_key,
-    truth_groups, wait_stuck, wait_text)
+    null_vdevs, preload_truth, read_text, run_case, session, stop_at_end,
+    tele_group_key, truth_groups, wait_forwarding, wait_stuck, wait_text)
 
 # The commands of audit/surface/telemetry.c, and what its pages hold.
 COMMANDS = ["/mpaudit/summary", "/mpaudit/pools", "/mpaudit/stuck",
@@ -303,7 +303,7 @@ def t_tele_fwd(ctx, c):
     dump written; nothing of it changes the run's verdict."""
     name = "tele_fwd"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(NULL_PORTS) + \
-        ["--", "--duration", "10", "--stats-ms", "0"] + TELE_LEAK_ARGS
+        ["--", "--duration", "0", "--stats-ms", "0"] + TELE_LEAK_ARGS
     seen = {}
 
     def body(t, p, report_path):
@@ -370,6 +370,7 @@ def t_tele_fwd(ctx, c):
         c.true("the forwarder exited during the telemetry requests",
                p.poll() is None)
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, LEAK_ENV, 60, body)
     check_exit(c, run, 3)
@@ -506,9 +507,9 @@ def check_no_leak(c, t):
            after - before < LEAK_ROUNDS // 2)
 
 
-def preload_fwd_cmd(ctx, name, duration):
+def preload_fwd_cmd(ctx, name):
     return [ctx.fwd_plain] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
-        ["--", "--duration", str(duration), "--stats-ms", "0"] + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + \
         PRELOAD_LEAK_ARGS
 
 
@@ -516,7 +517,7 @@ def t_tele_preload(ctx, c):
     """Zero-recompile mode with heap tracking: the heap commands on a plain
     program under LD_PRELOAD, and the mempool audit beside them."""
     name = "tele_preload"
-    cmd = preload_fwd_cmd(ctx, name, 8)
+    cmd = preload_fwd_cmd(ctx, name)
 
     def body(t, p, report_path):
         check_greeting(c, t)
@@ -546,6 +547,7 @@ def t_tele_preload(ctx, c):
         c.true("the forwarder exited during the telemetry requests",
                p.poll() is None)
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
     # The preload never changes the exit status; the verdict is the report's.
@@ -561,7 +563,7 @@ def t_tele_heap_off(ctx, c):
     """MPAUDIT_HEAP=off under the preload: every heap command says heap
     tracking is not active, the others work."""
     name = "tele_heap_off"
-    cmd = preload_fwd_cmd(ctx, name, 4)
+    cmd = preload_fwd_cmd(ctx, name)
 
     def body(t, p, report_path):
         check_listed(c, t)
@@ -570,6 +572,8 @@ def t_tele_heap_off(ctx, c):
         check_heap_off(c, t)
         check_bad_params(c, t)
         check_sizes(c, t)
+        wait_forwarding(p)
+        stop_at_end(p)
 
     env = dict(LEAK_ENV, MPAUDIT_HEAP="off")
     run = session(ctx, name, cmd, ctx.penv(env), 60, body)
@@ -582,13 +586,14 @@ def t_tele_both(ctx, c):
     auditor's code in one process, one set of commands."""
     name = "tele_both"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
-        ["--", "--duration", "4", "--stats-ms", "0", "--app-leak", "8"]
+        ["--", "--duration", "0", "--stats-ms", "0", "--app-leak", "8"]
 
     def body(t, p, report_path):
         check_listed(c, t)
         s = wait_stuck(c, t, 8, p.mpa_t0 + STUCK_WAIT_S)
         c.eq("summary mode", s.get("mode"), "instrumented")
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, ctx.penv(LEAK_ENV), 60, body)
     check_exit(c, run, 3)
@@ -1116,7 +1121,7 @@ def t_tele_pcap_chain(ctx, c):
     os.mkdir(pdir)
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
         ["--vdev", "net_pcap0,rx_pcap=%s" % src, "--vdev", "net_null0",
-         "--", "--duration", "8", "--stats-ms", "0", "--leak-rx", "1",
+         "--", "--duration", "0", "--stats-ms", "0", "--leak-rx", "1",
          "--leak-max", str(CHAIN_LEAK)]
     env = dict(LEAK_ENV, MPAUDIT_PCAP_DIR=pdir)
     seen = {}
@@ -1130,6 +1135,7 @@ def t_tele_pcap_chain(ctx, c):
             time.sleep(0.1)
             v = t.ask("/mpaudit/stuck")
         seen["reply"] = t.ask("/mpaudit/pcap,chain")
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, env, 40, body)
     check_exit(c, run, 3)
