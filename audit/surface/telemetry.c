@@ -671,13 +671,13 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct mpa_heap_stats hs;
 	struct mpa_query q;
 	struct tel_pool tp;
-	struct rte_tel_data *heap;
+	struct rte_tel_data *heap, *scanner;
 	struct args a;
 
 	if (args_get(d, C_SUMMARY, params, 0, 0, &a) != 0)
 		return 0;
 	mpa_guard_enter();
-	if (tpool_get(&tp, 1 + MPA_HEAP_KINDS) != 0) {
+	if (tpool_get(&tp, 2 + MPA_HEAP_KINDS) != 0) {
 		mpa_guard_leave();
 		return reply_error(d, C_SUMMARY, ENOMEM, "out of memory");
 	}
@@ -698,14 +698,31 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_u64(d, "errors", q.errors);
 	add_u64(d, "errors_listed", q.nerrors);
 	add_int(d, "exit_code", mpa_query_exit_code(&q));
-	mpa_query_release(&q);
+	/*
+	 * What auditing costs the host, as the report's "scanner": a fleet
+	 * watches it to see the scanner keep up with its period.
+	 */
+	scanner = tpool_dict(&tp);
+	add_str(scanner, "mode", q.stats.last_by_service ? "service" : "thread",
+		MSG_CAP);
+	add_u64(scanner, "scans", q.stats.scans);
+	add_u64(scanner, "service_scans", q.stats.service_scans);
+	add_u64(scanner, "objects", q.stats.objects);
+	add_u64(scanner, "total_ns", q.stats.total_ns);
+	add_u64(scanner, "max_ns", q.stats.max_ns);
+	add_u64(scanner, "last_ns", q.stats.last_ns);
+	add_child(d, "scanner", scanner);
 	heap = tpool_dict(&tp);
 	add_int(heap, "active", hs.active);
 	add_int(heap, "tracking", hs.tracking);
 	if (hs.disabled != NULL)
 		add_str(heap, "disabled", hs.disabled, REASON_CAP);
-	if (hs.active)
+	if (hs.active) {
 		heap_kinds(heap, &tp, &hs, 0);
+		/* The reachability scan behind this reply (cached ones too). */
+		add_u64(heap, "scan_ns", q.heap_rc < 0 ? 0 : q.heap_scan.ns);
+	}
+	mpa_query_release(&q);
 	add_child(d, "heap", heap);
 	tpool_put(&tp);
 	mpa_guard_leave();
