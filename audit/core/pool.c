@@ -25,7 +25,9 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Read without the lock by the datapath slow paths: atomic loads. */
 static struct mpa_pool *slots[MPA_POOLS_MAX];
+static uint32_t slots_hwm;       /* slots ever used: lookups stop there */
 static struct mpa_pool *retired;
+static const struct mpa_pool_ext_ops *ext_ops;
 volatile uint32_t mpa_nohdr_pools;
 static int events_on;
 static mpa_pool_destroy_cb_t on_destroy;
@@ -53,6 +55,8 @@ pool_free(struct mpa_pool *p)
 {
 	if (p == NULL)
 		return;
+	if (p->ext != NULL && p->ext_free != NULL)
+		p->ext_free(p->ext);
 	mpa_locator_free(&p->loc);
 	free(p->addrs);
 	free(p->side);
@@ -198,7 +202,14 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 		}
 	}
 
+	if (ext_ops != NULL) {
+		p->ext = ext_ops->attach(p, fresh);
+		p->ext_free = ext_ops->free;
+	}
 	__atomic_store_n(&slots[slot], p, __ATOMIC_RELEASE);
+	if ((uint32_t)slot >= slots_hwm)
+		__atomic_store_n(&slots_hwm, (uint32_t)slot + 1,
+				 __ATOMIC_RELEASE);
 	MPA_LOG(DEBUG, "auditing pool %s: %u objects, %u runs, stamps in %s, free set from %s",
 		p->name, p->size, p->loc.nruns,
 		p->header_stamp ? "header" : "side table",
@@ -409,12 +420,44 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 	return nfree;
 }
 
+void
+mpa_pool_ext_set_locked(const struct mpa_pool_ext_ops *ops)
+{
+	ext_ops = ops;
+	if (ops == NULL)
+		return;
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		struct mpa_pool *p = slots[i];
+
+		if (p == NULL || p->ext != NULL)
+			continue;
+		p->ext_free = ops->free;
+		__atomic_store_n(&p->ext, ops->attach(p, 0), __ATOMIC_RELEASE);
+	}
+}
+
 /* Datapath slow paths: no lock, slots read with acquire. */
 
-static struct mpa_pool *
-pool_of_addr(uintptr_t a, int64_t *idx)
+struct mpa_pool *
+mpa_pool_find(const struct rte_mempool *mp)
 {
-	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+	uint32_t n = __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct mpa_pool *p = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+
+		if (p != NULL && p->mp == mp)
+			return p;
+	}
+	return NULL;
+}
+
+struct mpa_pool *
+mpa_pool_of_addr(uintptr_t a, int64_t *idx)
+{
+	uint32_t n = __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
 		struct mpa_pool *p = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
 
 		if (p == NULL || a < p->loc.lo || a > p->loc.hi)
@@ -473,7 +516,7 @@ void
 mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
 {
 	int64_t idx;
-	struct mpa_pool *p = pool_of_addr((uintptr_t)obj, &idx);
+	struct mpa_pool *p = mpa_pool_of_addr((uintptr_t)obj, &idx);
 
 	if (p != NULL && p->mp == mp && p->side != NULL)
 		p->side[idx] = stamp;
@@ -505,7 +548,7 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 			   (idx = locate_fast(&p->loc, a)) >= 0)) {
 			/* the pool of the last object */
 		} else {
-			p = pool_of_addr(a, &idx);
+			p = mpa_pool_of_addr(a, &idx);
 			if (p == NULL)
 				continue;
 			for (int k = 0; k < MPA_POOLS_MAX; k++)

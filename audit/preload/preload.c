@@ -426,8 +426,9 @@ int
 rte_eal_cleanup(void)
 {
 	if (depth == 0 && __atomic_exchange_n(&started_here, 0, __ATOMIC_ACQ_REL)) {
-		mpa_fini();
+		/* Unhook first: the registry's pools, the hook's too, go. */
 		mpa_opshook_stop();
+		mpa_fini();
 		unwrap_ports();
 	}
 	return MPA_NEXT(rte_eal_cleanup)();
