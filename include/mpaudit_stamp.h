@@ -138,10 +138,59 @@ struct mpa_hcache_ent {
 	const struct mpa_site *site;
 	uint64_t key;
 	uint32_t holder;
+	int32_t txsync;	/**< TX entries: see MPA_TXSYNC_TRUST */
 };
+
+/*
+ * TX stamp elision. A queue whose driver frees every packet before its
+ * tx_burst returns (net_null, net_pcap's drop, copying drivers) hands the
+ * mbufs straight back to this lcore's cache: the tx stamp then describes
+ * a holding that never lasts, and is left out. A queue earns that by
+ * MPA_TXSYNC_TRUST bursts in a row found freed whole and in order at the
+ * top of the cache; a burst whose last packet is not there (the driver
+ * kept it: hardware, net_ring) makes it MPA_TXSYNC_NEVER for good, and
+ * its packets are stamped after the call (mpa_txsync_lost()). The count
+ * lives in the per-thread holder entry (instrumented mode) or in the
+ * queue's state (zero-recompile mode). docs/design.md, "TX queues that
+ * free at once".
+ */
+/** Bursts verified freed before a TX queue's stamp is left out. */
+#define MPA_TXSYNC_TRUST 64
+/** The queue's driver was seen keeping a packet: always stamp. */
+#define MPA_TXSYNC_NEVER (-1)
 
 extern __thread struct mpa_hcache_ent mpa_hcache[MPA_HCACHE_SIZE]
 	__attribute__((tls_model("initial-exec")));
+
+/**
+ * A TX burst was stamped and sent (learning): count it toward
+ * MPA_TXSYNC_TRUST in @p *txsync if the @p sent packets are the top of
+ * this lcore's cache @p c, in order; set MPA_TXSYNC_NEVER if the last one
+ * is not there (or there is no cache); leave it as it is if a cache flush
+ * hides the answer.
+ */
+void mpa_txsync_learn(int32_t *txsync, const struct rte_mempool_cache *c,
+		      struct rte_mbuf * const *pkts, uint16_t sent);
+
+/**
+ * A trusted TX queue kept the last packet of a burst it accepted, sent
+ * unstamped: set MPA_TXSYNC_NEVER and stamp @p stamp, after the fact, on
+ * the packets of the burst the driver still holds. That is safe only if
+ * no packet freed by the call can have left the cache @p c (whose length
+ * was @p len0 and top object @p top0 before the call): otherwise the
+ * packets keep their previous stamp and the event is logged.
+ */
+void mpa_txsync_lost(int32_t *txsync, const struct rte_mempool_cache *c,
+		     uint32_t len0, const void *top0,
+		     struct rte_mbuf * const *pkts, uint16_t sent,
+		     uint64_t stamp, uint16_t port, uint16_t queue);
+
+/** Is @p m the object on top of cache @p c (the last one put)? */
+static inline int
+mpa_cache_top_is(const struct rte_mempool_cache *c, const void *m)
+{
+	return c->len != 0 && c->objs[c->len - 1] == m;
+}
 
 /** Stamp an object of a pool without header room (side table). */
 void mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp);
@@ -264,12 +313,12 @@ mpa_stamp_free(struct rte_mempool *mp, void *obj, uint64_t stamp,
 }
 
 /**
- * Holder id for an event at @p site with argument @p key (port/queue, ring
- * pointer, or 0), through the per-thread cache.
+ * Per-thread holder cache entry for an event at @p site with argument
+ * @p key (port/queue, ring pointer, or 0), filled on a miss.
  */
-static inline uint32_t
-mpa_holder(uint8_t state, const struct mpa_site *site, uint16_t port,
-	   uint16_t queue, const struct rte_ring *ring)
+static inline struct mpa_hcache_ent *
+mpa_holder_ent(uint8_t state, const struct mpa_site *site, uint16_t port,
+	       uint16_t queue, const struct rte_ring *ring)
 {
 	uint64_t key = ((uint64_t)state << 56) ^ ((uint64_t)port << 16) ^
 		       queue ^ (uint64_t)(uintptr_t)ring;
@@ -277,11 +326,20 @@ mpa_holder(uint8_t state, const struct mpa_site *site, uint16_t port,
 	struct mpa_hcache_ent *e = &mpa_hcache[h & (MPA_HCACHE_SIZE - 1)];
 
 	if (likely(e->site == site && e->key == key))
-		return e->holder;
+		return e;
 	e->holder = mpa_holder_intern(state, site, port, queue, ring);
 	e->key = key;
 	e->site = site;
-	return e->holder;
+	e->txsync = 0;
+	return e;
+}
+
+/** Holder id for an event at @p site, through the per-thread cache. */
+static inline uint32_t
+mpa_holder(uint8_t state, const struct mpa_site *site, uint16_t port,
+	   uint16_t queue, const struct rte_ring *ring)
+{
+	return mpa_holder_ent(state, site, port, queue, ring)->holder;
 }
 
 /** Holder id of a site for an event without port, queue or ring. */
@@ -498,20 +556,54 @@ mpa_w_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 	return nb;
 }
 
+/*
+ * tx_burst through a queue's TX stamp elision (MPA_TXSYNC_TRUST): a
+ * trusted queue sends unstamped and checks that the last packet sent came
+ * back to this lcore's cache; any other stamps first (only the head
+ * segment: the chain travels as one) and, while learning, checks the
+ * whole burst after the call.
+ */
+static __rte_always_inline uint16_t
+mpa_tx_send(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+	    uint16_t n, int32_t *txsync, uint32_t holder)
+{
+	struct rte_mempool_cache *c = NULL;
+	uint16_t sent;
+
+	if (*txsync >= 0)
+		c = rte_mempool_default_cache(pkts[0]->pool, rte_lcore_id());
+	if (likely(*txsync >= MPA_TXSYNC_TRUST && c != NULL)) {
+		uint32_t len0 = c->len;
+		void *top0 = len0 != 0 ? c->objs[len0 - 1] : NULL;
+
+		sent = rte_eth_tx_burst(port, queue, pkts, n);
+		if (sent != 0 && unlikely(!mpa_cache_top_is(c, pkts[sent - 1])))
+			mpa_txsync_lost(txsync, c, len0, top0, pkts, sent,
+					mpa_stamp_make(holder, mpa_cur_lcore(),
+						       mpa_clock_ms),
+					port, queue);
+		return sent;
+	}
+	mpa_stamp_burst(pkts, n, mpa_stamp_make(holder, mpa_cur_lcore(),
+						mpa_clock_ms));
+	sent = rte_eth_tx_burst(port, queue, pkts, n);
+	if (sent != 0 && *txsync >= 0)
+		mpa_txsync_learn(txsync, c, pkts, sent);
+	return sent;
+}
+
 static inline uint16_t
 mpa_w_eth_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		   uint16_t n, struct mpa_site *site)
 {
+	struct mpa_hcache_ent *e;
 	uint16_t sent;
 
 	if (n == 0 || !mpa_on)
 		return rte_eth_tx_burst(port, queue, pkts, n);
 
-	/* Only the head segment is stamped: the chain travels as one. */
-	mpa_stamp_burst(pkts, n,
-			mpa_stamp_make(mpa_holder(MPA_ST_TX, site, port, queue, NULL),
-				       mpa_cur_lcore(), mpa_clock_ms));
-	sent = rte_eth_tx_burst(port, queue, pkts, n);
+	e = mpa_holder_ent(MPA_ST_TX, site, port, queue, NULL);
+	sent = mpa_tx_send(port, queue, pkts, n, &e->txsync, e->holder);
 	if (unlikely(sent < n)) /* refused packets stay with the caller */
 		mpa_stamp_burst(pkts + sent, n - sent,
 				mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),

@@ -42,6 +42,7 @@ enum {
 	OPT_NB_MBUFS,
 	OPT_MBUF_CACHE,
 	OPT_PIPELINE,
+	OPT_MACSWAP,
 	OPT_PCAP,
 	OPT_MEMIF,
 	OPT_LEAK_RX,
@@ -61,6 +62,7 @@ static const struct option fwd_long_opts[] = {
 	{ "nb-mbufs", required_argument, NULL, OPT_NB_MBUFS },
 	{ "mbuf-cache", required_argument, NULL, OPT_MBUF_CACHE },
 	{ "pipeline", no_argument, NULL, OPT_PIPELINE },
+	{ "macswap", no_argument, NULL, OPT_MACSWAP },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "memif", required_argument, NULL, OPT_MEMIF },
 	{ "leak-rx", required_argument, NULL, OPT_LEAK_RX },
@@ -92,7 +94,11 @@ fwd_usage(FILE *f, const char *prog)
 "  --burst N           RX/TX burst size, 1..%u (default %u)\n"
 "  --nb-mbufs N        mbufs in pool mpaudit_fwd_pool (default %u)\n"
 "  --mbuf-cache N      per-lcore mempool cache (default %u)\n"
-"  --pipeline          RX lcore -> ring fwd_pipe -> TX lcore (needs 3 lcores)\n"
+"  --pipeline          RX lcore -> ring fwd_pipe (4096) -> TX lcore (needs 3\n"
+"                      lcores)\n"
+"  --macswap           swap the source and destination MAC of every packet\n"
+"                      before it is sent (reads and writes its Ethernet\n"
+"                      header, as l2fwd does); with --pipeline on the TX lcore\n"
 "  --pcap FILE         capture for the default net_pcap port\n"
 "  --memif ROLE:PATH   default devices use net_memif0 (ROLE server|client,\n"
 "                      socket PATH) instead of the pcap port\n"
@@ -305,6 +311,9 @@ fwd_parse_app(int argc, char **argv, struct fwd_opts *o)
 			break;
 		case OPT_PIPELINE:
 			o->pipeline = 1;
+			break;
+		case OPT_MACSWAP:
+			o->macswap = 1;
 			break;
 		case OPT_PCAP:
 			o->pcap = optarg;

@@ -40,6 +40,7 @@ struct fwd_opts {
 	uint32_t nb_mbufs;
 	uint32_t mbuf_cache;
 	int pipeline;		/* RX lcore -> ring -> TX lcore */
+	int macswap;		/* swap the MACs of every packet */
 
 	/* Leak injection; 0 means off. */
 	uint32_t leak_rx;	/* leak every Nth received mbuf */

@@ -7,7 +7,7 @@
  *
  * io forwarding: packets go from rx_burst to tx_burst of the paired port
  * without their data being read or written, so a benchmark of this loop
- * measures the cost of moving mbufs and nothing else.
+ * measures the cost of moving mbufs and nothing else (--macswap: fwd.h).
  *
  * The knobs run on the RX lcore, right after rx_burst, only until each has
  * done its work; from then on the loop is the plain forwarder again. Each
@@ -193,11 +193,11 @@ fwd_main_io(void *arg)
 	struct rte_mbuf *pkts[FWD_MAX_BURST];
 	const uint16_t burst = c->burst;
 	uint64_t rx = 0, tx = 0, drop = 0;
-	int knobs;
+	int knobs, macswap;
 	uint16_t i;
 
 	fwd_rx_start(c);
-	knobs = c->knobs.active;
+	knobs = c->knobs.active; macswap = c->opts->macswap;
 	st->tsc_start = rte_rdtsc();
 	while (!c->quit) {
 		for (i = 0; i < c->nb_ports; i++) {
@@ -214,6 +214,8 @@ fwd_main_io(void *arg)
 						     &drop);
 				knobs = c->knobs.active;
 			}
+			if (macswap)
+				fwd_macswap(pkts, nb);
 			sent = rte_eth_tx_burst(c->dst[port], 0, pkts, nb);
 			tx += sent;
 			drop += fwd_free_rest(pkts, sent, nb);
@@ -273,6 +275,7 @@ fwd_main_tx(void *arg)
 	struct fwd_stats *st = &c->stats[FWD_ROLE_TX];
 	struct rte_mbuf *pkts[FWD_MAX_BURST];
 	const uint16_t burst = c->burst;
+	const int macswap = c->opts->macswap;
 	uint64_t tx = 0, drop = 0;
 	uint16_t i, d, n, sent;
 
@@ -285,6 +288,8 @@ fwd_main_tx(void *arg)
 		/* The ring gave pointers only: fetch the headers for m->port. */
 		for (i = 0; i < n; i++)
 			rte_prefetch0(pkts[i]);
+		if (macswap)
+			fwd_macswap(pkts, n);
 		for (i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 

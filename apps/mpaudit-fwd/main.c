@@ -48,8 +48,13 @@
 
 #define FWD_RX_DESC 1024
 #define FWD_TX_DESC 1024
-/* fwd_pipe slots: several bursts of slack, far below the pool size. */
-#define FWD_PIPE_SIZE 1024
+/*
+ * fwd_pipe slots: deep enough that the mbufs in flight between the two
+ * lcores (up to 4095, three lines each: header, mbuf, Ethernet header
+ * with --macswap) do not fit in a core's L2, as in a real pipeline, and
+ * far below the default pool.
+ */
+#define FWD_PIPE_SIZE 4096
 /* The hold port's RX ring is never polled; it only has to exist. */
 #define FWD_HOLD_RX_SIZE 64
 /* Longest control-lcore sleep, so a signal taken by another thread is
@@ -324,6 +329,8 @@ fwd_print_plan(const struct fwd_ctx *c)
 		       c->lcore[FWD_ROLE_RX], c->lcore[FWD_ROLE_TX]);
 	else
 		printf(", forwarding lcore %u", c->lcore[FWD_ROLE_RX]);
+	if (c->opts->macswap)
+		printf(", macswap");
 	if (c->hold_port != FWD_PORT_NONE)
 		printf(", hold port %u (" FWD_HOLD_NAME ")", c->hold_port);
 	printf("\n");

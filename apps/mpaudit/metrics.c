@@ -175,6 +175,28 @@ proc_metric(FILE *f, const struct scrape *s, const char *name,
 }
 
 /*
+ * Per process: the scanner's cost, nanoseconds in the summary's
+ * "scanner", given in seconds as Prometheus wants; a process whose
+ * auditor predates the field is left out.
+ */
+static void
+scan_metric(FILE *f, const struct scrape *s, const char *name,
+	    const char *type, const char *help, const char *key)
+{
+	family(f, name, type, help);
+	for (int i = 0; i < s->n; i++) {
+		json_t *sc = json_object_get(s->v[i].summary, "scanner");
+		json_t *v = json_object_get(sc, key);
+
+		if (!json_is_integer(v))
+			continue;
+		fputs(name, f);
+		labels(f, &s->v[i], NULL, NULL);
+		fprintf(f, " %.9f\n", (double)json_integer_value(v) / 1e9);
+	}
+}
+
+/*
  * Per pool: an integer field, or with @p rate the drain forecast (text
  * in telemetry: 22.11 has no doubles), left out where the pool has none.
  */
@@ -315,6 +337,14 @@ exposition(FILE *f, const struct scrape *s)
 	fprintf(f, "mpaudit_scrape_errors %d\n", s->errors);
 	proc_metric(f, s, "mpaudit_scans_total", "counter",
 		    "Scans of the pools since the auditor started.", "scans");
+	scan_metric(f, s, "mpaudit_scan_seconds_total", "counter",
+		    "Time spent scanning the pools since the auditor started.",
+		    "total_ns");
+	scan_metric(f, s, "mpaudit_scan_last_seconds", "gauge",
+		    "Duration of the latest scan of the pools.", "last_ns");
+	scan_metric(f, s, "mpaudit_scan_max_seconds", "gauge",
+		    "Longest scan of the pools since the auditor started.",
+		    "max_ns");
 	proc_metric(f, s, "mpaudit_stuck_objects", "gauge",
 		    "Objects held beyond the stuck threshold, all pools.", "stuck");
 	proc_metric(f, s, "mpaudit_stuck_groups", "gauge",

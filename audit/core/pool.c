@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_string_fns.h>
 
@@ -24,7 +25,9 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Read without the lock by the datapath slow paths: atomic loads. */
 static struct mpa_pool *slots[MPA_POOLS_MAX];
+static uint32_t slots_hwm;       /* slots ever used: lookups stop there */
 static struct mpa_pool *retired;
+static const struct mpa_pool_ext_ops *ext_ops;
 volatile uint32_t mpa_nohdr_pools;
 static int events_on;
 static mpa_pool_destroy_cb_t on_destroy;
@@ -52,6 +55,8 @@ pool_free(struct mpa_pool *p)
 {
 	if (p == NULL)
 		return;
+	if (p->ext != NULL && p->ext_free != NULL)
+		p->ext_free(p->ext);
 	mpa_locator_free(&p->loc);
 	free(p->addrs);
 	free(p->side);
@@ -197,7 +202,14 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 		}
 	}
 
+	if (ext_ops != NULL) {
+		p->ext = ext_ops->attach(p, fresh);
+		p->ext_free = ext_ops->free;
+	}
 	__atomic_store_n(&slots[slot], p, __ATOMIC_RELEASE);
+	if ((uint32_t)slot >= slots_hwm)
+		__atomic_store_n(&slots_hwm, (uint32_t)slot + 1,
+				 __ATOMIC_RELEASE);
 	MPA_LOG(DEBUG, "auditing pool %s: %u objects, %u runs, stamps in %s, free set from %s",
 		p->name, p->size, p->loc.nruns,
 		p->header_stamp ? "header" : "side table",
@@ -408,12 +420,44 @@ mpa_pool_snapshot_free(struct mpa_pool *p)
 	return nfree;
 }
 
+void
+mpa_pool_ext_set_locked(const struct mpa_pool_ext_ops *ops)
+{
+	ext_ops = ops;
+	if (ops == NULL)
+		return;
+	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+		struct mpa_pool *p = slots[i];
+
+		if (p == NULL || p->ext != NULL)
+			continue;
+		p->ext_free = ops->free;
+		__atomic_store_n(&p->ext, ops->attach(p, 0), __ATOMIC_RELEASE);
+	}
+}
+
 /* Datapath slow paths: no lock, slots read with acquire. */
 
-static struct mpa_pool *
-pool_of_addr(uintptr_t a, int64_t *idx)
+struct mpa_pool *
+mpa_pool_find(const struct rte_mempool *mp)
 {
-	for (int i = 0; i < MPA_POOLS_MAX; i++) {
+	uint32_t n = __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct mpa_pool *p = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+
+		if (p != NULL && p->mp == mp)
+			return p;
+	}
+	return NULL;
+}
+
+struct mpa_pool *
+mpa_pool_of_addr(uintptr_t a, int64_t *idx)
+{
+	uint32_t n = __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
 		struct mpa_pool *p = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
 
 		if (p == NULL || a < p->loc.lo || a > p->loc.hi)
@@ -424,11 +468,55 @@ pool_of_addr(uintptr_t a, int64_t *idx)
 	return NULL;
 }
 
+/*
+ * The slot of the pool the ring stamps of this thread last found. Only an
+ * index: the pool in it is loaded again, so a pool gone since is never
+ * touched.
+ */
+static __thread int ring_hint __attribute__((tls_model("initial-exec")));
+
+/*
+ * The run of the last object located for a ring stamp: objects of a burst
+ * were mostly taken from the pool together, so mostly from one run.
+ */
+static __thread uint32_t run_hint __attribute__((tls_model("initial-exec")));
+
+/*
+ * mpa_locator_find(), inline, trying the run of the last object first.
+ * @return the object's index or -1.
+ */
+static inline int64_t
+locate_fast(const struct mpa_locator *loc, uintptr_t a)
+{
+	const struct mpa_run *r;
+	uint32_t i = run_hint;
+	uint64_t off, idx;
+
+	if (unlikely(i >= loc->nruns || a < loc->runs[i].first ||
+		     a - loc->runs[i].first >=
+		     (uint64_t)loc->runs[i].count * loc->runs[i].stride)) {
+		if (loc->nruns == 0)
+			return -1;
+		i = loc->dir[(a - loc->lo) >> loc->dir_shift];
+		while (i + 1 < loc->nruns && loc->runs[i + 1].first <= a)
+			i++;
+		run_hint = i;
+	}
+	r = &loc->runs[i];
+	off = a - r->first;
+	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
+		return -1;
+	idx = (off >> r->shift) * r->inv;
+	if (idx >= r->count || idx * r->stride != off)
+		return -1;
+	return (int64_t)(r->first_idx + idx);
+}
+
 void
 mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
 {
 	int64_t idx;
-	struct mpa_pool *p = pool_of_addr((uintptr_t)obj, &idx);
+	struct mpa_pool *p = mpa_pool_of_addr((uintptr_t)obj, &idx);
 
 	if (p != NULL && p->mp == mp && p->side != NULL)
 		p->side[idx] = stamp;
@@ -445,12 +533,28 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 	s = mpa_stamp_make(mpa_holder(state, site, UINT16_MAX, UINT16_MAX,
 				      state == MPA_ST_RING ? r : NULL),
 			   mpa_cur_lcore(), mpa_clock_ms);
+	/*
+	 * Fetch the stamp lines for writing while the objects are located:
+	 * on a ring between two cores they are the other core's. A
+	 * prefetch never faults, whatever the slot holds.
+	 */
 	for (unsigned int i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)objs[i];
+		struct mpa_pool *p = __atomic_load_n(&slots[ring_hint],
+						     __ATOMIC_ACQUIRE);
 		int64_t idx;
-		struct mpa_pool *p = pool_of_addr((uintptr_t)objs[i], &idx);
 
-		if (p == NULL)
-			continue;
+		if (likely(p != NULL && a >= p->loc.lo && a <= p->loc.hi &&
+			   (idx = locate_fast(&p->loc, a)) >= 0)) {
+			/* the pool of the last object */
+		} else {
+			p = mpa_pool_of_addr(a, &idx);
+			if (p == NULL)
+				continue;
+			for (int k = 0; k < MPA_POOLS_MAX; k++)
+				if (slots[k] == p)
+					ring_hint = k;
+		}
 		if (p->header_stamp)
 			*mpa_stamp_slot(objs[i]) = s;
 		else

@@ -53,6 +53,8 @@ struct mpa_pool {
 	uint32_t retire_ms;       /**< clock when detached */
 	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;
+	void *ext;                /**< a layered module's data (mpa_pool_ext_ops) */
+	void (*ext_free)(void *ext);
 	/* Results of the latest scan. */
 	uint32_t in_use;
 	uint32_t nfree;
@@ -86,6 +88,37 @@ void mpa_pool_detach_all(void);
 
 /** Free retired pools older than MPA_POOL_RETIRE_MS; caller holds the lock. */
 void mpa_pool_reap(uint32_t now, int all);
+
+/**
+ * The audited pool of @p mp, or NULL. Without the lock, for datapath slow
+ * paths: the pool stays readable MPA_POOL_RETIRE_MS after its detach.
+ */
+struct mpa_pool *mpa_pool_find(const struct rte_mempool *mp);
+
+/**
+ * The audited pool one of whose objects is at @p a, its index in @p idx;
+ * NULL if none. Without the lock, as mpa_pool_find().
+ */
+struct mpa_pool *mpa_pool_of_addr(uintptr_t a, int64_t *idx);
+
+/**
+ * Per-pool data of a module layered on the registry (the preload's ops
+ * hook), so that the registry is the one list of audited pools: @p attach
+ * makes it when a pool is attached (@p fresh as for the attach; NULL if it
+ * wants none of this pool), and @p free releases it with the pool's own
+ * tables, after the retirement delay. Both run under the registry lock.
+ */
+struct mpa_pool_ext_ops {
+	void *(*attach)(struct mpa_pool *p, int fresh);
+	void (*free)(void *ext);
+};
+
+/**
+ * Layer @p ops (NULL: stop making new data) on the registry, and run its
+ * attach on every pool attached already that has none (fresh 0). Caller
+ * holds the lock. Data already made stays until its pool is freed.
+ */
+void mpa_pool_ext_set_locked(const struct mpa_pool_ext_ops *ops);
 
 /** Called under the registry lock for a pool about to be destroyed. */
 typedef void (*mpa_pool_destroy_cb_t)(struct mpa_pool *p);

@@ -8,16 +8,21 @@
  * each behind its own spinlock. Two threads contend only when they touch
  * the same shard at the same moment, and a critical section is a probe
  * and one record copy, so a spinlock beats a mutex (no syscall, ever).
+ * A thread's own libc allocations are recorded in its magazine instead
+ * (see "Per-thread magazines" below), which its malloc and free change
+ * without a lock.
  *
  * Everything here may run inside malloc() or free(): no malloc, no stdio,
- * no lock other than a shard's; memory comes from mmap and is accounted
+ * no lock other than a shard's or a magazine's; memory comes from mmap and is accounted
  * against MPAUDIT_HEAP_MAX_MB. When a table cannot grow, the tracker turns
  * itself off for good (mpa_heap_fail): from then on every call passes
  * straight to the real allocator, because a table that missed one
  * allocation could call a valid free stray.
  *
- * The questions the report asks (groups, snapshots, diffs) walk the shards
- * one at a time from a control thread and may allocate.
+ * The questions the report asks (groups, snapshots, diffs) copy the
+ * records of the shards, one locked at a time, and of the magazines, from
+ * a control thread, then fold the copy; they may allocate, never under a
+ * lock.
  */
 
 #define _GNU_SOURCE
@@ -35,6 +40,9 @@
 #include "core/log.h"
 #include "mpaudit_stamp.h"
 #include "stack.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define MPA_HEAP_SHARDS 1024u
 #define SHARD_BITS 10
@@ -97,17 +105,29 @@ shard_of(uint64_t h)
 }
 
 static inline void
+spin_lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0)
+			__builtin_ia32_pause();
+}
+
+static inline void
+spin_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static inline void
 shard_lock(struct shard *s)
 {
-	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE) != 0)
-		while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED) != 0)
-			__builtin_ia32_pause();
+	spin_lock(&s->lock);
 }
 
 static inline void
 shard_unlock(struct shard *s)
 {
-	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+	spin_unlock(&s->lock);
 }
 
 void
@@ -141,30 +161,6 @@ mpa_heap_poll(void)
 		MPA_LOG(ERR, "heap tracking disabled: %s; the application runs on, its heap untracked",
 			why);
 	}
-}
-
-/*
- * fork(): the child must not inherit a shard lock held by a thread that
- * does not exist there. Take them all around the fork.
- */
-static void
-fork_prepare(void)
-{
-	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++)
-		shard_lock(&shards[i]);
-}
-
-static void
-fork_done(void)
-{
-	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++)
-		shard_unlock(&shards[i]);
-}
-
-void
-mpa_heap_atfork(void)
-{
-	pthread_atfork(fork_prepare, fork_done, fork_done);
 }
 
 uint32_t
@@ -308,13 +304,15 @@ shard_find(struct shard *s, uintptr_t p, uint64_t h)
 	return NULL;
 }
 
+/* @p adopt: moved from a magazine, where it was counted as an allocation. */
 static inline void
-count_in(struct shard *s, const struct mpa_heap_rec *r)
+count_in(struct shard *s, const struct mpa_heap_rec *r, int adopt)
 {
 	if (r->scope) {
 		s->live_count[r->kind]++;
 		s->live_bytes[r->kind] += r->size;
-		s->allocs[r->kind]++;
+		if (!adopt)
+			s->allocs[r->kind]++;
 	}
 }
 
@@ -328,22 +326,15 @@ count_out(struct shard *s, const struct mpa_heap_rec *r)
 	}
 }
 
-void
-mpa_heap_insert(const struct mpa_heap_rec *r)
+/* Record @p r (hash @p h) in shard @p s, whose lock the caller holds. */
+static void
+shard_put(struct shard *s, const struct mpa_heap_rec *r, uint64_t h, int adopt)
 {
-	uint64_t h = hash_ptr(r->ptr);
-	struct shard *s = shard_of(h);
 	struct mpa_heap_rec *slot, *tomb = NULL;
 	uint32_t j;
 
-	/* No allocator returns the markers; a record of them would be lost. */
-	if (r->ptr <= TOMB)
+	if ((s->used + 1) * 4u > (s->mask + 1) * 3u && shard_grow(s) != 0)
 		return;
-	shard_lock(s);
-	if ((s->used + 1) * 4u > (s->mask + 1) * 3u && shard_grow(s) != 0) {
-		shard_unlock(s);
-		return;
-	}
 	for (j = (uint32_t)(h >> 24) & s->mask; s->slots[j].ptr != EMPTY;
 	     j = (j + 1) & s->mask) {
 		slot = &s->slots[j];
@@ -370,7 +361,17 @@ mpa_heap_insert(const struct mpa_heap_rec *r)
 	}
 	*slot = *r;
 	s->live++;
-	count_in(s, r);
+	count_in(s, r, adopt);
+}
+
+static void
+shard_insert(const struct mpa_heap_rec *r)
+{
+	uint64_t h = hash_ptr(r->ptr);
+	struct shard *s = shard_of(h);
+
+	shard_lock(s);
+	shard_put(s, r, h, 0);
 	shard_unlock(s);
 }
 
@@ -387,10 +388,9 @@ remember_free(struct shard *s, uintptr_t p, enum mpa_heap_kind kind,
 	f->kind = (uint8_t)kind;
 }
 
-int
-mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
-	      int remember, struct mpa_heap_rec *out,
-	      struct mpa_heap_miss *miss)
+static int
+shard_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
+	   int remember, struct mpa_heap_rec *out, struct mpa_heap_miss *miss)
 {
 	uint64_t h = hash_ptr(p);
 	struct shard *s = shard_of(h);
@@ -465,18 +465,702 @@ mpa_heap_take_memzone(uintptr_t addr, struct mpa_heap_rec *out)
 	return rc;
 }
 
-/* Control side: walks, groups, snapshots, diffs. */
+/*
+ * Per-thread magazines (docs/design.md, "Heap tracking"): the records of
+ * a thread's own libc allocations, kept where only that thread writes, so
+ * that a thread freeing what it allocated takes no lock and makes no
+ * locked instruction.
+ *
+ * A magazine is MAG_SETS sets of MAG_WAYS ways, picked by the address's
+ * hash. Way w of a set holds a live record when key[w] is its address;
+ * a way whose key is 0 is free, and if fpc[w] is not 0 it remembers the
+ * last free of rec[w].ptr (its call site, the allocation's stack) for
+ * double-free reports. A full set moves its records to the shards.
+ *
+ * Who writes what:
+ *  - The owner thread alone fills ways (rec, fpc, then key) and empties
+ *    its own records (key = 0), bracketing each change of a set by two
+ *    increments of its seq (odd while it writes). These are plain stores.
+ *  - Another thread freeing a block found here (a cross-thread free)
+ *    takes the magazine's lock and clears the key with a compare-and-swap;
+ *    it touches nothing else of the set. Its counts go to the r_*
+ *    counters, under the lock.
+ *  - Records leave a magazine for the shards when a set is full (not
+ *    while a walk runs: the new record then goes to the shard), when its
+ *    thread exits (the key destructor) and in a fork child for the
+ *    threads that did not survive the fork: under the magazine's lock,
+ *    counted in `moves` (in flight and started).
+ * Readers (cross-thread frees looking for a record, the report's walks)
+ * read a set under its seq, without a lock, and repeat a walk or a search
+ * that `moves` says overlapped a move: a record is then seen exactly
+ * once, in its magazine or in its shard.
+ *
+ * A magazine is never unmapped: when its thread exits it is empty and is
+ * handed to the next thread that asks for one.
+ */
+
+#define MAG_SETS 256u
+#define MAG_WAYS 4u
+/* Threads holding a magazine at once; more use the shards. */
+#define MAGS_MAX 256u
+/*
+ * Allocations a thread sends straight to the shards once another thread
+ * freed a block found in its magazine: a producer whose blocks are freed
+ * by a consumer then pays the locked path (as without magazines) rather
+ * than the consumer's search of every magazine for each block.
+ */
+#define MAG_BYPASS_ALLOCS 256u
+
+struct mag_set {
+	uint32_t seq;
+	uint32_t pad;
+	uintptr_t key[MAG_WAYS];
+	uintptr_t fpc[MAG_WAYS];
+	struct mpa_heap_rec rec[MAG_WAYS];
+} __attribute__((aligned(64)));
+
+struct mag {
+	/* The owner's: written by it alone, read by the stats. */
+	uint64_t live;            /* records, in scope or not */
+	uint64_t live_count;      /* in scope (all libc) */
+	uint64_t live_bytes;
+	uint64_t allocs;
+	uint64_t frees;
+	uint32_t bypass;          /* allocations still to send to the shards */
+	uint32_t hits_seen;
+	/* Other threads': under lock. */
+	uint32_t lock __attribute__((aligned(64)));
+	uint32_t in_use;          /* has a thread; under mags_lock */
+	uint32_t hits;            /* cross-thread frees of records found here */
+	uint64_t r_live, r_live_count, r_live_bytes, r_frees;
+	struct mag_set set[MAG_SETS];
+};
+
+#define MAG_NONE ((struct mag *)1)   /* this thread uses the shards */
+
+static __thread struct mag *t_mag __attribute__((tls_model("initial-exec")));
+/* Inside a change of the own magazine (a signal handler's allocation
+ * then uses the shards). */
+static __thread int t_mag_busy __attribute__((tls_model("initial-exec")));
+
+static struct mag *mags[MAGS_MAX];
+static uint32_t nmags;
+static uint32_t mags_lock;
+/*
+ * Records moving from a magazine to the shards: moves in flight (low 32
+ * bits) and moves ever started (high 32 bits), one atomic add each way.
+ * A walk of the report (walkers > 0) makes evictions back off; only a
+ * thread's exit (and a fork child) then moves records, and the walk is
+ * made again.
+ */
+static uint64_t moves;
+static uint32_t walkers;
+static __thread int t_moving __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t mag_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t mag_key;
+static int mag_key_ok;
+
+#define BARRIER() __asm__ volatile("" ::: "memory")
+
+static inline struct mag_set *
+mag_set_of(struct mag *m, uint64_t h)
+{
+	return &m->set[(h >> 16) & (MAG_SETS - 1)];
+}
+
+static inline void
+set_write_begin(struct mag_set *st)
+{
+	__atomic_store_n(&st->seq, st->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void
+set_write_end(struct mag_set *st)
+{
+	__atomic_store_n(&st->seq, st->seq + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A consistent copy of a set. The calling thread's own magazine changes
+ * only under it (a signal handler may have interrupted a change: the way
+ * being changed is then not the one anyone asks about), so it is read
+ * as it is; another's is read again while its owner was writing.
+ */
+__attribute__((no_sanitize("thread")))
+static void
+set_read(const struct mag_set *st, struct mag_set *v, int own)
+{
+	for (;;) {
+		uint32_t s1 = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
+
+		if ((s1 & 1) && !own) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		memcpy(v, st, sizeof(*v));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (own || __atomic_load_n(&st->seq, __ATOMIC_RELAXED) == s1)
+			return;
+	}
+}
+
+/*
+ * The count of moves started, once none is in flight (a search or a walk
+ * made from inside a move of this thread's, by a signal handler, does
+ * not wait for it).
+ */
+static uint32_t
+move_wait(void)
+{
+	uint64_t v;
+
+	while (((v = __atomic_load_n(&moves, __ATOMIC_ACQUIRE)) & UINT32_MAX) != 0 &&
+	       !t_moving)
+		__builtin_ia32_pause();
+	return (uint32_t)(v >> 32);
+}
+
+/* A move started since move_wait() returned @p g. */
+static int
+move_changed(uint32_t g)
+{
+	return (uint32_t)(__atomic_load_n(&moves, __ATOMIC_ACQUIRE) >> 32) != g;
+}
+
+/* @p may_back_off: an eviction, which yields to a walk (-1). */
+static int
+move_begin(int may_back_off)
+{
+	__atomic_add_fetch(&moves, (UINT64_C(1) << 32) | 1, __ATOMIC_SEQ_CST);
+	if (may_back_off && __atomic_load_n(&walkers, __ATOMIC_SEQ_CST) != 0) {
+		__atomic_sub_fetch(&moves, 1, __ATOMIC_RELEASE);
+		return -1;
+	}
+	t_moving = 1;
+	return 0;
+}
+
+static void
+move_end(void)
+{
+	t_moving = 0;
+	__atomic_sub_fetch(&moves, 1, __ATOMIC_RELEASE);
+}
+
+static void
+walk_begin(void)
+{
+	__atomic_add_fetch(&walkers, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+walk_end(void)
+{
+	__atomic_sub_fetch(&walkers, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Move the live records of set @p st of @p m to the shards. Caller holds
+ * m->lock, is m's thread (or the only thread left, in a fork child) and
+ * has begun a move; with @p locked the shard locks are held too.
+ */
+static void
+mag_move_set(struct mag *m, struct mag_set *st, int locked)
+{
+	if (st->seq & 1)   /* a thread that did not survive fork() */
+		st->seq++;
+	for (uint32_t w = 0; w < MAG_WAYS; w++) {
+		const struct mpa_heap_rec *r = &st->rec[w];
+		uint64_t h;
+		struct shard *s;
+
+		if (st->key[w] == 0)
+			continue;
+		h = hash_ptr(r->ptr);
+		s = shard_of(h);
+		if (!locked)
+			shard_lock(s);
+		shard_put(s, r, h, 1);
+		if (!locked)
+			shard_unlock(s);
+		set_write_begin(st);
+		__atomic_store_n(&st->key[w], 0, __ATOMIC_RELAXED);
+		st->fpc[w] = 0;
+		set_write_end(st);
+		m->live--;
+		if (r->scope) {
+			m->live_count--;
+			m->live_bytes -= r->size;
+		}
+	}
+}
+
+static void
+mag_move_all(struct mag *m, int locked)
+{
+	move_begin(0);
+	for (uint32_t i = 0; i < MAG_SETS; i++)
+		mag_move_set(m, &m->set[i], locked);
+	move_end();
+}
+
+/*
+ * A full set: its records go to the shards, where long-lived blocks
+ * (start-up's, a table's) belong, and leave the set to short-lived ones.
+ * @return 0, or -1 while a walk runs (the new record goes to the shard).
+ */
+static __attribute__((noinline)) int
+mag_evict_set(struct mag *m, struct mag_set *st)
+{
+	int rc = -1;
+
+	spin_lock(&m->lock);
+	if (move_begin(1) == 0) {
+		mag_move_set(m, st, 0);
+		move_end();
+		rc = 0;
+	}
+	spin_unlock(&m->lock);
+	return rc;
+}
+
+/* Thread exit: hand the records to the shards, the magazine to the next. */
+static void
+mag_exit(void *arg)
+{
+	struct mag *m = arg;
+
+	t_mag = MAG_NONE;
+	spin_lock(&mags_lock);
+	spin_lock(&m->lock);
+	mag_move_all(m, 0);
+	m->in_use = 0;
+	spin_unlock(&m->lock);
+	spin_unlock(&mags_lock);
+}
+
+static void
+mag_key_init(void)
+{
+	mag_key_ok = pthread_key_create(&mag_key, mag_exit) == 0;
+}
+
+/*
+ * The calling thread's first tracked libc allocation: a magazine, reused
+ * or mapped. Without a key to hand its records over at exit the thread
+ * goes without one. Meanwhile (pthread_setspecific() may allocate) and
+ * after a failure, this thread uses the shards.
+ */
+static __attribute__((noinline)) struct mag *
+mag_claim(void)
+{
+	struct mag *m = NULL;
+	uint32_t n;
+
+	t_mag = MAG_NONE;
+	pthread_once(&mag_key_once, mag_key_init);
+	if (!mag_key_ok)
+		return NULL;
+	spin_lock(&mags_lock);
+	n = nmags;
+	for (uint32_t i = 0; i < n && m == NULL; i++)
+		if (!mags[i]->in_use)
+			m = mags[i];
+	if (m == NULL && n < MAGS_MAX) {
+		spin_unlock(&mags_lock);   /* mmap outside the lock */
+		m = table_alloc(sizeof(*m));
+		spin_lock(&mags_lock);
+		if (m != NULL) {
+			n = nmags;
+			if (n < MAGS_MAX) {
+				mags[n] = m;
+				__atomic_store_n(&nmags, n + 1, __ATOMIC_RELEASE);
+			} else {
+				table_free(m, sizeof(*m));
+				m = NULL;
+			}
+		}
+	}
+	if (m != NULL)
+		m->in_use = 1;
+	spin_unlock(&mags_lock);
+	if (m == NULL)
+		return NULL;
+	if (pthread_setspecific(mag_key, m) != 0) {
+		spin_lock(&mags_lock);
+		m->in_use = 0;
+		spin_unlock(&mags_lock);
+		return NULL;
+	}
+	t_mag = m;
+	return m;
+}
+
+/* @return 0 if @p r went into this thread's magazine, -1 for the shards. */
+static inline int
+mag_insert(const struct mpa_heap_rec *r)
+{
+	uintptr_t p = r->ptr;
+	struct mag_set *st;
+	struct mag *m = t_mag;
+	uint32_t w = MAG_WAYS, hits;
+	int stale = 0;
+
+	if (r->kind != MPA_HEAP_LIBC || r->memzone || t_mag_busy)
+		return -1;
+	if (unlikely(m <= MAG_NONE)) {
+		if (m == MAG_NONE || (m = mag_claim()) == NULL)
+			return -1;
+	}
+	if (unlikely(m->bypass != 0)) {
+		m->bypass--;
+		return -1;
+	}
+	hits = __atomic_load_n(&m->hits, __ATOMIC_RELAXED);
+	if (unlikely(hits != m->hits_seen)) {
+		m->hits_seen = hits;
+		m->bypass = MAG_BYPASS_ALLOCS - 1;
+		return -1;
+	}
+	st = mag_set_of(m, hash_ptr(p));
+	/* A free way, the one that remembers p's last free if any. */
+	for (uint32_t i = 0; i < MAG_WAYS; i++) {
+		uintptr_t k = st->key[i];
+
+		if (k == p) {
+			w = i;
+			stale = 1;
+			break;
+		}
+		if (k == 0 && (w == MAG_WAYS || st->rec[i].ptr == p))
+			w = i;
+	}
+	t_mag_busy = 1;
+	BARRIER();
+	if (w == MAG_WAYS) {
+		if (mag_evict_set(m, st) != 0) {
+			BARRIER();
+			t_mag_busy = 0;
+			return -1;
+		}
+		w = 0;
+	}
+	set_write_begin(st);
+	if (stale) {
+		/* As shard_put(): memory that came back past our free. */
+		const struct mpa_heap_rec *o = &st->rec[w];
+
+		m->live--;
+		if (o->scope) {
+			m->live_count--;
+			m->live_bytes -= o->size;
+			m->frees++;
+		}
+	}
+	st->rec[w] = *r;
+	st->fpc[w] = 0;
+	__atomic_store_n(&st->key[w], p, __ATOMIC_RELAXED);
+	set_write_end(st);
+	m->live++;
+	if (r->scope) {
+		m->live_count++;
+		m->live_bytes += r->size;
+		m->allocs++;
+	}
+	BARRIER();
+	t_mag_busy = 0;
+	return 0;
+}
+
+/* The owner's free of its own record: no lock. @return 0, or -1. */
+static inline int
+mag_take_own(struct mag *m, uintptr_t p, uintptr_t pc, int remember,
+	     struct mpa_heap_rec *out)
+{
+	struct mag_set *st = mag_set_of(m, hash_ptr(p));
+	uint32_t w;
+
+	for (w = 0; w < MAG_WAYS; w++)
+		if (st->key[w] == p)
+			break;
+	if (w == MAG_WAYS)
+		return -1;
+	t_mag_busy = 1;
+	BARRIER();
+	*out = st->rec[w];
+	set_write_begin(st);
+	__atomic_store_n(&st->key[w], 0, __ATOMIC_RELAXED);
+	st->fpc[w] = remember ? pc : 0;
+	set_write_end(st);
+	m->live--;
+	if (out->scope) {
+		m->live_count--;
+		m->live_bytes -= out->size;
+		m->frees++;
+	}
+	BARRIER();
+	t_mag_busy = 0;
+	return 0;
+}
+
+/* A remembered free of p found in a magazine. */
+struct mag_freed {
+	uintptr_t pc;
+	uint32_t stack;
+	uint8_t kind;
+};
+
+/*
+ * Look for @p in every magazine. A live record of @p kind is taken (0,
+ * *out); one of the other kind is left (1, *out). Else -ENOENT, with the
+ * remembered frees of p found in this thread's magazine (@p own) and in
+ * another's (@p other; pc 0: none).
+ */
+static int
+mags_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc, int remember,
+	  struct mpa_heap_rec *out, struct mag_freed *own,
+	  struct mag_freed *other)
+{
+	uint32_t n = __atomic_load_n(&nmags, __ATOMIC_ACQUIRE);
+	uint64_t h = hash_ptr(p);
+	struct mag_set v;
+
+	memset(own, 0, sizeof(*own));
+	memset(other, 0, sizeof(*other));
+	for (uint32_t i = 0; i < n; i++) {
+		struct mag *m = mags[i];
+		struct mag_set *st = mag_set_of(m, h);
+		uintptr_t want;
+		uint32_t w;
+retry:
+		for (w = 0; w < MAG_WAYS; w++)
+			if (__atomic_load_n(&st->key[w], __ATOMIC_ACQUIRE) == p)
+				break;
+		if (w < MAG_WAYS) {
+			spin_lock(&m->lock);
+			/* The way's record stays as it is while its key is p. */
+			if (__atomic_load_n(&st->key[w], __ATOMIC_ACQUIRE) != p) {
+				spin_unlock(&m->lock);
+				goto retry;
+			}
+			*out = st->rec[w];
+			if (out->kind != kind) {
+				spin_unlock(&m->lock);
+				return 1;
+			}
+			want = p;
+			if (!__atomic_compare_exchange_n(&st->key[w], &want,
+							 (uintptr_t)0, 0,
+							 __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED)) {
+				spin_unlock(&m->lock);
+				goto retry;
+			}
+			m->r_live++;
+			if (out->scope) {
+				m->r_live_count++;
+				m->r_live_bytes += out->size;
+				m->r_frees++;
+			}
+			m->hits++;
+			spin_unlock(&m->lock);
+			if (remember) {
+				struct shard *s = shard_of(h);
+
+				shard_lock(s);
+				remember_free(s, p, kind, pc, out->stack);
+				shard_unlock(s);
+			}
+			return 0;
+		}
+		set_read(st, &v, m == t_mag);
+		for (w = 0; w < MAG_WAYS; w++) {
+			struct mag_freed *f = m == t_mag ? own : other;
+
+			if (v.key[w] == 0 && v.rec[w].ptr == p && v.fpc[w] != 0 &&
+			    f->pc == 0) {
+				f->pc = v.fpc[w];
+				f->stack = v.rec[w].stack;
+				f->kind = (uint8_t)v.rec[w].kind;
+			}
+		}
+	}
+	return -ENOENT;
+}
 
 void
-mpa_heap_stats(struct mpa_heap_stats *st)
+mpa_heap_insert_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
-	memset(st, 0, sizeof(*st));
-	st->active = mpa_heap_active();
-	st->tracking = mpa_heap_tracking();
-	st->disabled = __atomic_load_n(&fail_reason, __ATOMIC_ACQUIRE);
-	if (st->disabled == NULL && !st->active)
-		st->disabled = "MPAUDIT_HEAP=off or not preloaded";
-	st->depth = depth_cfg;
+	union mpa_heap_rec_words u = { .w = { w0, w1, w2, w3 } };
+
+	/* No allocator returns the markers; a record of them would be lost. */
+	if (w0 <= TOMB)
+		return;
+	if (mag_insert(&u.r) == 0)
+		return;
+	shard_insert(&u.r);
+}
+
+void
+mpa_heap_insert(const struct mpa_heap_rec *r)
+{
+	const union mpa_heap_rec_words *u = (const void *)r;
+
+	mpa_heap_insert_words(u->w[0], u->w[1], u->w[2], u->w[3]);
+}
+
+/*
+ * Not in this thread's magazine: the shard, then every magazine (a block
+ * another thread allocated), then the shard again if a move may have
+ * carried the record past the search.
+ */
+static __attribute__((noinline)) int
+take_slow(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc, int remember,
+	  struct mpa_heap_rec *out, struct mpa_heap_miss *miss)
+{
+	struct mag_freed own, other;
+	int rc;
+
+	for (;;) {
+		uint32_t g = move_wait();
+
+		rc = shard_take(p, kind, pc, remember, out, miss);
+		if (rc == 0 || miss->what == MPA_MISS_FOREIGN || p <= TOMB ||
+		    __atomic_load_n(&nmags, __ATOMIC_ACQUIRE) == 0)
+			return rc;
+		rc = mags_take(p, kind, pc, remember, out, &own, &other);
+		if (rc == 0)
+			return 0;
+		if (rc == 1) {
+			memset(miss, 0, sizeof(*miss));
+			miss->what = MPA_MISS_FOREIGN;
+			miss->found = *out;
+			return -ENOENT;
+		}
+		if (!move_changed(g))
+			break;
+	}
+	/*
+	 * The first free: this thread's own magazine remembers its latest
+	 * frees, the shard's ring anyone's, then another thread's magazine.
+	 */
+	if (own.pc == 0 && miss->what != MPA_MISS_DOUBLE)
+		own = other;
+	if (own.pc != 0) {
+		memset(miss, 0, sizeof(*miss));
+		miss->what = MPA_MISS_DOUBLE;
+		miss->first_pc = own.pc;
+		miss->found.stack = own.stack;
+		miss->found.kind = own.kind;
+	}
+	return -ENOENT;
+}
+
+int
+mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
+	      int remember, struct mpa_heap_rec *out,
+	      struct mpa_heap_miss *miss)
+{
+	struct mag *m = t_mag;
+
+	if (kind == MPA_HEAP_LIBC && m > MAG_NONE && !t_mag_busy &&
+	    p > TOMB && mag_take_own(m, p, pc, remember, out) == 0)
+		return 0;
+	return take_slow(p, kind, pc, remember, out, miss);
+}
+
+/*
+ * fork(): the child must not inherit a lock held by a thread that does
+ * not exist there. Take them all around the fork (mags_lock, then each
+ * magazine's, then each shard's: the order everywhere). In the child the
+ * magazines of the threads that did not survive give their records to
+ * the shards.
+ */
+static void
+fork_prepare(void)
+{
+	uint32_t n;
+
+	spin_lock(&mags_lock);
+	n = nmags;
+	for (uint32_t i = 0; i < n; i++)
+		spin_lock(&mags[i]->lock);
+	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++)
+		shard_lock(&shards[i]);
+}
+
+static void
+fork_unlock(void)
+{
+	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++)
+		shard_unlock(&shards[i]);
+	for (uint32_t i = 0; i < nmags; i++)
+		spin_unlock(&mags[i]->lock);
+	spin_unlock(&mags_lock);
+}
+
+static void
+fork_child(void)
+{
+	walkers = 0;   /* a walk under way in a thread gone */
+	for (uint32_t i = 0; i < nmags; i++) {
+		struct mag *m = mags[i];
+
+		if (m != t_mag && m->in_use) {
+			mag_move_all(m, 1);
+			m->in_use = 0;
+		}
+	}
+	fork_unlock();
+}
+
+void
+mpa_heap_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_unlock, fork_child);
+}
+
+/*
+ * Every live record of every magazine through @p fn, outside every lock
+ * (@p fn may allocate). @return fn's first non-zero value, or 0.
+ */
+static int
+mags_walk(int (*fn)(const struct mpa_heap_rec *, void *), void *arg)
+{
+	uint32_t n = __atomic_load_n(&nmags, __ATOMIC_ACQUIRE);
+	struct mag_set v;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct mag *m = mags[i];
+
+		for (uint32_t j = 0; j < MAG_SETS; j++) {
+			set_read(&m->set[j], &v, m == t_mag);
+			for (uint32_t w = 0; w < MAG_WAYS; w++) {
+				int rc;
+
+				if (v.key[w] <= TOMB || v.rec[w].ptr != v.key[w])
+					continue;
+				rc = fn(&v.rec[w], arg);
+				if (rc != 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Control side: walks, groups, snapshots, diffs. */
+
+/* A walk that a move overlapped is made again, at most this many times. */
+#define WALK_TRIES 8
+
+static void
+stats_sum(struct mpa_heap_stats *st)
+{
+	uint32_t n = __atomic_load_n(&nmags, __ATOMIC_ACQUIRE);
+
 	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++) {
 		struct shard *s = &shards[i];
 
@@ -489,6 +1173,46 @@ mpa_heap_stats(struct mpa_heap_stats *st)
 		}
 		st->records += s->live;
 		shard_unlock(s);
+	}
+	/* Magazines hold libc records only. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct mag *m = mags[i];
+		const int k = MPA_HEAP_LIBC;
+
+		spin_lock(&m->lock);
+		st->live_count[k] += __atomic_load_n(&m->live_count, __ATOMIC_RELAXED) -
+				     m->r_live_count;
+		st->live_bytes[k] += __atomic_load_n(&m->live_bytes, __ATOMIC_RELAXED) -
+				     m->r_live_bytes;
+		st->allocs[k] += __atomic_load_n(&m->allocs, __ATOMIC_RELAXED);
+		st->frees[k] += __atomic_load_n(&m->frees, __ATOMIC_RELAXED) +
+				m->r_frees;
+		st->records += __atomic_load_n(&m->live, __ATOMIC_RELAXED) - m->r_live;
+		spin_unlock(&m->lock);
+	}
+}
+
+void
+mpa_heap_stats(struct mpa_heap_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->active = mpa_heap_active();
+	st->tracking = mpa_heap_tracking();
+	st->disabled = __atomic_load_n(&fail_reason, __ATOMIC_ACQUIRE);
+	if (st->disabled == NULL && !st->active)
+		st->disabled = "MPAUDIT_HEAP=off or not preloaded";
+	st->depth = depth_cfg;
+	for (int tries = 0;; tries++) {
+		uint32_t g = move_wait();
+
+		memset(st->live_count, 0, sizeof(st->live_count));
+		memset(st->live_bytes, 0, sizeof(st->live_bytes));
+		memset(st->allocs, 0, sizeof(st->allocs));
+		memset(st->frees, 0, sizeof(st->frees));
+		st->records = 0;
+		stats_sum(st);
+		if (!move_changed(g) || tries == WALK_TRIES)
+			break;
 	}
 	st->stacks = mpa_stack_count();
 	st->table_bytes = __atomic_load_n(&mem_bytes, __ATOMIC_RELAXED);
@@ -610,36 +1334,121 @@ rec_age(const struct mpa_heap_rec *r, uint32_t min_age_ms, uint32_t now)
 	return age < min_age_ms ? -1 : (int64_t)age;
 }
 
+/* A copy of the records, taken for a question of the report. */
+struct recvec {
+	struct mpa_heap_rec *v;
+	uint32_t n, cap;
+	int scope_only;          /* in-scope records; else all but internal */
+};
+
+static inline int
+rec_wanted(const struct recvec *rv, const struct mpa_heap_rec *r)
+{
+	return r->ptr > TOMB && (rv->scope_only ? r->scope : !r->internal);
+}
+
+static int
+recvec_grow(struct recvec *rv, uint32_t need)
+{
+	uint32_t ncap = need * 2 + 1024;
+	struct mpa_heap_rec *nv;
+
+	if (need <= rv->cap)
+		return 0;
+	nv = realloc(rv->v, (size_t)ncap * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	rv->v = nv;
+	rv->cap = ncap;
+	return 0;
+}
+
+/* For mags_walk(): no lock is held, so it may grow the copy. */
+static int
+recvec_push(const struct mpa_heap_rec *r, void *arg)
+{
+	struct recvec *rv = arg;
+
+	if (!rec_wanted(rv, r))
+		return 0;
+	if (recvec_grow(rv, rv->n + 1) != 0)
+		return -ENOMEM;
+	rv->v[rv->n++] = *r;
+	return 0;
+}
+
 /*
- * Fold every in-scope record at least @p min_age_ms old into @p a.
- * One shard locked at a time: allocations elsewhere go on meanwhile.
+ * Copy the records (as @p rv says which) of every shard, one locked at a
+ * time, then of every magazine; again if a move overlapped the copy.
+ * Never allocate under a shard lock: our own allocation is recorded too,
+ * perhaps in this shard. Grow, then retry. (free() rv->v on error too.)
  */
+static int
+copy_walk(struct recvec *rv)
+{
+	for (int tries = 0;; tries++) {
+		uint32_t g = move_wait();
+		int rc = 0;
+
+		rv->n = 0;
+		for (uint32_t i = 0; i < MPA_HEAP_SHARDS && rc == 0; i++) {
+			struct shard *s = &shards[i];
+
+			shard_lock(s);
+			while (rv->n + s->live > rv->cap) {
+				uint32_t need = rv->n + s->live;
+
+				shard_unlock(s);
+				rc = recvec_grow(rv, need);
+				shard_lock(s);
+				if (rc != 0)
+					break;
+			}
+			for (uint32_t j = 0; rc == 0 && s->mask != 0 && j <= s->mask; j++) {
+				const struct mpa_heap_rec *r = &s->slots[j];
+
+				if (rec_wanted(rv, r))
+					rv->v[rv->n++] = *r;
+			}
+			shard_unlock(s);
+		}
+		if (rc == 0)
+			rc = mags_walk(recvec_push, rv);
+		if (rc != 0)
+			return rc;
+		if (!move_changed(g) || tries == WALK_TRIES)
+			return 0;
+	}
+}
+
+/* Evictions wait meanwhile, so that a busy thread cannot make it retry. */
+static int
+copy_all(struct recvec *rv)
+{
+	int rc;
+
+	walk_begin();
+	rc = copy_walk(rv);
+	walk_end();
+	return rc;
+}
+
+/* Fold every in-scope record at least @p min_age_ms old into @p a. */
 static int
 collect(struct agg *a, uint32_t min_age_ms, uint32_t now)
 {
-	for (uint32_t i = 0; i < MPA_HEAP_SHARDS; i++) {
-		struct shard *s = &shards[i];
-		int rc = 0;
+	struct recvec rv = { .scope_only = 1 };
+	int rc = copy_all(&rv);
 
-		shard_lock(s);
-		for (uint32_t j = 0; s->mask != 0 && j <= s->mask; j++) {
-			const struct mpa_heap_rec *r = &s->slots[j];
-			int64_t age;
+	for (uint32_t i = 0; rc == 0 && i < rv.n; i++) {
+		int64_t age = rec_age(&rv.v[i], min_age_ms, now);
 
-			if (r->ptr <= TOMB || !r->scope)
-				continue;
-			age = rec_age(r, min_age_ms, now);
-			if (age < 0)
-				continue;
-			rc = fold(a, r, (uint32_t)age, MPA_HEAP_UNCLASSIFIED, NULL);
-			if (rc != 0)
-				break;
-		}
-		shard_unlock(s);
-		if (rc != 0)
-			return rc;
+		if (age >= 0)
+			rc = fold(a, &rv.v[i], (uint32_t)age,
+				  MPA_HEAP_UNCLASSIFIED, NULL);
 	}
-	return 0;
+	free(rv.v);
+	return rc;
 }
 
 /* Leaks first (lost, then the classes that are not), then by size. */
@@ -764,49 +1573,20 @@ rec_addr_cmp(const void *x, const void *y)
 int
 mpa_heap_copy_records(struct mpa_heap_rec **out)
 {
-	struct mpa_heap_rec *v = NULL;
-	uint32_t n = 0, cap = 0;
-	int rc = 0;
+	struct recvec rv = { .scope_only = 0 };
+	int rc;
 
 	if (!mpa_heap_active())
 		return -ENOTSUP;
-	for (uint32_t i = 0; i < MPA_HEAP_SHARDS && rc == 0; i++) {
-		struct shard *s = &shards[i];
-
-		shard_lock(s);
-		/*
-		 * Never allocate under a shard lock: our own allocation
-		 * is recorded too, perhaps in this shard. Grow, then retry.
-		 */
-		while (n + s->live > cap) {
-			uint32_t ncap = (n + s->live) * 2 + 1024;
-			struct mpa_heap_rec *nv;
-
-			shard_unlock(s);
-			nv = realloc(v, (size_t)ncap * sizeof(*v));
-			shard_lock(s);
-			if (nv == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		for (uint32_t j = 0; rc == 0 && s->mask != 0 && j <= s->mask; j++) {
-			const struct mpa_heap_rec *r = &s->slots[j];
-
-			if (r->ptr > TOMB && !r->internal)
-				v[n++] = *r;
-		}
-		shard_unlock(s);
-	}
+	rc = copy_all(&rv);
 	if (rc != 0) {
-		free(v);
+		free(rv.v);
 		return rc;
 	}
-	qsort(v, n, sizeof(*v), rec_addr_cmp);
-	*out = v;
-	return (int)n;
+	if (rv.n > 1)
+		qsort(rv.v, rv.n, sizeof(*rv.v), rec_addr_cmp);
+	*out = rv.v;
+	return (int)rv.n;
 }
 
 int

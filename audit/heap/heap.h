@@ -9,7 +9,9 @@
  * Heap tracking: one record per live allocation of the rte_malloc heap
  * (rte_malloc family and memzones) and of libc, kept in a table sharded by
  * address with one small lock per shard (no global lock on the allocation
- * path). Records come from mmap, never from malloc.
+ * path), except a thread's own libc allocations, kept in a per-thread
+ * magazine that the thread changes without a lock (heap.c). Records come
+ * from mmap, never from malloc.
  *
  * Every allocation is recorded from the first one in the process, so a
  * free can always be checked: a pointer not in the table was never

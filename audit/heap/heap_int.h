@@ -42,6 +42,34 @@ struct mpa_heap_rec {
 	int16_t socket;
 };
 
+/*
+ * A record built as four 8-byte words, the layout GCC and Clang give the
+ * bit-fields above on x86-64 (the first member in the low bits;
+ * test_heap.c checks it against the fields). Built field by field, the
+ * compiler stores the bit-fields' word in pieces, and the table's 8- or
+ * 16-byte loads of the fresh record then wait for those stores to reach
+ * the cache instead of being forwarded from them.
+ */
+union mpa_heap_rec_words {
+	struct mpa_heap_rec r;
+	uint64_t w[4];
+};
+
+static inline void
+mpa_heap_rec_build(union mpa_heap_rec_words *u, uintptr_t ptr, uint64_t size,
+		   unsigned int kind, unsigned int scope, unsigned int internal,
+		   unsigned int memzone, unsigned int lcore, uint32_t stack,
+		   uint32_t time_ms, uint32_t tid, uint16_t type, int16_t socket)
+{
+	u->w[0] = ptr;
+	u->w[1] = (size & ((UINT64_C(1) << 48) - 1)) |
+		  (uint64_t)(kind & 1) << 48 | (uint64_t)(scope & 1) << 49 |
+		  (uint64_t)(internal & 1) << 50 | (uint64_t)(memzone & 1) << 51 |
+		  (uint64_t)(lcore & 0xff) << 52;
+	u->w[2] = stack | (uint64_t)time_ms << 32;
+	u->w[3] = tid | (uint64_t)type << 32 | (uint64_t)(uint16_t)socket << 48;
+}
+
 /** Why a free found no record of its own heap. */
 enum mpa_heap_miss_what {
 	MPA_MISS_STRAY = 1,        /* never allocated (or freed long ago) */
@@ -68,6 +96,12 @@ void mpa_heap_insert(const struct mpa_heap_rec *r);
 int mpa_heap_take(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,
 		  int remember, struct mpa_heap_rec *out,
 		  struct mpa_heap_miss *miss);
+
+/**
+ * mpa_heap_insert() of the record mpa_heap_rec_build() made: its words
+ * in registers, so the record is stored once, where it is kept.
+ */
+void mpa_heap_insert_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
 
 /** Note a free done after mpa_heap_take(remember = 0), e.g. a moving realloc. */
 void mpa_heap_forget_freed(uintptr_t p, enum mpa_heap_kind kind, uintptr_t pc,

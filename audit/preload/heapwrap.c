@@ -212,6 +212,7 @@ note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
 {
 	uint32_t stack = MPA_STACK_NONE, time_ms = 0, id = 0;
 	unsigned int lcore = 255, scope = 0, internal = 0;
+	union mpa_heap_rec_words u;
 
 	if (t_internal) {
 		internal = 1;
@@ -226,21 +227,10 @@ note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
 		lcore = lc < 255 ? lc : 255;
 		id = tid();
 	}
-	/* Built whole, so the bit-fields are composed in registers. */
-	mpa_heap_insert(&(struct mpa_heap_rec){
-		.ptr = (uintptr_t)p,
-		.size = size,
-		.kind = kind,
-		.scope = scope,
-		.internal = internal,
-		.memzone = memzone != 0,
-		.lcore = lcore,
-		.stack = stack,
-		.time_ms = time_ms,
-		.tid = id,
-		.type = type,
-		.socket = (int16_t)socket,
-	});
+	mpa_heap_rec_build(&u, (uintptr_t)p, size, kind, scope, internal,
+			   memzone != 0, lcore, stack, time_ms, id, type,
+			   (int16_t)socket);
+	mpa_heap_insert_words(u.w[0], u.w[1], u.w[2], u.w[3]);
 }
 
 /* "function (file:line)" of a stack's frame 0, or of one address. */

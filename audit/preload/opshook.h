@@ -17,7 +17,7 @@
  * keep, per pool, one byte per object meaning "in the pool's ring", set at
  * enqueue and cleared at dequeue. An object enqueued while its mark is set
  * is a double free; an address that is not an object of the pool is a
- * stray (or, if it belongs to another tracked pool, foreign) free. Both
+ * stray (or, if it belongs to another audited pool, foreign) free. Both
  * are reported through mpa_error_report() and dropped from the batch, so
  * the pool never holds an object twice. Objects accepted get the bare
  * "free" stamp, so one later taken by code that stamps nothing (a driver
@@ -36,13 +36,17 @@
  *   the same batch); after MPA_HOOK_STALE_MAX unverifiable ones the pool's
  *   checking is switched off, with a log line.
  *
+ * The pools are the registry's (pool.c): the hook keeps its marks as the
+ * registry pool's extension data (mpa_pool_ext_ops), made when the
+ * registry attaches a pool of hooked ops and freed with the pool. So a
+ * pool is checked only while it is audited, and a free into one pool of
+ * an object of another audited pool is a foreign free.
+ *
  * Notes on locking:
- * - hook_lock (opshook.c, a mutex) guards the tracked-pool table against
- *   concurrent READY/DESTROY events, start and stop. It is taken on no
- *   datapath and never together with registry_lock (pool.c).
- * - The wrappers read the table with atomic loads and update the bitmaps
- *   with relaxed atomic loads and stores; a pool removed at DESTROY is freed
- *   MPA_POOL_RETIRE_MS later, like the registry's.
+ * - Start, stop and the attach of marks run under the registry lock.
+ * - The wrappers find the pool with mpa_pool_find() (atomic loads) and
+ *   update the marks with relaxed atomic loads and stores; a detached
+ *   pool and its marks are freed MPA_POOL_RETIRE_MS later.
  */
 
 /** Unverifiable double frees after which a pool is no longer checked. */
@@ -51,14 +55,13 @@
 #define MPA_HOOK_FILTER_CHUNK 64
 
 /**
- * Swap the ring-based mempool ops for the wrappers, follow pool creation
- * and destruction, and track the pools that exist already (from a snapshot
- * of their rings: call this while no lcore runs the datapath, i.e. right
- * after rte_eal_init()). Idempotent.
+ * Swap the ring-based mempool ops for the wrappers and mark the objects in
+ * the rings of the pools audited already (call this while no lcore runs
+ * the datapath, i.e. right after rte_eal_init()); pools attached later get
+ * marks at attach. Idempotent.
  *
  * @return
- *   0 on success (also when no ring-based ops exist), negative errno if
- *   mempool events cannot be followed (the ops are then left untouched).
+ *   0 (also when no ring-based ops exist: frees are then not checked).
  */
 int mpa_opshook_start(void);
 

@@ -14,12 +14,13 @@
  *
  *   rte_eal_init          then start the auditor (mode "preload"), hook the
  *                         mempool ops (opshook.c), stamp started ports
- *   rte_eal_cleanup       final scan and report first
+ *   rte_eal_cleanup       final scan and report first, then the drivers'
+ *                         burst functions back
  *   rte_eth_rx_queue_setup then record the queue's descriptors: what its
  *                         driver is expected to hold (driver.c)
- *   rte_eth_dev_start     then add the rx/tx stamping callbacks, once per
- *                         (port, queue) for the life of the process: DPDK
- *                         keeps them across stop/start and port reuse
+ *   rte_eth_dev_start     then wrap the port's rx/tx burst functions in
+ *                         rte_eth_fp_ops with stamping ones (DPDK puts
+ *                         the driver's back at each start: wrap again)
  *   rte_ring_create(_elem) then watch the ring, so the scanner attributes
  *                         objects sitting in it to it by name
  *   rte_ring_free         stop watching first
@@ -31,7 +32,7 @@
  * preload_start().
  *
  * The inline datapath (rx/tx burst, mbuf alloc/free, mempool get/put, ring
- * enqueue/dequeue) cannot be interposed; the rx/tx callbacks and the ops
+ * enqueue/dequeue) cannot be interposed; the burst wrappers and the ops
  * hook see it from around and below.
  *
  * Loaded into a program that never calls rte_eal_init() (a shell, env,
@@ -81,13 +82,12 @@ static __thread unsigned int depth __attribute__((tls_model("initial-exec")));
 static int started_here;
 
 /*
- * (port, queue) pairs that carry our callback. Written under cb_lock only;
- * never cleared, because DPDK never removes a callback on port stop, close
- * or release.
+ * (port, queue) pairs whose bursts were ever wrapped, for the log line
+ * only (a queue is named once per run). Written under wrap_lock.
  */
-static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t rx_cb_done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT];
-static uint64_t tx_cb_done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT];
+static pthread_mutex_t wrap_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t rx_wrap_done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT];
+static uint64_t tx_wrap_done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT];
 
 /*
  * The next definition of each symbol, looked up on first use. Racing
@@ -116,82 +116,241 @@ mpa_next_sym(void **slot, const char *name)
 }
 
 /*
- * Datapath: one store per mbuf; the holder was interned at registration.
- * The rx and tx callbacks differ only in DPDK's signature for them.
+ * Datapath. Every started port's rx and tx burst functions are wrapped in
+ * rte_eth_fp_ops, which rte_eth_rx_burst()/rte_eth_tx_burst() call
+ * through: one indirect call more per burst, where an rx/tx callback
+ * costs rte_eth_call_rx_callbacks() and a walk of the callback list. A
+ * wrapper has the queue's data pointer, not its number: the port is
+ * built into the wrapper (one per port, below), the queue found through a
+ * per-thread cache. DPDK puts the driver's functions back at every port
+ * start (so the wrappers never stack: rte_eth_dev_start() wraps again)
+ * and a dummy at stop; rte_eal_cleanup() puts the driver's back.
  */
-static __rte_always_inline void
-stamp_burst(struct rte_mbuf *pkts[], uint16_t nb, void *holder)
+struct port_wrap {
+	eth_rx_burst_t rx;	/* the driver's, which the wrappers call */
+	eth_tx_burst_t tx;
+	uint16_t nb_rxq;	/* queues at the last start */
+	uint16_t nb_txq;
+	uint32_t rx_holder[RTE_MAX_QUEUES_PER_PORT];
+	uint32_t tx_holder[RTE_MAX_QUEUES_PER_PORT];
+	int32_t txsync[RTE_MAX_QUEUES_PER_PORT];	/* MPA_TXSYNC_TRUST */
+};
+
+static struct port_wrap wraps[RTE_MAX_ETHPORTS];
+
+/* Bumped at every wrap, so that queue caches forget queues renumbered. */
+static uint32_t wrap_gen = 1;
+
+#define QCACHE_SIZE 64
+#define QUEUE_NONE UINT16_MAX
+
+struct qcache_ent {
+	const void *qd;
+	uint32_t gen;
+	uint16_t port;
+	uint16_t queue;
+};
+
+static __thread struct qcache_ent qcache[2][QCACHE_SIZE]
+	__attribute__((tls_model("initial-exec")));
+
+/* Slow path: which queue of @p port has data @p qd (QUEUE_NONE: none). */
+static uint16_t __rte_noinline
+queue_find(int tx, uint16_t port, const void *qd, struct qcache_ent *e)
 {
-	if (likely(nb != 0 && mpa_on))
+	const struct rte_ethdev_qdata *q = tx ? &rte_eth_fp_ops[port].txq :
+						&rte_eth_fp_ops[port].rxq;
+	uint16_t nb = __atomic_load_n(tx ? &wraps[port].nb_txq :
+				      &wraps[port].nb_rxq, __ATOMIC_ACQUIRE);
+
+	for (uint16_t i = 0; i < nb && i < RTE_MAX_QUEUES_PER_PORT; i++)
+		if (q->data != NULL && q->data[i] == qd) {
+			e->qd = qd;
+			e->gen = __atomic_load_n(&wrap_gen, __ATOMIC_ACQUIRE);
+			e->port = port;
+			e->queue = i;
+			return i;
+		}
+	return QUEUE_NONE;
+}
+
+static __rte_always_inline uint16_t
+queue_of(int tx, uint16_t port, const void *qd)
+{
+	struct qcache_ent *e = &qcache[tx][((uintptr_t)qd >> 6) & (QCACHE_SIZE - 1)];
+
+	if (likely(e->qd == qd && e->port == port &&
+		   e->gen == __atomic_load_n(&wrap_gen, __ATOMIC_RELAXED)))
+		return e->queue;
+	return queue_find(tx, port, qd, e);
+}
+
+static __rte_always_inline uint16_t
+rx_wrapped(uint16_t port, void *qd, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct port_wrap *w = &wraps[port];
+	uint16_t nb = w->rx(qd, pkts, n);
+	uint16_t q;
+
+	if (likely(nb != 0 && mpa_on) &&
+	    likely((q = queue_of(0, port, qd)) != QUEUE_NONE))
 		mpa_stamp_burst(pkts, nb,
-				mpa_stamp_make((uint32_t)(uintptr_t)holder,
-					       mpa_cur_lcore(), mpa_clock_ms));
-}
-
-static uint16_t
-rx_stamp(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
-	 uint16_t max, void *holder)
-{
-	stamp_burst(pkts, nb, holder);
-	return nb;
-}
-
-/* Runs inside rte_eth_tx_burst(), before the driver takes the mbufs. */
-static uint16_t
-tx_stamp(uint16_t port, uint16_t queue, struct rte_mbuf *pkts[], uint16_t nb,
-	 void *holder)
-{
-	stamp_burst(pkts, nb, holder);
+				mpa_stamp_make(w->rx_holder[q], mpa_cur_lcore(),
+					       mpa_clock_ms));
 	return nb;
 }
 
 /*
- * Add one callback unless this (port, queue) has one. Holders have no call
- * site (the report shows "site": null), only the port and queue. Caller
- * holds cb_lock. @return 1 if added.
+ * As mpa_tx_send() in mpaudit_stamp.h, around the driver's function: the
+ * stamp written before the driver takes the mbufs, or left out on a queue
+ * whose driver was seen to free them at once.
  */
-static int
-add_callback(uint16_t port, uint16_t queue, int rx)
+static __rte_always_inline uint16_t
+tx_wrapped(uint16_t port, void *qd, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t *done = rx ? rx_cb_done[port] : tx_cb_done[port];
-	uint64_t bit = UINT64_C(1) << (queue & 63);
-	void *holder;
-	const struct rte_eth_rxtx_callback *cb;
+	struct port_wrap *w = &wraps[port];
+	struct rte_mempool_cache *c = NULL;
+	int32_t *txsync;
+	uint16_t sent, q;
 
-	if (done[queue >> 6] & bit)
-		return 0;
-	holder = (void *)(uintptr_t)mpa_holder_intern(rx ? MPA_ST_RX : MPA_ST_TX,
-						      NULL, port, queue, NULL);
-	cb = rx ? rte_eth_add_rx_callback(port, queue, rx_stamp, holder) :
-		  rte_eth_add_tx_callback(port, queue, tx_stamp, holder);
-	if (cb == NULL) {
-		/* Hairpin queues refuse callbacks; they carry no mbufs. */
-		MPA_LOG(DEBUG, "port %u %s queue %u not stamped: %s", port,
-			rx ? "rx" : "tx", queue, rte_strerror(rte_errno));
-		return 0;
+	if (unlikely(n == 0 || !mpa_on) ||
+	    unlikely((q = queue_of(1, port, qd)) == QUEUE_NONE))
+		return w->tx(qd, pkts, n);
+	txsync = &w->txsync[q];
+	if (*txsync >= 0)
+		c = rte_mempool_default_cache(pkts[0]->pool, rte_lcore_id());
+	if (likely(*txsync >= MPA_TXSYNC_TRUST && c != NULL)) {
+		uint32_t len0 = c->len;
+		void *top0 = len0 != 0 ? c->objs[len0 - 1] : NULL;
+
+		sent = w->tx(qd, pkts, n);
+		if (sent != 0 && unlikely(!mpa_cache_top_is(c, pkts[sent - 1])))
+			mpa_txsync_lost(txsync, c, len0, top0, pkts, sent,
+					mpa_stamp_make(w->tx_holder[q],
+						       mpa_cur_lcore(),
+						       mpa_clock_ms),
+					port, q);
+		return sent;
 	}
-	done[queue >> 6] |= bit;
+	mpa_stamp_burst(pkts, n, mpa_stamp_make(w->tx_holder[q],
+						mpa_cur_lcore(), mpa_clock_ms));
+	sent = w->tx(qd, pkts, n);
+	if (sent != 0 && *txsync >= 0)
+		mpa_txsync_learn(txsync, c, pkts, sent);
+	return sent;
+}
+
+/* One pair of wrappers per port: the port number is built in. */
+#define PORT_WRAPPERS(p) \
+static uint16_t \
+rx_wrap_##p(void *qd, struct rte_mbuf **pkts, uint16_t n) \
+{ \
+	return rx_wrapped(p, qd, pkts, n); \
+} \
+static uint16_t \
+tx_wrap_##p(void *qd, struct rte_mbuf **pkts, uint16_t n) \
+{ \
+	return tx_wrapped(p, qd, pkts, n); \
+}
+
+#define FOREACH_PORT(X) \
+	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) \
+	X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) \
+	X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
+#define WRAP_PORTS 32
+
+static_assert(RTE_MAX_ETHPORTS <= WRAP_PORTS,
+	      "one pair of burst wrappers per port: add ports to FOREACH_PORT");
+
+FOREACH_PORT(PORT_WRAPPERS)
+
+#define RX_WRAP_ENT(p) rx_wrap_##p,
+#define TX_WRAP_ENT(p) tx_wrap_##p,
+static const eth_rx_burst_t rx_wrap[WRAP_PORTS] = { FOREACH_PORT(RX_WRAP_ENT) };
+static const eth_tx_burst_t tx_wrap[WRAP_PORTS] = { FOREACH_PORT(TX_WRAP_ENT) };
+
+/* Count @p queue of @p port as wrapped; @return 1 the first time. */
+static int
+wrap_first(uint64_t done[RTE_MAX_ETHPORTS][QWORDS_PER_PORT], uint16_t port,
+	   uint16_t queue)
+{
+	uint64_t bit = UINT64_C(1) << (queue & 63);
+
+	if (done[port][queue >> 6] & bit)
+		return 0;
+	done[port][queue >> 6] |= bit;
 	return 1;
 }
 
-/* Stamp every configured queue of a port; queues already done are skipped. */
+/*
+ * Wrap the bursts of a port that has just started. Holders have no call
+ * site (the report shows "site": null), only the port and queue; they
+ * are interned here, never on the datapath. TX queues learn again
+ * whether their driver frees at once: the port may have been
+ * reconfigured.
+ */
 static void
-add_port_callbacks(uint16_t port)
+wrap_port(uint16_t port)
 {
+	struct rte_eth_fp_ops *fp;
 	struct rte_eth_dev_info info;
+	struct port_wrap *w;
 	unsigned int nrx = 0, ntx = 0;
 
 	if (port >= RTE_MAX_ETHPORTS || rte_eth_dev_info_get(port, &info) != 0)
 		return;
-	pthread_mutex_lock(&cb_lock);
-	for (uint16_t q = 0; q < info.nb_rx_queues && q < RTE_MAX_QUEUES_PER_PORT; q++)
-		nrx += add_callback(port, q, 1);
-	for (uint16_t q = 0; q < info.nb_tx_queues && q < RTE_MAX_QUEUES_PER_PORT; q++)
-		ntx += add_callback(port, q, 0);
-	pthread_mutex_unlock(&cb_lock);
+	fp = &rte_eth_fp_ops[port];
+	w = &wraps[port];
+	pthread_mutex_lock(&wrap_lock);
+	for (uint16_t q = 0; q < info.nb_rx_queues && q < RTE_MAX_QUEUES_PER_PORT; q++) {
+		if (w->rx_holder[q] == 0)
+			w->rx_holder[q] = mpa_holder_intern(MPA_ST_RX, NULL,
+							    port, q, NULL);
+		nrx += wrap_first(rx_wrap_done, port, q);
+	}
+	for (uint16_t q = 0; q < info.nb_tx_queues && q < RTE_MAX_QUEUES_PER_PORT; q++) {
+		if (w->tx_holder[q] == 0)
+			w->tx_holder[q] = mpa_holder_intern(MPA_ST_TX, NULL,
+							    port, q, NULL);
+		__atomic_store_n(&w->txsync[q], 0, __ATOMIC_RELAXED);
+		ntx += wrap_first(tx_wrap_done, port, q);
+	}
+	__atomic_store_n(&w->nb_rxq, RTE_MIN(info.nb_rx_queues, RTE_MAX_QUEUES_PER_PORT),
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&w->nb_txq, RTE_MIN(info.nb_tx_queues, RTE_MAX_QUEUES_PER_PORT),
+			 __ATOMIC_RELEASE);
+	__atomic_add_fetch(&wrap_gen, 1, __ATOMIC_RELEASE);
+	/* The driver's functions first, then the wrappers that call them. */
+	if (fp->rx_pkt_burst != rx_wrap[port]) {
+		__atomic_store_n(&w->rx, fp->rx_pkt_burst, __ATOMIC_RELEASE);
+		__atomic_store_n(&fp->rx_pkt_burst, rx_wrap[port], __ATOMIC_RELEASE);
+	}
+	if (fp->tx_pkt_burst != tx_wrap[port]) {
+		__atomic_store_n(&w->tx, fp->tx_pkt_burst, __ATOMIC_RELEASE);
+		__atomic_store_n(&fp->tx_pkt_burst, tx_wrap[port], __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&wrap_lock);
 	if (nrx + ntx != 0)
-		MPA_LOG(INFO, "port %u: rx/tx callbacks added on %u rx and %u tx queues",
+		MPA_LOG(INFO, "port %u: rx/tx bursts wrapped on %u rx and %u tx queues",
 			port, nrx, ntx);
+}
+
+/* Give every port still wrapped its driver's functions back. */
+static void
+unwrap_ports(void)
+{
+	pthread_mutex_lock(&wrap_lock);
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		struct rte_eth_fp_ops *fp = &rte_eth_fp_ops[p];
+
+		if (fp->rx_pkt_burst == rx_wrap[p])
+			__atomic_store_n(&fp->rx_pkt_burst, wraps[p].rx,
+					 __ATOMIC_RELEASE);
+		if (fp->tx_pkt_burst == tx_wrap[p])
+			__atomic_store_n(&fp->tx_pkt_burst, wraps[p].tx,
+					 __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&wrap_lock);
 }
 
 static void
@@ -215,7 +374,7 @@ preload_start(void)
 	 * preload: this library exports the whole mpaudit API too, and comes
 	 * first, so the application's wrappers and libmpaudit.so's own calls
 	 * all reach this copy. It runs the auditor in instrumented mode: the
-	 * wrappers stamp rx, tx and rings with call sites, so no callbacks and
+	 * wrappers stamp rx, tx and rings with call sites, so no burst wrappers and
 	 * no ops hook; the heap is tracked as under the preload alone.
 	 */
 	if (dlsym(RTLD_NEXT, LIBMPAUDIT_MARKER) != NULL) {
@@ -240,7 +399,7 @@ preload_start(void)
 	mpa_opshook_start();
 	/* Ports can only start after rte_eal_init(), but look anyway. */
 	RTE_ETH_FOREACH_DEV(port)
-		add_port_callbacks(port);
+		wrap_port(port);
 }
 
 /* Interposed DPDK functions. */
@@ -267,8 +426,10 @@ int
 rte_eal_cleanup(void)
 {
 	if (depth == 0 && __atomic_exchange_n(&started_here, 0, __ATOMIC_ACQ_REL)) {
-		mpa_fini();
+		/* Unhook first: the registry's pools, the hook's too, go. */
 		mpa_opshook_stop();
+		mpa_fini();
+		unwrap_ports();
 	}
 	return MPA_NEXT(rte_eal_cleanup)();
 }
@@ -283,7 +444,7 @@ rte_eth_dev_start(uint16_t port_id)
 	depth--;
 	if (rc == 0 && depth == 0 && mpa_on) {
 		mpa_guard_enter();
-		add_port_callbacks(port_id);
+		wrap_port(port_id);
 		mpa_guard_leave();
 	}
 	return rc;

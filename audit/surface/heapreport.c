@@ -197,17 +197,12 @@ human_bytes(uint64_t b, char *buf, size_t len)
 #define PRINT_GROUPS 20
 
 int
-mpa_heap_print(FILE *f, uint32_t min_age_ms)
+mpa_heap_print(FILE *f, const struct mpa_heap_group *g, int n,
+	       const struct mpa_reach_stats *rs)
 {
-	struct mpa_heap_group *g = NULL;
 	char buf[FRAME_LEN], bytes[32];
-	int n;
-
-	struct mpa_reach_stats rs;
 	int leaks, shown = 0;
 
-	mpa_guard_enter();
-	n = mpa_reach_groups(min_age_ms, MPA_REACH_STALE_MS, &g, &rs);
 	leaks = n > 0 ? mpa_reach_leaks(g, n) : 0;
 	if (leaks > 0) {
 		fprintf(f, "\n%10s %8s  %-10s %11s  %s\n", "BYTES", "COUNT",
@@ -258,10 +253,8 @@ mpa_heap_print(FILE *f, uint32_t min_age_ms)
 			" reachable (%s), %" PRIu64 " owned by DPDK objects (%s);"
 			" scanned in %.1f ms\n", cnt[MPA_HEAP_LOST],
 			cnt[MPA_HEAP_REACHABLE], r, cnt[MPA_HEAP_OWNED], o,
-			(double)rs.ns / 1e6);
+			(double)rs->ns / 1e6);
 	}
-	free(g);
-	mpa_guard_leave();
 	return leaks;
 }
 

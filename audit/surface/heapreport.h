@@ -17,6 +17,8 @@
 
 #include "heap/heap.h"
 
+struct mpa_reach_stats;
+
 /** Symbolised frames of stack @p id, innermost first, at most @p max_frames. */
 json_t *mpa_heap_stack_json(uint32_t id, uint32_t max_frames);
 
@@ -26,8 +28,6 @@ json_t *mpa_heap_group_json(const struct mpa_heap_group *g, uint32_t max_frames)
 /** The `malloc` array of groups @p g[0..n). */
 json_t *mpa_heap_groups_json(const struct mpa_heap_group *g, int n);
 
-struct mpa_reach_stats;
-
 /** The `heap.scan` object: classes, leak groups, what the scan read. */
 json_t *mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
 			   const struct mpa_reach_stats *st);
@@ -35,8 +35,13 @@ json_t *mpa_heap_scan_json(const struct mpa_heap_group *g, int n,
 /** The `heap` object: state, live counts, snapshots. */
 json_t *mpa_heap_stats_json(void);
 
-/** Print the leak groups as a table, then the classes. @return leak groups. */
-int mpa_heap_print(FILE *f, uint32_t min_age_ms);
+/**
+ * Print the leak groups among @p g[0..n) (the query view's heap groups,
+ * with the scan @p rs that classified them) as a table, then the classes.
+ * @return leak groups.
+ */
+int mpa_heap_print(FILE *f, const struct mpa_heap_group *g, int n,
+		   const struct mpa_reach_stats *rs);
 
 /** The difference document; NULL with *rc = negative errno. */
 json_t *mpa_heap_diff_json(const char *from, const char *to, int *rc);

@@ -15,11 +15,11 @@
 #include <pcap/pcap.h>
 #include <rte_mbuf.h>
 
-#include "core/classify.h"
-#include "core/holder.h"
 #include "core/pool.h"
 #include "core/scan.h"
 #include "pcap.h"
+#include "query/query.h"
+#include "report.h"
 
 /* The segments a chain may have (rte_mbuf nb_segs is 16 bits). */
 #define SEGS_MAX UINT16_MAX
@@ -144,30 +144,15 @@ static json_t *
 describe(const struct mpa_stuck_obj *o, const struct rte_mbuf *m,
 	 uint32_t len, uint32_t segs, int cut)
 {
-	const struct mpa_holder_ent *h = mpa_holder_get(o->key.holder);
+	struct mpa_query_holder h;
 	json_t *e = json_object();
-	char site[512], addr[24];
+	char addr[24];
 
 	if (e == NULL)
 		return NULL;
-	set_str(e, "pool", o->pool->name);
-	set_str(e, "state", mpa_state_name(o->key.state));
-	set_int(e, "lcore", o->key.lcore, o->key.lcore != MPA_LCORE_NONE);
-	set_int(e, "port", h != NULL ? h->port : 0,
-		h != NULL && h->port != UINT16_MAX);
-	set_int(e, "queue", h != NULL ? h->queue : 0,
-		h != NULL && h->port != UINT16_MAX);
-	set_str(e, "ring", h != NULL && o->key.state == MPA_ST_RING &&
-		h->ring != NULL ? h->ring_name : NULL);
-	if (h != NULL && h->site != NULL) {
-		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
-			 h->site->line);
-		set_str(e, "site", site);
-		set_str(e, "function", h->site->func);
-	} else {
-		set_str(e, "site", NULL);
-		set_str(e, "function", NULL);
-	}
+	mpa_query_holder(&h, o->pool->name, o->key.state, o->key.lcore,
+			 o->key.holder);
+	mpa_report_holder_json(e, &h);
 	set_int(e, "age_ms", o->age_ms, 1);
 	snprintf(addr, sizeof(addr), "0x%" PRIxPTR, (uintptr_t)o->obj);
 	set_str(e, "address", addr);

@@ -7,8 +7,9 @@
 
 /*
  * Reports: the JSON document of PRODUCT.md, the human summary, and the log
- * lines. All three render a group through the same functions, so they
- * always agree. Callers hold the registry lock.
+ * lines. All three render the query layer's view (query/query.h) of the
+ * result they are given, and a holder through the same functions, so
+ * they always agree. Callers hold the registry lock.
  */
 
 #include <stdio.h>
@@ -17,12 +18,20 @@
 
 #include "mpaudit.h"
 #include "core/scan.h"
+#include "query/query.h"
 
 /**
  * Age from which outstanding heap allocations are reported: 0 at exit,
  * the stuck threshold while the application runs.
  */
 void mpa_report_heap_age(uint32_t min_age_ms);
+
+/**
+ * Set what holder @p h says on @p o, as the report's stuck groups say it:
+ * pool, state, lcore, port, queue, ring, site, function, null where they
+ * do not apply. Also the pcap sidecar's packets.
+ */
+void mpa_report_holder_json(json_t *o, const struct mpa_query_holder *h);
 
 /** MPA_EXIT_FOUND if @p r has stuck objects, or heap leaks or free errors were seen. */
 int mpa_report_exit_code(const struct mpa_scan_result *r);

@@ -36,25 +36,20 @@
 #include <rte_common.h>
 #include <rte_telemetry.h>
 
-#include "core/guard.h"
 #include "mpaudit.h"
 #include "mpaudit_heap.h"
-#include "heap/reach.h"
 #include "core/classify.h"
 #include "core/config.h"
-#include "core/history.h"
-#include "core/sites.h"
-#include "core/errors.h"
-#include "heap/heap.h"
-#include "core/holder.h"
-#include "core/state.h"
+#include "core/guard.h"
 #include "core/log.h"
 #include "core/pool.h"
-#include "pcap.h"
-#include "report.h"
 #include "core/scan.h"
+#include "core/state.h"
+#include "heap/heap.h"
 #include "heap/stack.h"
 #include "heap/symbol.h"
+#include "pcap.h"
+#include "query/query.h"
 #include "telemetry.h"
 
 /* ---- reply budget ------------------------------------------------------ */
@@ -651,22 +646,6 @@ running_config(struct mpa_config *c)
 	return mpa_state_config(c);
 }
 
-/*
- * The threshold in force (it may have changed since the latest scan);
- * once stopped, the one the latest scan used. Caller holds the registry
- * lock.
- */
-static uint32_t
-threshold_ms_locked(void)
-{
-	const struct mpa_scan_result *r = mpa_scan_result();
-	struct mpa_config c;
-
-	if (!running_config(&c) && r->valid && r->stuck_ms != 0)
-		return r->stuck_ms;
-	return c.stuck_ms;
-}
-
 /* ---- /mpaudit/summary -------------------------------------------------- */
 
 static void
@@ -689,48 +668,61 @@ heap_kinds(struct rte_tel_data *d, struct tel_pool *tp,
 static int
 cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct mpa_scan_result *r;
-	const struct mpa_scan_stats *st;
 	struct mpa_heap_stats hs;
+	struct mpa_query q;
 	struct tel_pool tp;
-	struct rte_tel_data *heap;
+	struct rte_tel_data *heap, *scanner;
 	struct args a;
-	uint64_t errors;
 
 	if (args_get(d, C_SUMMARY, params, 0, 0, &a) != 0)
 		return 0;
 	mpa_guard_enter();
-	if (tpool_get(&tp, 1 + MPA_HEAP_KINDS) != 0) {
+	if (tpool_get(&tp, 2 + MPA_HEAP_KINDS) != 0) {
 		mpa_guard_leave();
 		return reply_error(d, C_SUMMARY, ENOMEM, "out of memory");
 	}
 	mpa_heap_stats(&hs);
+	/* The exit code counts the heap's leaks, as the report does. */
+	mpa_query_take(&q, MPA_QUERY_HEAP, MPA_QUERY_HEAP_AGE_REPORT);
 	rte_tel_data_start_dict(d);
-	mpa_registry_lock();
-	r = mpa_scan_result();
-	st = mpa_scan_stats();
-	errors = mpa_error_count();
 	add_str(d, "tool", "mpaudit", MSG_CAP);
 	add_str(d, "version", MPA_VERSION, MSG_CAP);
 	add_str(d, "mode", mpa_state_mode(), MSG_CAP);
 	add_int(d, "enabled", mpa_enabled());
-	add_u64(d, "stuck_ms", threshold_ms_locked());
-	add_u64(d, "scans", st->scans);
-	add_u64(d, "pools", r->npools);
-	add_u64(d, "stuck", r->stuck);
-	add_u64(d, "groups", r->groups.n);
-	add_u64(d, "ungrouped", r->groups.dropped);
-	add_u64(d, "errors", errors);
-	add_u64(d, "errors_listed", errors < MPA_ERRORS_MAX ? errors : MPA_ERRORS_MAX);
-	add_int(d, "exit_code", mpa_report_exit_code(r));
-	mpa_registry_unlock();
+	add_u64(d, "stuck_ms", q.threshold_ms);
+	add_u64(d, "scans", q.stats.scans);
+	add_u64(d, "pools", q.npools);
+	add_u64(d, "stuck", q.stuck);
+	add_u64(d, "groups", q.ngroups);
+	add_u64(d, "ungrouped", q.ungrouped);
+	add_u64(d, "errors", q.errors);
+	add_u64(d, "errors_listed", q.nerrors);
+	add_int(d, "exit_code", mpa_query_exit_code(&q));
+	/*
+	 * What auditing costs the host, as the report's "scanner": a fleet
+	 * watches it to see the scanner keep up with its period.
+	 */
+	scanner = tpool_dict(&tp);
+	add_str(scanner, "mode", q.stats.last_by_service ? "service" : "thread",
+		MSG_CAP);
+	add_u64(scanner, "scans", q.stats.scans);
+	add_u64(scanner, "service_scans", q.stats.service_scans);
+	add_u64(scanner, "objects", q.stats.objects);
+	add_u64(scanner, "total_ns", q.stats.total_ns);
+	add_u64(scanner, "max_ns", q.stats.max_ns);
+	add_u64(scanner, "last_ns", q.stats.last_ns);
+	add_child(d, "scanner", scanner);
 	heap = tpool_dict(&tp);
 	add_int(heap, "active", hs.active);
 	add_int(heap, "tracking", hs.tracking);
 	if (hs.disabled != NULL)
 		add_str(heap, "disabled", hs.disabled, REASON_CAP);
-	if (hs.active)
+	if (hs.active) {
 		heap_kinds(heap, &tp, &hs, 0);
+		/* The reachability scan behind this reply (cached ones too). */
+		add_u64(heap, "scan_ns", q.heap_rc < 0 ? 0 : q.heap_scan.ns);
+	}
+	mpa_query_release(&q);
 	add_child(d, "heap", heap);
 	tpool_put(&tp);
 	mpa_guard_leave();
@@ -742,7 +734,7 @@ cmd_summary(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct mpa_scan_result *r;
+	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
 	struct page pg;
@@ -753,16 +745,15 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 	    page_arg(d, C_POOLS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
 	mpa_guard_enter();
-	mpa_registry_lock();
-	r = mpa_scan_result();
-	if (page_begin(d, C_POOLS, r->npools, POOLS_PER_PAGE, page, 1, 0,
+	mpa_query_take(&q, 0, 0);
+	if (page_begin(d, C_POOLS, q.npools, POOLS_PER_PAGE, page, 1, 0,
 		       &pg, &tp) == 0) {
 		rte_tel_data_start_dict(d);
-		add_u64(d, "scan", mpa_scan_stats()->scans);
+		add_u64(d, "scan", q.stats.scans);
 		page_fields(d, &pg);
 		list = tpool_dict(&tp);
 		for (uint32_t i = pg.first; i < pg.end; i++) {
-			const struct mpa_result_pool *p = &r->pools[i];
+			const struct mpa_result_pool *p = &q.pools[i];
 			struct rte_tel_data *o = tpool_dict(&tp);
 
 			add_str(o, "name", p->name, POOL_CAP);
@@ -779,7 +770,7 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_child(d, "pools", list);
 		tpool_put(&tp);
 	}
-	mpa_registry_unlock();
+	mpa_query_release(&q);
 	mpa_guard_leave();
 	return 0;
 }
@@ -788,49 +779,37 @@ cmd_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /*
  * What a holder says of its objects, as the stuck groups and the sites
- * show it: port and queue, the ring (for objects held in one, @p state
- * ring), the call site and its function; what does not apply is left out.
+ * show it (the query view's holder, as the report renders it): port and
+ * queue, the ring, the call site and its function; what does not apply
+ * (the report's null) is left out.
  */
 static void
-holder_fill(struct rte_tel_data *o, const struct mpa_holder_ent *h,
-	    uint8_t state)
+holder_fill(struct rte_tel_data *o, const struct mpa_query_holder *h)
 {
 	char buf[SITE_CAP + 1], site[512];
 
-	if (h == NULL)
-		return;
-	if (h->port != UINT16_MAX) {
+	if (h->port >= 0) {
 		add_int(o, "port", h->port);
 		add_int(o, "queue", h->queue);
 	}
-	if (state == MPA_ST_RING && h->ring != NULL)
-		add_str(o, "ring", h->ring_name, RING_CAP);
-	if (h->site != NULL) {
-		snprintf(site, sizeof(site), "%s:%u", mpa_site_file(h->site->file),
-			 h->site->line);
+	if (h->has_ring)
+		add_str(o, "ring", h->ring, RING_CAP);
+	if (h->file != NULL) {
+		snprintf(site, sizeof(site), "%s:%u", h->file, h->line);
 		rte_tel_data_add_dict_string(o, "site", clip(buf, SITE_CAP, site, 1));
-		if (h->site->func != NULL)
-			add_str(o, "function", h->site->func, FUNC_CAP);
+		if (h->func != NULL)
+			add_str(o, "function", h->func, FUNC_CAP);
 	}
 }
 
-/*
- * One group, described as report.c's group_view() describes it for the
- * JSON report, so both always agree; fields that are null there are left
- * out here. Caller holds the registry lock.
- */
 static void
-group_fill(struct rte_tel_data *o, const struct mpa_scan_result *r,
-	   const struct mpa_group *g)
+group_fill(struct rte_tel_data *o, const struct mpa_query_group *g)
 {
-	const struct mpa_holder_ent *h = mpa_holder_get(g->key.holder);
-
-	add_str(o, "pool", g->key.pool < r->npools ? r->pools[g->key.pool].name : "?",
-		POOL_CAP);
-	add_str(o, "state", mpa_state_name(g->key.state), 7);
-	if (g->key.lcore != MPA_LCORE_NONE)
-		add_int(o, "lcore", g->key.lcore);
-	holder_fill(o, h, g->key.state);
+	add_str(o, "pool", g->h.pool, POOL_CAP);
+	add_str(o, "state", mpa_state_name(g->h.state), 7);
+	if (g->h.lcore >= 0)
+		add_int(o, "lcore", g->h.lcore);
+	holder_fill(o, &g->h);
 	add_u64(o, "count", g->count);
 	add_u64(o, "new", g->new_count);
 	add_int(o, "max_age_ms", g->max_age_ms);
@@ -839,7 +818,7 @@ group_fill(struct rte_tel_data *o, const struct mpa_scan_result *r,
 static int
 cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct mpa_scan_result *r;
+	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
 	struct page pg;
@@ -850,26 +829,28 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 	    page_arg(d, C_STUCK, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
 	mpa_guard_enter();
-	mpa_registry_lock();
-	r = mpa_scan_result();
-	if (page_begin(d, C_STUCK, r->groups.n, STUCK_PER_PAGE, page, 1, 0,
+	if (mpa_query_take(&q, MPA_QUERY_GROUPS, 0) != 0) {
+		mpa_guard_leave();
+		return reply_error(d, C_STUCK, ENOMEM, "out of memory");
+	}
+	if (page_begin(d, C_STUCK, q.ngroups, STUCK_PER_PAGE, page, 1, 0,
 		       &pg, &tp) == 0) {
 		rte_tel_data_start_dict(d);
-		add_u64(d, "scan", mpa_scan_stats()->scans);
-		add_u64(d, "stuck", r->stuck);
-		add_u64(d, "ungrouped", r->groups.dropped);
+		add_u64(d, "scan", q.stats.scans);
+		add_u64(d, "stuck", q.stuck);
+		add_u64(d, "ungrouped", q.ungrouped);
 		page_fields(d, &pg);
 		list = tpool_dict(&tp);
 		for (uint32_t i = pg.first; i < pg.end; i++) {
 			struct rte_tel_data *o = tpool_dict(&tp);
 
-			group_fill(o, r, &r->groups.v[i]);
+			group_fill(o, &q.groups[i]);
 			add_ranked(list, i, o);
 		}
 		add_child(d, "groups", list);
 		tpool_put(&tp);
 	}
-	mpa_registry_unlock();
+	mpa_query_release(&q);
 	mpa_guard_leave();
 	return 0;
 }
@@ -879,35 +860,35 @@ cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
 	struct page pg;
 	struct args a;
-	uint64_t total, listed;
 	uint32_t page;
 
 	if (args_get(d, C_ERRORS, params, 0, 1, &a) != 0 ||
 	    page_arg(d, C_ERRORS, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
 	mpa_guard_enter();
-	/* Errors are recorded without a lock; this one keeps shutdown out. */
-	mpa_registry_lock();
-	total = mpa_error_count();
-	listed = total < MPA_ERRORS_MAX ? total : MPA_ERRORS_MAX;
-	if (page_begin(d, C_ERRORS, (uint32_t)listed, ERRORS_PER_PAGE, page, 1, 0,
+	if (mpa_query_take(&q, MPA_QUERY_ERRORS, 0) != 0) {
+		mpa_guard_leave();
+		return reply_error(d, C_ERRORS, ENOMEM, "out of memory");
+	}
+	if (page_begin(d, C_ERRORS, q.nerrors, ERRORS_PER_PAGE, page, 1, 0,
 		       &pg, &tp) == 0) {
 		rte_tel_data_start_dict(d);
 		/* Only the first MPA_ERRORS_MAX are kept: say how many are not. */
-		add_u64(d, "recorded", total);
-		add_u64(d, "not_listed", total - listed);
+		add_u64(d, "recorded", q.errors);
+		add_u64(d, "not_listed", q.errors - q.nerrors);
 		page_fields(d, &pg);
 		list = tpool_dict(&tp);
 		for (uint32_t i = pg.first; i < pg.end; i++) {
-			const struct mpa_error *e = mpa_error_get(i);
+			const struct mpa_error *e = &q.errorv[i].e;
 			struct rte_tel_data *o;
 			char addr[32];
 
-			if (e == NULL)  /* being recorded right now */
+			if (!q.errorv[i].present)  /* being recorded right now */
 				continue;
 			o = tpool_dict(&tp);
 			snprintf(addr, sizeof(addr), "0x%" PRIxPTR, e->addr);
@@ -926,7 +907,7 @@ cmd_errors(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_child(d, "errors", list);
 		tpool_put(&tp);
 	}
-	mpa_registry_unlock();
+	mpa_query_release(&q);
 	mpa_guard_leave();
 	return 0;
 }
@@ -1005,13 +986,14 @@ static int
 cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct mpa_heap_stats hs;
-	struct mpa_heap_group *g = NULL;
+	const struct mpa_heap_group *g;
+	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
 	struct page pg;
 	struct args a;
 	uint64_t bytes = 0, count = 0;
-	uint32_t page, min_age;
+	uint32_t page;
 	int n;
 
 	if (args_get(d, C_HEAP, params, 0, 1, &a) != 0 ||
@@ -1019,12 +1001,11 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	    heap_ready(d, C_HEAP, &hs) != 0)
 		return 0;
 	mpa_guard_enter();
-	mpa_registry_lock();
-	min_age = threshold_ms_locked();
-	mpa_registry_unlock();
-	n = mpa_reach_groups(min_age, MPA_REACH_STALE_MS, &g, NULL);
-	if (n < 0) {
-		heap_error(d, C_HEAP, n, "");
+	mpa_query_take(&q, MPA_QUERY_HEAP, MPA_QUERY_HEAP_AGE_THRESHOLD);
+	g = q.heap;
+	n = q.nheap;
+	if (q.heap_rc < 0) {
+		heap_error(d, C_HEAP, q.heap_rc, "");
 		goto out;
 	}
 	/* Per group: its dict and its stack; besides: kinds, snapshots. */
@@ -1039,7 +1020,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_int(d, "active", hs.active);
 	add_int(d, "tracking", hs.tracking);
 	add_u64(d, "depth", hs.depth);
-	add_u64(d, "min_age_ms", min_age);
+	add_u64(d, "min_age_ms", q.heap_age_ms);
 	heap_kinds(d, &tp, &hs, 1);
 	add_u64(d, "records", hs.records);
 	add_u64(d, "stacks", hs.stacks);
@@ -1081,7 +1062,7 @@ cmd_heap(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_child(d, "groups", list);
 	tpool_put(&tp);
 out:
-	free(g);
+	mpa_query_release(&q);
 	mpa_guard_leave();
 	return 0;
 }
@@ -1304,9 +1285,7 @@ cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
 				   strerror(-rc));
 	rte_tel_data_start_dict(d);
 	add_str(d, "path", c.report_path, MSG_CAP);
-	mpa_registry_lock();
-	add_u64(d, "scan", mpa_scan_stats()->scans);
-	mpa_registry_unlock();
+	add_u64(d, "scan", mpa_query_scans());
 	return 0;
 }
 
@@ -1397,25 +1376,10 @@ cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* ---- /mpaudit/sites ---------------------------------------------------- */
 
-/* One holder of objects in use; fields that do not apply are left out. */
-static void
-site_fill(struct rte_tel_data *o, const struct mpa_site_row *row)
-{
-	const struct mpa_holder_ent *h = row->holder != 0 ?
-		mpa_holder_get(row->holder) : NULL;
-	uint8_t state = h != NULL ? h->state : MPA_ST_UNKNOWN;
-
-	add_str(o, "state", mpa_state_name(state), 7);
-	holder_fill(o, h, state);
-	add_u64(o, "held", row->held);
-	add_u64(o, "stuck", row->stuck);
-	add_u64(o, "max_age_ms", row->max_age_ms);
-}
-
 static int
 cmd_sites(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct mpa_scan_result *r;
+	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
 	struct page pg;
@@ -1426,46 +1390,41 @@ cmd_sites(const char *cmd, const char *params, struct rte_tel_data *d)
 	    page_arg(d, C_SITES, a.n ? a.v[0] : NULL, &page) != 0)
 		return 0;
 	mpa_guard_enter();
-	mpa_registry_lock();
-	r = mpa_scan_result();
-	if (page_begin(d, C_SITES, r->sites.n, SITES_PER_PAGE, page, 1, 0,
+	if (mpa_query_take(&q, MPA_QUERY_SITES, 0) != 0) {
+		mpa_guard_leave();
+		return reply_error(d, C_SITES, ENOMEM, "out of memory");
+	}
+	if (page_begin(d, C_SITES, q.nsites, SITES_PER_PAGE, page, 1, 0,
 		       &pg, &tp) == 0) {
 		rte_tel_data_start_dict(d);
-		add_u64(d, "scan", mpa_scan_stats()->scans);
-		add_int(d, "counted", r->valid && !r->sites.failed);
-		add_u64(d, "held", r->sites.held);
-		add_u64(d, "holders", r->sites.holders);
-		add_u64(d, "unlisted", r->sites.unlisted);
+		add_u64(d, "scan", q.stats.scans);
+		add_int(d, "counted", q.sites_counted);
+		add_u64(d, "held", q.held);
+		add_u64(d, "holders", q.holders);
+		add_u64(d, "unlisted", q.unlisted);
 		page_fields(d, &pg);
 		list = tpool_dict(&tp);
 		for (uint32_t i = pg.first; i < pg.end; i++) {
+			const struct mpa_query_site *row = &q.sites[i];
 			struct rte_tel_data *o = tpool_dict(&tp);
 
-			site_fill(o, &r->sites.v[i]);
+			/* One holder of objects in use, as a group says it. */
+			add_str(o, "state", mpa_state_name(row->h.state), 7);
+			holder_fill(o, &row->h);
+			add_u64(o, "held", row->held);
+			add_u64(o, "stuck", row->stuck);
+			add_u64(o, "max_age_ms", row->max_age_ms);
 			add_ranked(list, i, o);
 		}
 		add_child(d, "sites", list);
 		tpool_put(&tp);
 	}
-	mpa_registry_unlock();
+	mpa_query_release(&q);
 	mpa_guard_leave();
 	return 0;
 }
 
 /* ---- /mpaudit/history -------------------------------------------------- */
-
-/* An audited pool by name; caller holds the registry lock. */
-static const struct mpa_pool *
-pool_named(const char *name)
-{
-	for (unsigned int i = 0; i < MPA_POOLS_MAX; i++) {
-		const struct mpa_pool *p = mpa_pool_slot(i);
-
-		if (p != NULL && strcmp(p->name, name) == 0)
-			return p;
-	}
-	return NULL;
-}
 
 static int
 cmd_history(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -1473,54 +1432,49 @@ cmd_history(const char *cmd, const char *params, struct rte_tel_data *d)
 	static const char *const fields[HISTORY_FIELDS] = {
 		"age_ms", "in_use", "stuck", "driver_held", "free",
 	};
-	const struct mpa_pool *p;
 	struct rte_tel_data *col[HISTORY_FIELDS];
-	struct mpa_forecast f;
+	struct mpa_query_history h;
 	struct tel_pool tp;
 	struct page pg;
 	struct args a;
-	uint32_t page, newest = 0;
+	uint32_t page;
 	char show[24];
+	int rc;
 
 	if (args_get(d, C_HISTORY, params, 1, 2, &a) != 0 ||
 	    page_arg(d, C_HISTORY, a.n > 1 ? a.v[1] : NULL, &page) != 0)
 		return 0;
 	mpa_guard_enter();
-	mpa_registry_lock();
-	p = strlen(a.v[0]) < RTE_MEMPOOL_NAMESIZE ? pool_named(a.v[0]) : NULL;
-	if (p == NULL) {
-		mpa_registry_unlock();
-		mpa_guard_leave();
-		return reply_error(d, C_HISTORY, ENOENT, "no audited pool '%s'",
-				   clip(show, sizeof(show) - 1, a.v[0], 0));
+	rc = mpa_query_history(&h, a.v[0]);
+	if (rc == -ENOENT) {
+		reply_error(d, C_HISTORY, ENOENT, "no audited pool '%s'",
+			    clip(show, sizeof(show) - 1, a.v[0], 0));
+		goto out;
 	}
-	if (page_place(d, C_HISTORY, p->hist.n, HISTORY_PER_PAGE, page, &pg) != 0) {
-		mpa_registry_unlock();
-		mpa_guard_leave();
-		return 0;
+	if (rc != 0) {
+		reply_error(d, C_HISTORY, ENOMEM, "out of memory");
+		goto out;
 	}
+	if (page_place(d, C_HISTORY, h.n, HISTORY_PER_PAGE, page, &pg) != 0)
+		goto out;
 	if (tpool_get(&tp, HISTORY_FIELDS) != 0) {
-		mpa_registry_unlock();
-		mpa_guard_leave();
-		return reply_error(d, C_HISTORY, ENOMEM, "out of memory");
+		reply_error(d, C_HISTORY, ENOMEM, "out of memory");
+		goto out;
 	}
-	if (p->hist.n != 0)
-		newest = mpa_history_at(&p->hist, p->hist.n - 1)->t_ms;
-	mpa_forecast(&p->hist, p->size, &f);
 	rte_tel_data_start_dict(d);
-	add_str(d, "pool", p->name, POOL_CAP);
-	add_u64(d, "size", p->size);
-	add_u64(d, "scan", mpa_scan_stats()->scans);
-	add_u64(d, "span_ms", f.span_ms);
-	add_forecast(d, &f);
+	add_str(d, "pool", h.pool, POOL_CAP);
+	add_u64(d, "size", h.size);
+	add_u64(d, "scan", h.scans);
+	add_u64(d, "span_ms", h.forecast.span_ms);
+	add_forecast(d, &h.forecast);
 	page_fields(d, &pg);
 	for (int k = 0; k < HISTORY_FIELDS; k++)
 		col[k] = tpool_array(&tp, RTE_TEL_U64_VAL);
 	for (uint32_t i = pg.first; i < pg.end; i++) {
-		const struct mpa_hist_sample *sm = mpa_history_at(&p->hist, i);
+		const struct mpa_hist_sample *sm = &h.v[i];
 
 		/* Before the newest sample: the clock wraps, ages do not. */
-		rte_tel_data_add_array_u64(col[0], newest - sm->t_ms);
+		rte_tel_data_add_array_u64(col[0], h.newest_ms - sm->t_ms);
 		rte_tel_data_add_array_u64(col[1], sm->in_use);
 		rte_tel_data_add_array_u64(col[2], sm->stuck);
 		rte_tel_data_add_array_u64(col[3], sm->driver_held);
@@ -1529,7 +1483,8 @@ cmd_history(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (int k = 0; k < HISTORY_FIELDS; k++)
 		add_child(d, fields[k], col[k]);
 	tpool_put(&tp);
-	mpa_registry_unlock();
+out:
+	mpa_query_history_release(&h);
 	mpa_guard_leave();
 	return 0;
 }
@@ -1576,7 +1531,7 @@ cmd_pcap(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	/* A scan first, as /mpaudit/dump does: the capture is of now. */
 	mpa_registry_lock();
-	mpa_scan_locked(threshold_ms_locked());
+	mpa_scan_locked(mpa_query_threshold_ms_locked());
 	rc = mpa_pcap_write_locked(c.pcap_dir, a.v[0], res);
 	scan = mpa_scan_stats()->scans;
 	mpa_registry_unlock();

@@ -5,12 +5,15 @@
 Measures, side by side in one run and with alternating run order so that
 drift in the machine hits both variants alike:
 
-  a. forwarding: mpaudit-fwd-plain vs mpaudit-fwd (instrumented) on two
-     net_null ports, in Mpps;
+  a. forwarding, in Mpps, one table: mpaudit-fwd-plain vs mpaudit-fwd
+     (instrumented) on two net_null ports as a zero-work io forwarder
+     (section fwd), as a MAC-swap forwarder (macswap) and as a pipeline
+     RX lcore -> ring of 4096 -> TX lcore (pipeline); unmodified
+     dpdk-testpmd plain vs LD_PRELOAD=libmpaudit_preload.so in io
+     (testpmd) and macswap (testpmd_macswap) forwarding;
   b. the scanner at 16384 and 262144 mbufs: cost per object and per scan
      (from the JSON report's `scanner` object) and the forwarding ratio with
      the scanner on (MPAUDIT_SCAN_MS=1000) vs off (MPAUDIT_SCAN_MS=0);
-  c. unmodified dpdk-testpmd plain vs LD_PRELOAD=libmpaudit_preload.so;
   e. the mbuf free path: freebench plain vs built with the override header
      (stamps and the double-free check), ns per mbuf allocated and freed;
   d. heap tracking: heapbench (tests/bench/heapbench.c), ns per
@@ -26,7 +29,7 @@ fail on timing. A run that fails is reported with its stderr tail and
 skipped.
 
 The table is printed and written to build/bench-results.txt.
-`bench.py --only heap` (or a comma list of fwd, scanner, testpmd, heap, free)
+`bench.py --only heap` (or a comma list of the SECTIONS below)
 runs only those sections and appends its table to that file instead of
 replacing it. `bench.py --self-test` checks the parsing without running
 DPDK.
@@ -79,13 +82,43 @@ RUN_TIMEOUT_EXTRA_S = 120
 STDERR_TAIL_LINES = 15
 SCAN_PERIOD_NS = 1e9    # the 1 s scan period the CPU share refers to
 
-EAL_COMMON = ["--no-pci", "--lcores", "0@0,1@1",
-              "--vdev", "net_null0", "--vdev", "net_null1"]
+LCORES_2 = "0@0,1@1"
+# The pipeline's three lcores on two CPUs: the main lcore (which sleeps
+# but for a progress check every 100 ms) and the auditor's control thread
+# share CPU 0 with the RX lcore; the TX lcore (the worker) has CPU 1 to
+# itself. RX and worker then run truly in parallel, and every mbuf line
+# crosses from one core to the other, as in a real pipeline.
+LCORES_PIPELINE = "0@0,1@0,2@1"
+# Pipeline pool: fwd_pipe holds up to 4095 mbufs, each lcore cache up to
+# 1.5 x 256 and each lcore a burst; 16383 leaves the pool's ring over
+# 11000 so RX never starves, and an mbuf cycles through all of them
+# (the pool's ring is FIFO), so it comes back to a core after some
+# 16000 others: 16000 x 3 lines (header with the stamp, the mbuf's two)
+# is 3 MiB, beyond the 1 MiB L2 of a core here. What sits in fwd_pipe
+# alone (4095 x 3 lines, 768 KiB) was last written by the other core.
+PIPELINE_MBUFS = 16383
+EAL_DEVS = ["--no-pci", "--vdev", "net_null0", "--vdev", "net_null1"]
+EAL_COMMON = EAL_DEVS[:1] + ["--lcores", LCORES_2] + EAL_DEVS[1:]
 FWD_RE = re.compile(r"mpaudit-fwd: forwarded (\d+) packets in ([0-9.]+) s "
                     r"\(([0-9.]+) Mpps\)")
 SCANNER_FIELDS = ("scans", "objects", "total_ns", "max_ns", "last_ns")
 
-SECTIONS = ("fwd", "scanner", "testpmd", "heap", "free")
+# Section a: (section, row label, binary ("fwd" or "testpmd"), app
+# arguments, lcores, nb_mbufs for the no-huge memory size, target ratio).
+WORKLOADS = (
+    ("fwd", "io", "fwd", (), LCORES_2, None, 0.97),
+    ("macswap", "macswap", "fwd", ("--macswap",), LCORES_2, None, 0.99),
+    ("pipeline", "pipeline", "fwd",
+     ("--pipeline", "--nb-mbufs", str(PIPELINE_MBUFS)), LCORES_PIPELINE,
+     PIPELINE_MBUFS, 0.99),
+    ("testpmd", "testpmd io", "testpmd", ("--forward-mode=io",), LCORES_2,
+     None, 0.97),
+    ("testpmd_macswap", "testpmd macswap", "testpmd",
+     ("--forward-mode=macswap",), LCORES_2, None, 0.97),
+)
+FWD_SECTIONS = tuple(w[0] for w in WORKLOADS)
+
+SECTIONS = FWD_SECTIONS + ("scanner", "heap", "free")
 
 # Section d. Pairs per thread and timed loop: ~10-50 ms untracked, long
 # enough for the clock. heapbench repeats each loop HEAP_REPS times and
@@ -99,7 +132,8 @@ HEAP_REPS = 5
 HEAP_CASES = ("window", "pair")
 HEAP_SIZE = 256
 HEAP_DEFAULT_DEPTH = 16      # MPAUDIT_HEAP_DEPTH unset
-HEAP_TARGET_RATIO = 2.0      # tracked ns / plain ns
+# tracked ns / plain ns, per kind (issue 11: libc <= 3x, rte_malloc <= 2x)
+HEAP_TARGET_RATIO = {"rte": 2.0, "libc": 3.0}
 HEAP_EAL = ["--no-pci", "--lcores", "0@0,1@1"]
 HEAPBENCH_RE = re.compile(r"^heapbench: (.*)$", re.M)
 
@@ -220,12 +254,13 @@ class Runner:
         self.notes = []
 
     def run(self, what, binary, mem, env_extra=None, app_extra=(),
-            ok_status=(0,), report=None):
+            ok_status=(0,), report=None, lcores=LCORES_2):
         """One forwarder run; returns (Mpps, scanner dict or None) or None."""
         global _prefix_seq
         _prefix_seq += 1
         prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
-        cmd = ([binary] + EAL_COMMON + mem + ["--file-prefix", prefix] +
+        cmd = ([binary] + EAL_DEVS[:1] + ["--lcores", lcores] +
+               EAL_DEVS[1:] + mem + ["--file-prefix", prefix] +
                ["--", "--duration", str(self.secs), "--stats-ms", "0"] +
                list(app_extra))
         env = {k: v for k, v in os.environ.items()
@@ -281,14 +316,14 @@ class Runner:
         return None
 
 
-def run_testpmd(r, what, mem, preload):
-    """Unmodified testpmd, io forwarding between two net_null ports for
-    r.secs seconds (it forwards from start-up, -a, until its stdin closes).
-    Returns Mpps (TX packets of all ports / seconds) or None."""
+def run_testpmd(r, what, mem, preload, mode=("--forward-mode=io",)):
+    """Unmodified testpmd forwarding (io unless @mode) between two net_null
+    ports for r.secs seconds (it forwards from start-up, -a, until its stdin
+    closes). Returns Mpps (TX packets of all ports / seconds) or None."""
     global _prefix_seq
     _prefix_seq += 1
     prefix = "mpa-bench-%d-%d" % (os.getpid(), _prefix_seq)
-    app = ["--forward-mode=io", "-a", "--stats-period", "0"]
+    app = list(mode) + ["-a", "--stats-period", "0"]
     if "--no-huge" in mem:
         app.append("--total-num-mbufs=16384")
     cmd = [TESTPMD] + EAL_COMMON + mem + ["--file-prefix", prefix, "--"] + app
@@ -317,17 +352,18 @@ def run_testpmd(r, what, mem, preload):
     return int(m.group(2)) / r.secs / 1e6
 
 
-def bench_testpmd(r, label, mem, runs):
+def bench_testpmd(r, label, mem, runs, wl):
     """(plain Mpps list, preloaded Mpps list) for unmodified testpmd."""
     args = shlex.split(mem)
+    row = wl[1]
 
     def variant(name, preload):
         def fn(i):
-            mpps = run_testpmd(r, "[%s] testpmd %s run %d" % (label, name,
-                                                             i + 1),
-                               args, preload)
+            mpps = run_testpmd(r, "[%s] %s %s run %d" % (label, row, name,
+                                                        i + 1),
+                               args, preload, wl[3])
             if mpps is not None:
-                progress(label, "testpmd " + name, i, runs, mpps)
+                progress(label, row + " " + name, i, runs, mpps)
             return mpps
         return fn
 
@@ -357,22 +393,25 @@ def progress(label, what, i, runs, mpps):
           flush=True)
 
 
-def bench_forwarding(r, label, mem, runs):
-    """(plain Mpps median, audited Mpps median, n plain, n audited)."""
-    args = eal_mem_for(mem)
+def bench_forwarding(r, label, mem, runs, wl=WORKLOADS[0]):
+    """(plain Mpps list, audited Mpps list) of an mpaudit-fwd workload."""
+    _, row, _, app, lcores, nb_mbufs, _ = wl
+    args = eal_mem_for(mem, nb_mbufs)
 
     def plain(i):
-        res = r.run("[%s] plain run %d" % (label, i + 1), FWD_PLAIN, args)
+        res = r.run("[%s] %s plain run %d" % (label, row, i + 1), FWD_PLAIN,
+                    args, app_extra=app, lcores=lcores)
         if res:
-            progress(label, "fwd plain", i, runs, res[0])
+            progress(label, row + " plain", i, runs, res[0])
             return res[0]
         return None
 
     def audited(i):
-        res = r.run("[%s] audited run %d" % (label, i + 1), FWD, args,
-                    env_extra={"MPAUDIT_SUMMARY": "0"}, ok_status=(0, 3))
+        res = r.run("[%s] %s audited run %d" % (label, row, i + 1), FWD,
+                    args, env_extra={"MPAUDIT_SUMMARY": "0"},
+                    ok_status=(0, 3), app_extra=app, lcores=lcores)
         if res:
-            progress(label, "fwd audited", i, runs, res[0])
+            progress(label, row + " audited", i, runs, res[0])
             return res[0]
         return None
 
@@ -437,6 +476,17 @@ def forwarding_row(label, plain, audited):
     return "  %-10s %9s %9s %7s  (n=%d/%d)" % (
         label, fmt(median(plain), "%.2f", 9), fmt(median(audited), "%.2f", 9),
         fmt(ratio(median(audited), median(plain)), "%.3f", 7),
+        len(plain), len(audited))
+
+
+def workload_row(wl, label, plain, audited):
+    """A row of the forwarding table: workload, memory, medians, ratio
+    against the workload's target, good runs."""
+    r = ratio(median(audited), median(plain))
+    verdict = "?" if r is None else ("ok" if r >= wl[6] else "under")
+    return "  %-16s %-10s %9s %9s %7s %5.2f %-5s (n=%d/%d)" % (
+        wl[1], label, fmt(median(plain), "%.2f", 9),
+        fmt(median(audited), "%.2f", 9), fmt(r, "%.3f", 7), wl[6], verdict,
         len(plain), len(audited))
 
 
@@ -633,7 +683,7 @@ def heap_rows(label, kind, threads, res, unconfirmed=()):
             best = median([x[case][1] for x in res[name]])
             rt = ratio(tracked, plain)
             verdict = "" if rt is None else "?" if name in unconfirmed \
-                else "ok" if rt <= HEAP_TARGET_RATIO else "over"
+                else "ok" if rt <= HEAP_TARGET_RATIO[kind] else "over"
             rows.append("  %-10s %-4s %3d %-6s %5d %8s %8s %7s %7s %-4s  "
                         "(n=%d/%d)" % (
                             label, kind, threads, case, depth,
@@ -653,8 +703,10 @@ def heap_header():
         "depth = MPAUDIT_HEAP_DEPTH (%d: default); a run's figure is the "
         "median of its %d timed loops;" % (HEAP_DEFAULT_DEPTH, HEAP_REPS),
         "   fastest = ratio of the runs' fastest loops (what a process "
-        "sharing the CPU cannot inflate); tgt: ratio <= %.0f ok, else over; "
-        "? = heap tracking not confirmed (see notes)" % HEAP_TARGET_RATIO,
+        "sharing the CPU cannot inflate); tgt: ratio <= %.0f (rte), %.0f "
+        "(libc) ok, else over; "
+        "? = heap tracking not confirmed (see notes)" % (
+            HEAP_TARGET_RATIO["rte"], HEAP_TARGET_RATIO["libc"]),
         "  %-10s %-4s %3s %-6s %5s %8s %8s %7s %7s %s" % (
             "memory", "kind", "thr", "case", "depth", "plain", "tracked",
             "ratio", "fastest", "tgt"),
@@ -760,7 +812,8 @@ def main(argv):
     fwd_secs = [x for x in sections if x not in ("heap", "free")]
 
     need = []
-    if "fwd" in sections or "scanner" in sections:
+    if any(w[2] == "fwd" and w[0] in sections for w in WORKLOADS) or \
+            "scanner" in sections:
         need += [FWD_PLAIN, FWD]
     if "heap" in sections:
         need += [HEAPBENCH]
@@ -775,13 +828,12 @@ def main(argv):
         print("bench: %s is not built: heap section skipped" % PRELOAD,
               file=sys.stderr)
 
-    per_mode = 0
-    if "fwd" in sections:
-        per_mode += 2
+    have_testpmd = os.access(TESTPMD, os.X_OK) and os.path.exists(PRELOAD)
+    workloads = [w for w in WORKLOADS if w[0] in sections and
+                 (w[2] == "fwd" or have_testpmd)]
+    per_mode = 2 * len(workloads)
     if "scanner" in sections:
         per_mode += 2 * len(sizes)
-    if "testpmd" in sections:
-        per_mode += 2
     n_runs = len(modes) * runs * per_mode
     # heapbench runs take about a second each (EAL init included).
     n_heap = (len(modes) * runs * sum(len(heap_variants(t))
@@ -795,21 +847,20 @@ def main(argv):
         print("bench: hugepages not in use, only --no-huge is measured")
 
     r = Runner(secs)
-    fwd_rows, scan_rows, pmd_rows, heap_rows_, free_rows_ = [], [], [], [], []
+    fwd_rows, scan_rows, heap_rows_, free_rows_ = {}, [], [], []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
-        for label, mem in modes:
-            if "fwd" in sections:
-                plain, audited = bench_forwarding(r, label, mem, runs)
-                fwd_rows.append(forwarding_row(label, plain, audited))
+        for mi, (label, mem) in enumerate(modes):
+            for wi, wl in enumerate(workloads):
+                if wl[2] == "fwd":
+                    plain, audited = bench_forwarding(r, label, mem, runs, wl)
+                else:
+                    plain, audited = bench_testpmd(r, label, mem, runs, wl)
+                fwd_rows[(wi, mi)] = workload_row(wl, label, plain, audited)
             if "scanner" in sections:
                 for nb in sizes:
                     on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
                     scan_rows.append(scanner_row(label, nb, on, off))
-            if ("testpmd" in sections and os.access(TESTPMD, os.X_OK) and
-                    os.path.exists(PRELOAD)):
-                plain, pre = bench_testpmd(r, label, mem, runs)
-                pmd_rows.append(forwarding_row(label, plain, pre))
             if "free" in sections:
                 free_rows_ += free_rows(label, bench_free(r, label, mem, runs))
             if heap_preload:
@@ -824,7 +875,8 @@ def main(argv):
     if fwd_secs:
         lines.append(
             "mpaudit benchmarks: medians of %d alternating runs x %d s; "
-            "DPDK %s, %d CPUs, 2x net_null, --lcores 0@0,1@1" % (
+            "DPDK %s, %d CPUs, 2x net_null, --lcores 0@0,1@1 (pipeline "
+            "excepted)" % (
                 runs, secs, dpdk_version(), os.cpu_count() or 0))
     else:
         lines.append(
@@ -839,13 +891,19 @@ def main(argv):
         mem_line += " (--no-huge runs with 262144 mbufs use -m %s)" % (
             eal_mem_for(NOHUGE_EAL_MEM, 262144)[-1])
     lines.append(mem_line)
-    if "fwd" in sections:
+    if workloads:
         lines += [
             "",
-            "a. forwarding (Mpps): mpaudit-fwd-plain vs mpaudit-fwd, "
-            "default MPAUDIT_SCAN_MS/STUCK_MS; n = good runs plain/audited",
-            "  %-10s %9s %9s %7s" % ("memory", "plain", "audited", "ratio"),
-        ] + fwd_rows
+            "a. forwarding (Mpps, 2x net_null): plain vs audited; mpaudit-fwd "
+            "rows: mpaudit-fwd-plain vs mpaudit-fwd (instrumented), default "
+            "MPAUDIT_SCAN_MS/STUCK_MS; testpmd rows: unmodified dpdk-testpmd "
+            "(Mpps = TX packets / run time) vs LD_PRELOAD="
+            "libmpaudit_preload.so; pipeline: --lcores %s, %d mbufs, ring "
+            "of 4096; n = good runs plain/audited" % (LCORES_PIPELINE,
+                                                     PIPELINE_MBUFS),
+            "  %-16s %-10s %9s %9s %7s %5s" % ("workload", "memory", "plain",
+                                               "audited", "ratio", "tgt"),
+        ] + [fwd_rows[k] for k in sorted(fwd_rows)]
     if "scanner" in sections:
         lines += [
             "",
@@ -855,14 +913,6 @@ def main(argv):
                 "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
                 "Mpps off", "Mpps on", "ratio"),
         ] + scan_rows
-    if "testpmd" in sections:
-        lines += [
-            "",
-            "c. unmodified dpdk-testpmd, io forwarding (Mpps = TX packets / "
-            "run time): plain vs LD_PRELOAD=libmpaudit_preload.so; "
-            "n = good runs",
-            "  %-10s %9s %9s %7s" % ("memory", "plain", "preload", "ratio"),
-        ] + pmd_rows
     if heap_preload:
         lines += [""] + heap_header() + heap_rows_ + [
             "  pairs per thread and timed loop: %s" % ", ".join(
@@ -993,6 +1043,14 @@ def self_test():
         assert " 2.27    1.50 ?" in rows2[0], rows2[0]
     assert parse_sections([]) == (list(SECTIONS), False)
     assert parse_sections(["--only", "heap,fwd"]) == (["fwd", "heap"], True)
+    assert parse_sections(["--only", "pipeline,testpmd_macswap"]) == \
+        (["pipeline", "testpmd_macswap"], True)
+    row = workload_row(WORKLOADS[2], "hugepages", [22.0, 22.0], [21.0, 21.5])
+    assert "pipeline" in row and " 0.966 " in row and "under" in row, row
+    row = workload_row(WORKLOADS[0], "no-huge", [40.0], [39.0])
+    assert " 0.975 " in row and " ok " in row, row
+    assert " ? " in workload_row(WORKLOADS[3], "no-huge", [], [])
+    print(row)
     print("\n".join(heap_header() + rows))
     print(forwarding_row("hugepages", [43.0, 44.0, 45.0], [41.0, 42.0]))
     print(forwarding_row("no-huge", [], []))

@@ -333,7 +333,10 @@ def t_cli_fwd(ctx, c):
                 r"^stuck: +%d objects in %d groups" %
                 (TELE_LEAK_TOTAL, s.get("groups")), r.out, re.M) and
                 re.search(r"^verdict: +LEAKS FOUND \(exit 3\)$", r.out,
-                          re.M))
+                          re.M) and
+                re.search(r"^scans: +\d+ \(thread; last \d+\.\d{3} ms, "
+                          r"mean \d+\.\d{3} ms, max \d+\.\d{3} ms\)$",
+                          r.out, re.M))
         r = cli(ctx, "--file-prefix", prefix, "--json", "pools")
         if check_rc(c, r, 3):
             pools = r.json().get("pools")
@@ -1010,7 +1013,13 @@ def t_cli_metrics(ctx, c):
                    None not in q and sum(q) == FWD_POOL_SIZE)
             c.eq("metrics: counters end in _total",
                  sorted(n for n, k in types.items() if k == "counter"),
-                 ["mpaudit_free_errors_total", "mpaudit_scans_total"])
+                 ["mpaudit_free_errors_total", "mpaudit_scan_seconds_total",
+                  "mpaudit_scans_total"])
+            sc = [got.get(("mpaudit_scan_%s_seconds" % k, lab))
+                  for k in ("last", "max")] + \
+                [got.get(("mpaudit_scan_seconds_total", lab))]
+            c.true("metrics: 0 < scan last <= max <= total: %r" % sc,
+                   None not in sc and 0 < sc[0] <= sc[1] <= sc[2])
             holders.update({k[1]: v for k, v in got.items()
                             if k[0] == "mpaudit_holder_stuck_objects"})
             pr = subprocess.run(["promtool", "check", "metrics"],

@@ -56,10 +56,11 @@ LCORES_GEN = "0@0,1@0"
 DFREE_POOL = "dfree_pool"
 DFREE_NB = 255
 
-# Callback registration lines of the preload library (audit/preload/preload.c), one
-# per port whenever callbacks are added, with the number of queues:
-#   mpaudit: port 0: rx/tx callbacks added on 1 rx and 1 tx queues
-CB_RE = re.compile(r"^mpaudit: port (\d+): rx/tx callbacks added on (\d+) rx "
+# Burst wrapping lines of the preload library (audit/preload/preload.c), one
+# per port whenever queues are wrapped for the first time in the run, with
+# the number of such queues:
+#   mpaudit: port 0: rx/tx bursts wrapped on 1 rx and 1 tx queues
+CB_RE = re.compile(r"^mpaudit: port (\d+): rx/tx bursts wrapped on (\d+) rx "
                    r"and (\d+) tx queues$")
 POOL_ATTACH_RE = re.compile(r"^mpaudit: auditing pool (\S+): (\d+) objects")
 

@@ -216,7 +216,7 @@ def testpmd_stop(ctx, c, sig):
     try:
         # testpmd's stdout is a file, block-buffered: wait for the
         # auditor's line (stderr) of the last port started.
-        ctx.wait_for(p, "mpaudit: port 1: rx/tx callbacks added", timeout=60,
+        ctx.wait_for(p, "mpaudit: port 1: rx/tx bursts wrapped", timeout=60,
                      stream=1)
         time.sleep(TESTPMD_SECS)
         p.send_signal(sig)

@@ -296,6 +296,33 @@ def check_sites(c, t, scan_ms):
 
 # ---- tests ----------------------------------------------------------------
 
+def check_scanner(c, t, s0):
+    """The summary's scanner cost: consistent, and each scan since @s0
+    walked exactly the forwarder's one pool."""
+    sc0 = s0.get("scanner", {})
+    deadline = time.monotonic() + STUCK_WAIT_S
+    s1 = t.ask("/mpaudit/summary")
+    while s1.get("scans", 0) < s0.get("scans", 0) + 2 and \
+            time.monotonic() < deadline:
+        time.sleep(0.1)
+        s1 = t.ask("/mpaudit/summary")
+    sc1 = s1.get("scanner", {})
+    c.eq("summary scanner: fields", sorted(sc1), sorted(
+        ["mode", "scans", "service_scans", "objects", "total_ns", "max_ns",
+         "last_ns"]))
+    c.eq("summary scanner: mode, scans", (sc1.get("mode"), sc1.get("scans")),
+         ("thread", s1.get("scans")))
+    n = sc1.get("scans", 0) - sc0.get("scans", 0)
+    c.true("summary scanner: %d scans in the wait" % n, n >= 2)
+    c.eq("summary scanner: objects walked per scan since",
+         sc1.get("objects", 0) - sc0.get("objects", 0), n * FWD_POOL_SIZE)
+    c.true("summary scanner: 0 < last_ns <= max_ns <= total_ns: %r" % sc1,
+           0 < sc1.get("last_ns", 0) <= sc1.get("max_ns", 0) <=
+           sc1.get("total_ns", 0))
+    c.true("summary scanner: total_ns grew: %r -> %r" % (sc0, sc1),
+           sc1.get("total_ns", 0) > sc0.get("total_ns", 0))
+
+
 def t_tele_fwd(ctx, c):
     """The instrumented forwarder: summary, pools, stuck (two pages) and
     errors exactly as the ground truth and the final report say; every bad
@@ -316,6 +343,7 @@ def t_tele_fwd(ctx, c):
             {"tool": "mpaudit", "mode": "instrumented", "enabled": 1,
              "stuck_ms": STUCK_MS, "pools": 1, "errors": 0,
              "errors_listed": 0, "exit_code": 3, "ungrouped": 0})
+        check_scanner(c, t, s)
         groups, v0 = walk_pages(c, t, "/mpaudit/stuck",
                                 lambda n: "/mpaudit/stuck,%d" % n,
                                 "groups", STUCK_PER_PAGE)

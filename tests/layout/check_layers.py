@@ -20,7 +20,8 @@ import sys
 ALLOWED = {
     "core": set(),
     "heap": {"core"},
-    "surface": {"core", "heap"},
+    "query": {"core", "heap"},
+    "surface": {"core", "heap", "query"},
     # The preload starts the auditor (lifecycle.h, at audit/'s top).
     "preload": {"core", "heap", "."},
 }
