@@ -277,6 +277,8 @@ mpa_fini(void)
 	 */
 	for (int i = 0; i < MPA_CONFIRM_SCANS; i++)
 		mpa_scan_locked(cfg.stuck_ms);
+	mpa_report_log_flush();
+	mpa_report_log_forget();
 	r = mpa_scan_result();
 	rc = mpa_report_exit_code(r);
 	set_stop(MPA_STOP_EXIT);
@@ -408,6 +410,7 @@ mpa_stop_report(int sig)
 	 * and allocations younger than the threshold are not reported.
 	 */
 	mpa_scan_locked(cfg.stuck_ms);
+	mpa_report_log_flush();
 	mpa_report_heap_age(cfg.stuck_ms);
 	mpa_report_set_stop(why, mpa_signal_name(sig));
 	if (cfg.report_path[0] != '\0') {

@@ -67,6 +67,77 @@ group_sentence(const struct mpa_query_holder *v, uint32_t count,
 }
 
 /*
+ * A holder that goes on leaking has newly stuck objects at every scan, and
+ * one line per scan would bury the log. Its first stuck objects are logged
+ * at once; later ones are summed and logged at most every
+ * MPA_LOG_REPEAT_MS, and what is left when the auditor reports at a stop
+ * (mpa_report_log_flush()): each stuck object is still in exactly one
+ * line, whose count is the holder's total so far. Holders are told apart
+ * by pool name, holder, lcore and state (a scan's pool index can change).
+ */
+#define MPA_LOG_REPEAT_MS 10000
+#define MPA_LOG_HOLDERS 128
+
+struct logged_holder {
+	char pool[RTE_MEMPOOL_NAMESIZE];
+	uint32_t holder;
+	uint8_t lcore;
+	uint8_t state;
+	int used;
+	uint32_t at_ms;         /* clock of its latest line */
+	uint32_t pending;       /* newly stuck since, not logged yet */
+	char line[512];         /* the latest sentence, for a pending line */
+};
+
+/* Under the registry lock, like the scan that calls in. */
+static struct logged_holder logged[MPA_LOG_HOLDERS];
+
+static void
+log_pending(struct logged_holder *l, uint32_t now_ms)
+{
+	if (l->pending == 0)
+		return;
+	MPA_LOG(WARNING, "%s [%u newly stuck]", l->line, l->pending);
+	l->pending = 0;
+	l->at_ms = now_ms;
+}
+
+static struct logged_holder *
+logged_find(const char *pool, const struct mpa_group_key *k, int *fresh)
+{
+	struct logged_holder *free_slot = NULL, *oldest = NULL;
+
+	*fresh = 0;
+	for (unsigned int i = 0; i < MPA_LOG_HOLDERS; i++) {
+		struct logged_holder *l = &logged[i];
+
+		if (!l->used) {
+			if (free_slot == NULL)
+				free_slot = l;
+			continue;
+		}
+		if (l->holder == k->holder && l->lcore == k->lcore &&
+		    l->state == k->state && strcmp(l->pool, pool) == 0)
+			return l;
+		if (oldest == NULL || mpa_age_ms(oldest->at_ms, l->at_ms) > 0)
+			oldest = l;
+	}
+	/* Full: the holder logged longest ago makes room, its sum said. */
+	if (free_slot == NULL) {
+		log_pending(oldest, oldest->at_ms);
+		free_slot = oldest;
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->used = 1;
+	rte_strscpy(free_slot->pool, pool, sizeof(free_slot->pool));
+	free_slot->holder = k->holder;
+	free_slot->lcore = k->lcore;
+	free_slot->state = k->state;
+	*fresh = 1;
+	return free_slot;
+}
+
+/*
  * Called by the scan under the registry lock: each group's holder is
  * resolved through the query layer, one at a time, so logging allocates
  * nothing and cannot fail on a scan's thread.
@@ -75,17 +146,39 @@ void
 mpa_report_log_new(const struct mpa_scan_result *r)
 {
 	struct mpa_query_holder h;
-	char line[512];
 
 	for (uint32_t i = 0; i < r->groups.n; i++) {
 		const struct mpa_group *g = &r->groups.v[i];
+		const char *pool = g->key.pool < r->npools ?
+				   r->pools[g->key.pool].name : "?";
+		struct logged_holder *l;
+		int fresh;
 
 		if (g->new_count == 0)
 			continue;
+		l = logged_find(pool, &g->key, &fresh);
 		mpa_query_group_holder(&h, r, g);
-		group_sentence(&h, g->count, g->max_age_ms, line, sizeof(line));
-		MPA_LOG(WARNING, "%s [%u newly stuck]", line, g->new_count);
+		group_sentence(&h, g->count, g->max_age_ms, l->line,
+			       sizeof(l->line));
+		l->pending += g->new_count;
+		if (fresh ||
+		    mpa_age_ms(r->now_ms, l->at_ms) >= (int32_t)MPA_LOG_REPEAT_MS)
+			log_pending(l, r->now_ms);
 	}
+}
+
+void
+mpa_report_log_flush(void)
+{
+	for (unsigned int i = 0; i < MPA_LOG_HOLDERS; i++)
+		if (logged[i].used)
+			log_pending(&logged[i], logged[i].at_ms);
+}
+
+void
+mpa_report_log_forget(void)
+{
+	memset(logged, 0, sizeof(logged));
 }
 
 static json_t *

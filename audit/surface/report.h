@@ -39,6 +39,16 @@ int mpa_report_exit_code(const struct mpa_scan_result *r);
 /** Log every group that gained newly stuck objects at this scan. */
 void mpa_report_log_new(const struct mpa_scan_result *r);
 
+/**
+ * Log the newly stuck objects mpa_report_log_new() held back (a holder is
+ * logged at most every 10 s), so that every stuck object has been logged
+ * once; at a stop's report. Caller holds the registry lock.
+ */
+void mpa_report_log_flush(void);
+
+/** Forget which holders were logged (auditor shutdown). */
+void mpa_report_log_forget(void);
+
 /** Stop paths, as the report's summary names them. */
 #define MPA_STOP_EXIT "exit"           /* mpa_fini: exit, rte_eal_cleanup */
 #define MPA_STOP_PERIODIC "periodic"   /* MPAUDIT_REPORT_MS rewrite */

@@ -34,7 +34,8 @@ from mpa_lib import (  # noqa: E402
     SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS, STUCK_WAIT_S, TCtx,
     TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_summary, heapleak_truth, key_of, key_str,
-    null_vdevs, preload_truth, read_text, run_case, session, stop_at_end,
+    log_lines, null_vdevs, preload_truth, read_text, report_groups, run_case,
+    session, stop_at_end,
     tele_group_key, truth_groups, wait_forwarding, wait_stuck, wait_text)
 
 # The commands of audit/surface/telemetry.c, and what its pages hold.
@@ -725,6 +726,8 @@ def t_tele_heap_diff(ctx, c):
 # floor by about 2,000 objects in the 10 s judged, far above the datapath's
 # swing (a few bursts of 32), within the default pool of 8,191.
 FORECAST_RATE = 200
+# report.c MPA_LOG_REPEAT_MS: a holder's log lines are this far apart.
+LOG_REPEAT_S = 10
 FORECAST_TOLERANCE = 0.10
 FORECAST_ENV = {"MPAUDIT_STUCK_MS": "500", "MPAUDIT_SCAN_MS": "200"}
 # Samples before the rate is compared: 10 s of scans every 200 ms.
@@ -742,6 +745,30 @@ def pool_row(c, t, what):
     if len(rows) != 1:
         raise Failed("%s: /mpaudit/pools lists %r" % (what, pools))
     return rows[0]
+
+
+def check_steady_log(c, run, secs):
+    """A holder leaking at every scan is logged at its first stuck objects,
+    then at most every LOG_REPEAT_S, and the rest at the stop: each of the
+    report's stuck objects in exactly one line."""
+    rep = report_groups(run)
+    per = {}
+    for k, objs, new, line in log_lines(run):
+        per.setdefault(k, []).append((objs, new, line))
+    c.eq("%s: holders logged" % run.name, sorted(per, key=str),
+         sorted(rep, key=str))
+    for k, lines in sorted(per.items(), key=str):
+        total = 0
+        for objs, new, line in lines:
+            total += new
+            c.eq("%s: objects in log line %r (running sum)" %
+                 (run.name, line), objs, total)
+        c.eq("%s: objects logged for %s" % (run.name, key_str(k)), total,
+             rep.get(k, {}).get("count"))
+        c.true("%s: %d log lines for %s in %.0f s (at most one per %d s, "
+               "the first and the stop's)" % (run.name, len(lines),
+                                               key_str(k), secs, LOG_REPEAT_S),
+               2 <= len(lines) <= 2 + int(secs / LOG_REPEAT_S))
 
 
 def t_tele_forecast(ctx, c):
@@ -781,7 +808,9 @@ def t_tele_forecast(ctx, c):
             abs(q["exhaust_s"] - want) <= 0.05 * want + 1)
         p.send_signal(signal.SIGINT)   # mpaudit-fwd stops cleanly
 
+    t0 = time.monotonic()
     run = session(ctx, name, cmd, FORECAST_ENV, FORECAST_SECS + 20, body)
+    check_steady_log(c, run, time.monotonic() - t0)
     r = run.report()
     if c.true("%s: a report" % name, r is not None):
         pools = [q for q in r.get("pools", []) if q.get("name") == FWD_POOL]
