@@ -205,11 +205,20 @@ sample_pools(struct mpa_soak *s, struct sampler *sm,
 	     struct mpa_soak_sample *x)
 {
 	json_t *pools, *p;
-	size_t i;
+	size_t i, n;
 
 	if (mpa_tele_pages(sm->dut, "/mpaudit/pools", "pools", &pools) != 0)
 		return -1;
 	x->in_use = 0;
+	n = 0;
+	json_array_foreach(json_object_get(pools, "pools"), i, p)
+		n += !mpa_cli_int(p, "destroyed", 0);
+	x->pools = calloc((n < MPA_SOAK_MAX_POOLS ? n : MPA_SOAK_MAX_POOLS) + 1,
+			  sizeof(*x->pools));
+	if (x->pools == NULL) {
+		json_decref(pools);
+		return -ENOMEM;
+	}
 	json_array_foreach(json_object_get(pools, "pools"), i, p) {
 		struct mpa_soak_pool *q;
 
@@ -261,6 +270,7 @@ take_sample(struct mpa_soak *s, struct sampler *sm)
 	struct mpa_soak_sample *x;
 	json_t *sum, *heap;
 	char err[MPA_TELE_ERR_MAX];
+	int rc = -1;
 	double now = mpa_cli_now_s();
 
 	if (s->nb_samples == s->cap_samples) {
@@ -290,8 +300,10 @@ take_sample(struct mpa_soak *s, struct sampler *sm)
 						"rte_malloc"), "live_bytes", 0);
 	}
 	json_decref(sum);
-	if (sample_pools(s, sm, x) != 0 ||
-	    sample_groups(s, sm, x->t_s, x->heap_libc >= 0) != 0)
+	rc = sample_pools(s, sm, x);
+	if (rc == 0)
+		rc = sample_groups(s, sm, x->t_s, x->heap_libc >= 0);
+	if (rc != 0)
 		goto tele_err;
 	x->dut_mpps = rate(&sm->dut_rx, x->t_s, ports_sum(sm->dut,
 							  "ipackets"));
@@ -307,6 +319,12 @@ take_sample(struct mpa_soak *s, struct sampler *sm)
 	s->nb_samples++;
 	return 0;
 tele_err:
+	free(x->pools);
+	x->pools = NULL;
+	if (rc == -ENOMEM) {
+		snprintf(s->error, sizeof(s->error), "out of memory");
+		return -1;
+	}
 	snprintf(s->error, sizeof(s->error), "cannot sample the DUT: %s",
 		 sm->dut->err);
 	return -1;
@@ -657,6 +675,8 @@ judge:
 		putchar('\n');
 		json_decref(r);
 	}
+	for (int i = 0; i < s->nb_samples; i++)
+		free(s->samples[i].pools);
 	free(s->samples);
 	free(s);
 	return rc;

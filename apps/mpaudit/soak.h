@@ -119,7 +119,11 @@ struct mpa_soak_sample {
 	long in_use, stuck, errors;
 	long heap_libc, heap_rte;	/**< -1: heap not tracked */
 	int nb_pools;
-	struct mpa_soak_pool pools[MPA_SOAK_MAX_POOLS];
+	/*
+	 * Allocated to nb_pools: a fixed array of MPA_SOAK_MAX_POOLS made a
+	 * sample 3.6 KB, 2 GB for a week sampled every second.
+	 */
+	struct mpa_soak_pool *pools;
 };
 
 /** A stuck group of the DUT, with when it was first seen. */
