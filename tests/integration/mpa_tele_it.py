@@ -777,7 +777,7 @@ def t_tele_forecast(ctx, c):
     exhaustion that the free objects and the rate imply."""
     name = "tele_forecast"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
-        ["--", "--duration", str(FORECAST_SECS), "--stats-ms", "0",
+        ["--", "--duration", "0", "--stats-ms", "0",
          "--leak-rate", str(FORECAST_RATE), "--leak-max", "100000"]
     seen = {}
 
@@ -830,7 +830,7 @@ def t_tele_forecast(ctx, c):
 # tele_forecast_clean: the pipeline (RX lcore -> ring fwd_pipe of 4096 ->
 # TX lcore sharing CPU 0 with the main lcore) swings in-use by thousands
 # as the ring fills and drains; it leaks nothing and must never be
-# forecast to run dry.
+# forecast to run dry. Watched for CLEAN_SECS, then stopped.
 CLEAN_SECS = 16
 
 
@@ -839,16 +839,13 @@ def t_tele_forecast_clean(ctx, c):
     run and the final report judge no drain."""
     name = "tele_forecast_clean"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_PIPELINE) + null_vdevs(2) + \
-        ["--", "--duration", str(CLEAN_SECS), "--stats-ms", "0",
+        ["--", "--duration", "0", "--stats-ms", "0",
          "--pipeline"]
     seen = {"judged": 0, "min": None, "max": None}
 
     def body(t, p, report_path):
-        while p.poll() is None:
-            try:
-                q = pool_row(c, t, name)
-            except (OSError, ValueError):
-                break   # the run ended between two replies
+        while time.monotonic() < p.mpa_t0 + CLEAN_SECS:
+            q = pool_row(c, t, name)
             if "growing" in q:
                 seen["judged"] += 1
                 c.true("%s: drain forecast for a clean run: %r" % (name, q),
@@ -857,6 +854,8 @@ def t_tele_forecast_clean(ctx, c):
             seen["min"] = u if seen["min"] is None else min(seen["min"], u)
             seen["max"] = u if seen["max"] is None else max(seen["max"], u)
             time.sleep(0.25)
+        wait_forwarding(p)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, FORECAST_ENV, CLEAN_SECS + 20, body)
     c.true("%s: judged %d times" % (name, seen["judged"]),
@@ -894,7 +893,7 @@ def t_tele_config(ctx, c):
     restart the periodic scans; the final report uses the new threshold."""
     name = "tele_config"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
-        ["--", "--duration", str(CONFIG_SECS), "--stats-ms", "0"] + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + \
         SMALL_LEAK_ARGS
 
     def body(t, p, report_path):
@@ -929,6 +928,7 @@ def t_tele_config(ctx, c):
         set_config(c, t, "stuck_ms=%d,scan_ms=50" % STUCK_MS, 1)
         wait_scans(c, t, "scan_ms=50", n + 5, time.monotonic() + 5)
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, CONFIG_ENV, CONFIG_SECS + 30, body)
     check_exit(c, run, 3)
@@ -961,7 +961,7 @@ def t_tele_history(ctx, c):
     /mpaudit/pools says of the same scan, and bad requests refused."""
     name = "tele_history"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + null_vdevs(2) + \
-        ["--", "--duration", str(HIST_SECS), "--stats-ms", "0"] + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + \
         SMALL_LEAK_ARGS
 
     def body(t, p, report_path):
@@ -1023,6 +1023,7 @@ def t_tele_history(ctx, c):
                     ["no audited pool"])
         set_config(c, t, "scan_ms=20", 1)
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, HIST_ENV, HIST_SECS + 30, body)
     check_exit(c, run, 3)
@@ -1070,7 +1071,7 @@ def t_tele_pcap(ctx, c):
     vdevs = ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % demo,
              "--vdev", "net_pcap1,rx_pcap=%s,infinite_rx=1" % demo]
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + vdevs + \
-        ["--", "--duration", str(PCAP_SECS), "--stats-ms", "0"] + \
+        ["--", "--duration", "0", "--stats-ms", "0"] + \
         SMALL_LEAK_ARGS
     env = dict(LEAK_ENV, MPAUDIT_PCAP_DIR=pdir)
     seen = {}
@@ -1099,6 +1100,7 @@ def t_tele_pcap(ctx, c):
              [os.stat(os.path.join(pdir, f)).st_mtime_ns
               for f in ("leak1.pcap", "leak1.json")], before)
         check_sizes(c, t)
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, env, PCAP_SECS + 30, body)
     check_exit(c, run, 3)
