@@ -238,6 +238,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	struct hook_pool *hp = tracked_find(mp);
 	uint64_t stamp = 0;
 	unsigned int i;
+	uint32_t k;
 	int rc;
 
 	if (hp == NULL || __atomic_load_n(&hp->off, __ATOMIC_RELAXED))
@@ -248,6 +249,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	 */
 	if (mpa_on)
 		stamp = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE, mpa_clock_ms);
+	k = mpa_objhist_k;
 	for (i = 0; i < n; i++) {
 		int64_t idx = mpa_locator_find(&hp->loc, (uintptr_t)objs[i]);
 
@@ -255,7 +257,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 		if (unlikely(idx < 0 || mark_test_set(hp->in_ring, (uint64_t)idx)))
 			break;
 		if (stamp != 0)
-			mpa_stamp_obj(mp, objs[i], stamp);
+			mpa_stamp_obj_k(mp, objs[i], stamp, k);
 	}
 	if (unlikely(i != n))
 		return enqueue_filtered(hp, real, mp, objs, n, i, stamp);
