@@ -185,7 +185,7 @@ _Static_assert(HISTORY_PER_PAGE <= RTE_TEL_MAX_ARRAY_ENTRIES,
 
 #define CONFIG_MAX (J_STR("mode", 16) + J_NUM("enabled") + J_NUM("stuck_ms") + \
 		    J_NUM("scan_ms") + J_STR("report", MSG_CAP) + \
-		    J_NUM("report_ms") + J_NUM("history_scans") + \
+		    J_NUM("report_ms") + J_NUM("history_scans") + J_NUM("history") + \
 		    J_NUM("summary") + J_NUM("heap") + J_NUM("heap_depth") + \
 		    J_NUM("heap_max_mb") + J_NUM("dump_signal") + \
 		    J_NUM("track_signal") + J_NUM("changed"))
@@ -1347,6 +1347,7 @@ cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_str(d, "report", c.report_path, MSG_CAP);
 	add_u64(d, "report_ms", c.report_ms);
 	add_u64(d, "history_scans", c.history_scans);
+	add_u64(d, "history", c.history);
 	add_int(d, "summary", c.summary);
 	add_u64(d, "heap", c.heap);
 	add_u64(d, "heap_depth", c.heap_depth);
