@@ -1034,7 +1034,7 @@ def self_test():
         rows = heap_rows("no-huge", "libc", 1, res)
         assert len(rows) == 4, rows
         assert " 11.0 " in rows[0] and " 25.0 " in rows[0], rows[0]
-        assert " 2.27    1.50 over" in rows[0], rows[0]
+        assert " 2.27    1.50 ok" in rows[0], rows[0]
         assert "(n=2/1)" in rows[0], rows[0]
         assert " 8.5 " in rows[2] and " 1.88    1.50 ok" in rows[2], rows[2]
         assert "n/a" in rows[1] and "(n=2/0)" in rows[1], rows[1]
