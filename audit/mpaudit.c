@@ -156,11 +156,12 @@ mpa_init_with(const struct mpa_config *c)
 	if (c->stuck_ms == 0 || c->scan_ms > MPA_MAX_SCAN_MS ||
 	    c->stuck_ms > MPA_MAX_STUCK_MS || c->report_ms > MPA_MAX_REPORT_MS ||
 	    c->history_scans > MPA_MAX_HISTORY_SCANS ||
+	    c->history > MPA_OBJHIST_MAX ||
 	    (c->dump_signal != 0 && (c->dump_signal < SIGRTMIN || c->dump_signal > SIGRTMAX)) ||
 	    (c->track_signal != 0 && (c->track_signal < SIGRTMIN || c->track_signal > SIGRTMAX))) {
-		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, report_ms %u, signals %d/%d); auditing disabled, the application runs unaudited",
-			c->stuck_ms, c->scan_ms, c->report_ms, c->dump_signal,
-			c->track_signal);
+		MPA_LOG(ERR, "invalid configuration (stuck_ms %u, scan_ms %u, report_ms %u, history %u, signals %d/%d); auditing disabled, the application runs unaudited",
+			c->stuck_ms, c->scan_ms, c->report_ms, c->history,
+			c->dump_signal, c->track_signal);
 		return -EINVAL;
 	}
 	cfg = *c;
@@ -178,6 +179,12 @@ mpa_init_with(const struct mpa_config *c)
 	 * only what is its own: heap tracking under the preload, telemetry.
 	 */
 	secondary = rte_eal_process_type() == RTE_PROC_SECONDARY;
+	/*
+	 * Before the first pool is attached (its history words are cleared
+	 * then) and before anything stamps: the wrappers read it without a
+	 * lock and must see one value for the life of the auditor.
+	 */
+	mpa_objhist_k = secondary ? 0 : cfg.history;
 	if (secondary)
 		MPA_LOG(NOTICE, "secondary process: the mempools are audited by the primary process; this process stamps and scans none");
 	else
@@ -208,10 +215,14 @@ mpa_init_with(const struct mpa_config *c)
 		MPA_LOG(INFO, "auditing: stuck threshold %u ms, no periodic scan, final scan at exit%s%s",
 			cfg.stuck_ms, cfg.report_path[0] ? ", report to " : "",
 			cfg.report_path);
+	if (mpa_objhist_k != 0)
+		MPA_LOG(INFO, "keeping the last %u stamps of every object (MPAUDIT_HISTORY)",
+			mpa_objhist_k);
 	return 0;
 err:
 	MPA_LOG(ERR, "cannot start: %s; auditing disabled, the application runs unaudited",
 		strerror(-rc));
+	mpa_objhist_k = 0;
 	mpa_scanner_stop();
 	mpa_pool_events_stop();
 	mpa_registry_lock();
@@ -288,6 +299,7 @@ mpa_fini(void)
 	if (cfg.summary)
 		mpa_report_print_summary(stderr, r, mpa_scan_stats(), &cfg);
 	mpa_on = 0;
+	mpa_objhist_k = 0;
 	mpa_scan_configure(0, NULL);
 	mpa_pool_events_stop();
 	mpa_pool_detach_all();

@@ -84,6 +84,14 @@ struct mpa_config {
 	 * pcap off (the default).
 	 */
 	char pcap_dir[4096];
+	/**
+	 * MPAUDIT_HISTORY: previous stamps kept per object (holder, lcore
+	 * and time each), shown for the sample objects of the stuck groups;
+	 * 0 = none (the default), at most the 4 that fit in a mempool object
+	 * header (3 with DPDK's mempool debug). Objects of pools created
+	 * with RTE_MEMPOOL_F_NO_CACHE_ALIGN keep none.
+	 */
+	uint32_t history;
 };
 
 /**

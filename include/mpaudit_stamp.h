@@ -35,6 +35,20 @@
  * with RTE_MEMPOOL_F_NO_CACHE_ALIGN have no padding: their stamps go to a
  * side table (mpa_stamp_side(), slower, never inline).
  *
+ * Opt-in history (MPAUDIT_HISTORY=K, mpa_objhist_k): the pad has room for
+ * MPA_OBJHIST_MAX more words between the stamp and the object header.
+ * While K > 0, a stamp that names a new holder first shifts the stamp it
+ * replaces into them, most recent first:
+ *
+ *   obj-64  obj-56  obj-48  obj-40  obj-32  obj-24         obj
+ *   +-------+-------+-------+-------+-------+--------------+
+ *   | stamp | prev1 | prev2 | prev3 | prev4 | objhdr (24)  | object
+ *   +-------+-------+-------+-------+-------+--------------+
+ *
+ * With K = 0 (the default) the words are never touched and every store
+ * path costs one more predicted branch per call at most. Side-table pools
+ * keep no history.
+ *
  * Thread safety: the wrappers may be called from any thread; they take no
  * lock and make no system call. The only shared writes are the stamps of
  * objects the caller owns at that moment.
@@ -79,6 +93,14 @@ extern "C" {
 static_assert(sizeof(struct rte_mempool_objhdr) + sizeof(uint64_t) <=
 	      MPA_STAMP_BACK, "mempool object header leaves no room for a stamp");
 
+/**
+ * History words that fit in the pad after the stamp, before DPDK's object
+ * header: 4 with DPDK's 24-byte header, 3 when RTE_LIBRTE_MEMPOOL_DEBUG
+ * adds its cookie. The most MPAUDIT_HISTORY accepts.
+ */
+#define MPA_OBJHIST_MAX ((MPA_STAMP_BACK - sizeof(uint64_t) - \
+			  sizeof(struct rte_mempool_objhdr)) / sizeof(uint64_t))
+
 /** Object states, as seen in stamps and reports. */
 enum mpa_state {
 	MPA_ST_NONE = 0, /**< never stamped */
@@ -121,6 +143,11 @@ extern volatile int mpa_on;
 extern volatile uint32_t mpa_nohdr_pools;
 /** Coarse clock in milliseconds, published by the scanner thread. */
 extern volatile uint32_t mpa_clock_ms;
+/**
+ * Previous stamps kept per object (MPAUDIT_HISTORY), 0 (the default): none.
+ * Set before the auditor starts stamping and not changed while it runs.
+ */
+extern volatile uint32_t mpa_objhist_k;
 
 /**
  * Intern (state, site, port, queue, ring) and return its holder id.
@@ -279,14 +306,56 @@ mpa_stamp_slot(void *obj)
 	return (uint64_t *)(void *)((char *)obj - MPA_STAMP_BACK);
 }
 
+/**
+ * Write @p stamp at @p slot, keeping history: the stamp it replaces is
+ * shifted into the history words behind it first (the oldest falls off),
+ * unless it names the same holder on the same lcore (an rx stamp after an
+ * rx stamp when the tx in between was left out, say), or both say free
+ * (a free wrapper, then the pool's ops hook when the cache is flushed):
+ * that is the same holding seen again, not a new holder. All
+ * MPA_OBJHIST_MAX words shift whatever K: they are on the line being
+ * written, a fixed-size move needs no loop, and the scanner decodes only
+ * K of them.
+ */
+static inline void
+mpa_objhist_store(uint64_t *slot, uint64_t stamp)
+{
+	uint64_t old = slot[0];
+
+	if ((old >> MPA_STAMP_LCORE_SHIFT) != (stamp >> MPA_STAMP_LCORE_SHIFT) &&
+	    !(old & stamp & MPA_STAMP_FREE_BIT)) {
+		for (unsigned int i = MPA_OBJHIST_MAX; i > 1; i--)
+			slot[i] = slot[i - 1];
+		slot[1] = old;
+	}
+	slot[0] = stamp;
+}
+
+/** Write the stamp of an object with header room, with history if @p k. */
+static inline void
+mpa_stamp_slot_write(void *obj, uint64_t stamp, uint32_t k)
+{
+	if (unlikely(k != 0))
+		mpa_objhist_store(mpa_stamp_slot(obj), stamp);
+	else
+		*mpa_stamp_slot(obj) = stamp;
+}
+
+/** mpa_stamp_obj() with mpa_objhist_k read once by the caller's loop. */
+static inline void
+mpa_stamp_obj_k(struct rte_mempool *mp, void *obj, uint64_t stamp, uint32_t k)
+{
+	if (likely(mp->header_size >= MPA_STAMP_BACK))
+		mpa_stamp_slot_write(obj, stamp, k);
+	else
+		mpa_stamp_side(mp, obj, stamp);
+}
+
 /** Write the stamp of one object of pool @p mp. */
 static inline void
 mpa_stamp_obj(struct rte_mempool *mp, void *obj, uint64_t stamp)
 {
-	if (likely(mp->header_size >= MPA_STAMP_BACK))
-		*mpa_stamp_slot(obj) = stamp;
-	else
-		mpa_stamp_side(mp, obj, stamp);
+	mpa_stamp_obj_k(mp, obj, stamp, mpa_objhist_k);
 }
 
 /**
@@ -296,8 +365,9 @@ mpa_stamp_obj(struct rte_mempool *mp, void *obj, uint64_t stamp)
  * not pass the object on.
  */
 static inline int
-mpa_stamp_free(struct rte_mempool *mp, void *obj, uint64_t stamp,
-	       struct rte_mempool_cache *cache, const struct mpa_site *site)
+mpa_stamp_free_k(struct rte_mempool *mp, void *obj, uint64_t stamp,
+		 struct rte_mempool_cache *cache, const struct mpa_site *site,
+		 uint32_t k)
 {
 	if (likely(mp->header_size >= MPA_STAMP_BACK)) {
 		uint64_t *slot = mpa_stamp_slot(obj);
@@ -305,11 +375,19 @@ mpa_stamp_free(struct rte_mempool *mp, void *obj, uint64_t stamp,
 		if (unlikely(*slot & MPA_STAMP_FREE_BIT) &&
 		    mpa_free_twice(mp, obj, *slot, cache, site))
 			return 1;
-		*slot = stamp;
+		mpa_stamp_slot_write(obj, stamp, k);
 	} else {
 		mpa_stamp_side(mp, obj, stamp);
 	}
 	return 0;
+}
+
+/** mpa_stamp_free_k() with the history setting in force. */
+static inline int
+mpa_stamp_free(struct rte_mempool *mp, void *obj, uint64_t stamp,
+	       struct rte_mempool_cache *cache, const struct mpa_site *site)
+{
+	return mpa_stamp_free_k(mp, obj, stamp, cache, site, mpa_objhist_k);
 }
 
 /**
@@ -362,12 +440,18 @@ mpa_site_holder(uint8_t state, struct mpa_site *site)
 static inline void
 mpa_stamp_burst(struct rte_mbuf * const *pkts, uint16_t n, uint64_t stamp)
 {
-	if (likely(mpa_nohdr_pools == 0)) {
+	uint32_t nohdr = mpa_nohdr_pools, k = mpa_objhist_k;
+
+	/* History is checked once per burst: without it, the loop is as before. */
+	if (likely((nohdr | k) == 0)) {
 		for (uint16_t i = 0; i < n; i++)
 			*mpa_stamp_slot(pkts[i]) = stamp;
+	} else if (nohdr == 0) {
+		for (uint16_t i = 0; i < n; i++)
+			mpa_objhist_store(mpa_stamp_slot(pkts[i]), stamp);
 	} else {
 		for (uint16_t i = 0; i < n; i++)
-			mpa_stamp_obj(pkts[i]->pool, pkts[i], stamp);
+			mpa_stamp_obj_k(pkts[i]->pool, pkts[i], stamp, k);
 	}
 }
 
@@ -406,8 +490,10 @@ mpa_w_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs,
 	if (rc == 0 && mpa_on) {
 		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
 					    mpa_cur_lcore(), mpa_clock_ms);
+		uint32_t k = mpa_objhist_k;
+
 		for (unsigned int i = 0; i < n; i++)
-			mpa_stamp_obj(mp, mbufs[i], s);
+			mpa_stamp_obj_k(mp, mbufs[i], s, k);
 	}
 	return rc;
 }
@@ -415,17 +501,19 @@ mpa_w_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs,
 /*
  * Only the last reference returns a segment to its pool. A freed mbuf is
  * a single segment with refcnt 1, so a double free is caught on the head.
+ * @p k: mpa_objhist_k, read once per call by the caller.
  * @return 1: @p m is a double free, do not free it.
  */
 static inline int
-mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s, const struct mpa_site *site)
+mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s, const struct mpa_site *site,
+		     uint32_t k)
 {
 	if (rte_mbuf_refcnt_read(m) == 1 &&
-	    mpa_stamp_free(m->pool, m, s, NULL, site))
+	    mpa_stamp_free_k(m->pool, m, s, NULL, site, k))
 		return 1;
 	for (m = m->next; m != NULL; m = m->next)
 		if (rte_mbuf_refcnt_read(m) == 1)
-			mpa_stamp_obj(m->pool, m, s);
+			mpa_stamp_obj_k(m->pool, m, s, k);
 	return 0;
 }
 
@@ -434,7 +522,8 @@ mpa_w_pktmbuf_free(struct rte_mbuf *m, struct mpa_site *site)
 {
 	if (m != NULL && mpa_on &&
 	    mpa_stamp_free_chain(m, mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
-						   mpa_cur_lcore(), mpa_clock_ms), site))
+						   mpa_cur_lcore(), mpa_clock_ms), site,
+				 mpa_objhist_k))
 		return;
 	rte_pktmbuf_free(m);
 }
@@ -457,9 +546,11 @@ mpa_w_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int n,
 	if (mpa_on) {
 		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
 					    mpa_cur_lcore(), mpa_clock_ms);
+		uint32_t k = mpa_objhist_k;
+
 		for (unsigned int i = 0; i < n; i++)
 			if (mbufs[i] != NULL &&
-			    unlikely(mpa_stamp_free_chain(mbufs[i], s, site))) {
+			    unlikely(mpa_stamp_free_chain(mbufs[i], s, site, k))) {
 				/* mbufs[i] stays out; the rest one by one. */
 				rte_pktmbuf_free_bulk(mbufs, i);
 				mpa_free_bulk_checked(mbufs, n, i + 1, s, site);
@@ -475,9 +566,10 @@ mpa_stamp_objs(struct rte_mempool *mp, void * const *objs, unsigned int n,
 {
 	uint64_t s = mpa_stamp_make(mpa_site_holder(state, site),
 				    mpa_cur_lcore(), mpa_clock_ms);
+	uint32_t k = mpa_objhist_k;
 
 	for (unsigned int i = 0; i < n; i++)
-		mpa_stamp_obj(mp, objs[i], s);
+		mpa_stamp_obj_k(mp, objs[i], s, k);
 }
 
 static inline int
@@ -516,9 +608,10 @@ mpa_w_mempool_generic_put(struct rte_mempool *mp, void * const *objs,
 	if (mpa_on) {
 		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
 					    mpa_cur_lcore(), mpa_clock_ms);
+		uint32_t k = mpa_objhist_k;
 
 		for (unsigned int i = 0; i < n; i++)
-			if (unlikely(mpa_stamp_free(mp, objs[i], s, cache, site))) {
+			if (unlikely(mpa_stamp_free_k(mp, objs[i], s, cache, site, k))) {
 				rte_mempool_generic_put(mp, objs, i, cache);
 				mpa_put_bulk_checked(mp, objs, n, i + 1, cache, s, site);
 				return;

@@ -51,6 +51,7 @@ enum {
 	OPT_RING_KEEP,
 	OPT_APP_LEAK,
 	OPT_TX_HOLD,
+	OPT_WORKER_LEAK,
 	OPT_CHURN_POOL,
 };
 
@@ -71,6 +72,7 @@ static const struct option fwd_long_opts[] = {
 	{ "ring-keep", required_argument, NULL, OPT_RING_KEEP },
 	{ "app-leak", required_argument, NULL, OPT_APP_LEAK },
 	{ "tx-hold", required_argument, NULL, OPT_TX_HOLD },
+	{ "worker-leak", required_argument, NULL, OPT_WORKER_LEAK },
 	{ "churn-pool", required_argument, NULL, OPT_CHURN_POOL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -110,13 +112,16 @@ fwd_usage(FILE *f, const char *prog)
 "  --ring-keep K       first K received mbufs parked in ring fwd_keep\n"
 "  --app-leak K        K mbufs allocated at start and forgotten\n"
 "  --tx-hold K         K mbufs sent to port mpa_txhold, never drained\n"
+"  --worker-leak K     with --pipeline: the TX lcore forgets the first K\n"
+"                      mbufs it takes from fwd_pipe (at most %u)\n"
 "  --churn-pool MS     create and free pool fwd_churn every MS ms\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 clean, 1 failure, 2 usage error, 3 (instrumented build)\n"
 "the audit found leaks.\n",
 		prog, FWD_DEF_STATS_MS, FWD_MAX_BURST, FWD_DEF_BURST,
-		FWD_DEF_NB_MBUFS, FWD_DEF_MBUF_CACHE, FWD_DEF_LEAK_MAX);
+		FWD_DEF_NB_MBUFS, FWD_DEF_MBUF_CACHE, FWD_DEF_LEAK_MAX,
+		FWD_WORKER_LEAK_MAX);
 }
 
 static void
@@ -351,6 +356,12 @@ fwd_parse_app(int argc, char **argv, struct fwd_opts *o)
 			else
 				o->tx_hold = v;
 			break;
+		case OPT_WORKER_LEAK:
+			/* Each is printed with its address: a few. */
+			if (fwd_parse_u32(name, optarg, 1, FWD_WORKER_LEAK_MAX,
+					  &o->worker_leak) != 0)
+				return FWD_EXIT_USAGE;
+			break;
 		case OPT_CHURN_POOL:
 			if (fwd_parse_u32(name, optarg, 1, FWD_MAX_PERIOD_MS,
 					  &o->churn_ms) != 0)
@@ -407,6 +418,10 @@ fwd_validate(const struct fwd_opts *o)
 	if (o->tx_hold > o->nb_mbufs) {
 		fwd_err("invalid value '%u' for --tx-hold (more than "
 			"--nb-mbufs %u)", o->tx_hold, o->nb_mbufs);
+		return -1;
+	}
+	if (o->worker_leak != 0 && !o->pipeline) {
+		fwd_err("--worker-leak needs --pipeline (the TX lcore leaks)");
 		return -1;
 	}
 	if (o->pcap != NULL && o->memif_role[0] != '\0') {

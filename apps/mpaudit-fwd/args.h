@@ -28,6 +28,8 @@
 #define FWD_DEF_LEAK_MAX 100
 /* --leak-rate bound: mbufs per second. */
 #define FWD_MAX_LEAK_RATE 1000000u
+/* Most mbufs --worker-leak takes: each one's truth line names it. */
+#define FWD_WORKER_LEAK_MAX 64u
 
 #define FWD_MEMIF_ROLE_LEN 8
 
@@ -49,6 +51,8 @@ struct fwd_opts {
 	uint32_t ring_keep;	/* park the first K mbufs in ring fwd_keep */
 	uint32_t app_leak;	/* allocate and forget K mbufs */
 	uint32_t tx_hold;	/* K mbufs stuck in a never-drained TX ring */
+	uint32_t worker_leak;	/* --pipeline: the TX lcore forgets the first
+				   K mbufs it dequeues */
 	uint32_t churn_ms;	/* create/free pool fwd_churn every MS */
 
 	/* Default devices; only meaningful when default_devs is set. */

@@ -18,6 +18,7 @@
  * those calls on one line.
  */
 
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -70,6 +71,7 @@ fwd_knobs_init(struct fwd_ctx *c)
 		k->leak_next = rte_get_tsc_cycles() + k->leak_period;
 		k->leak_left = o->leak_max;
 	}
+	c->worker_left = c->pipe != NULL ? o->worker_leak : 0;
 	k->keep_left = c->keep != NULL ? o->ring_keep : 0;
 	k->hold_left = c->hold_port != FWD_PORT_NONE ? o->tx_hold : 0;
 	k->active = k->leak_left != 0 || k->keep_left != 0 ||
@@ -234,7 +236,7 @@ fwd_main_rx(void *arg)
 	struct rte_mbuf *pkts[FWD_MAX_BURST];
 	const uint16_t burst = c->burst;
 	uint64_t rx = 0, drop = 0;
-	int knobs;
+	int knobs, rx_seen = 0, enq_seen = 0;
 	uint16_t i;
 
 	fwd_rx_start(c);
@@ -250,6 +252,7 @@ fwd_main_rx(void *arg)
 			if (nb == 0)
 				continue;
 			rx += nb;
+			rx_seen = rx_line;
 			if (unlikely(knobs)) {
 				nb = fwd_knobs_apply(c, port, pkts, nb, rx_line,
 						     &drop);
@@ -257,15 +260,45 @@ fwd_main_rx(void *arg)
 				if (nb == 0)
 					continue;
 			}
-			enq = rte_ring_sp_enqueue_burst(c->pipe,
-							(void * const *)pkts,
-							nb, NULL);
+			const int enq_line = __LINE__; enq = rte_ring_sp_enqueue_burst(c->pipe, (void * const *)pkts, nb, NULL);
+
+			enq_seen = enq_line;
 			drop += fwd_free_rest(pkts, (uint16_t)enq, nb);
 		}
 		fwd_stats_publish(st, rx, 0, drop);
 	}
 	st->tsc_end = rte_rdtsc();
+	/* Constants: the previous holders of what the worker leaks. */
+	c->truth.pipe_rx_line = rx_seen;
+	c->truth.pipe_enq_line = enq_seen;
 	return 0;
+}
+
+/*
+ * --worker-leak: the TX lcore forgets the first mbufs it takes from
+ * fwd_pipe. Their last holder is that dequeue (application code on the
+ * TX lcore), the ring before it, the RX queue before that: a known path
+ * for mpaudit's per-object history. The rest of @p pkts is compacted;
+ * returns how many are left to send.
+ */
+static uint16_t
+fwd_worker_leak(struct fwd_ctx *c, struct rte_mbuf **pkts, uint16_t n,
+		int deq_line)
+{
+	struct fwd_truth *t = &c->truth;
+	uint16_t take = n < c->worker_left ? n : (uint16_t)c->worker_left;
+	uint16_t i;
+
+	t->worker_lcore = rte_lcore_id();
+	t->worker_line = deq_line;
+	for (i = 0; i < take; i++) {
+		t->worker_addr[t->worker_leak] = (uintptr_t)pkts[i];
+		t->worker_port[t->worker_leak] = pkts[i]->port;
+		t->worker_leak++;
+	}
+	c->worker_left -= take;
+	memmove(pkts, pkts + take, (n - take) * sizeof(*pkts));
+	return n - take;
 }
 
 int
@@ -281,8 +314,10 @@ fwd_main_tx(void *arg)
 
 	st->tsc_start = rte_rdtsc();
 	while (!c->quit) {
-		n = (uint16_t)rte_ring_sc_dequeue_burst(c->pipe, (void **)pkts,
-							burst, NULL);
+		const int deq_line = __LINE__; n = (uint16_t)rte_ring_sc_dequeue_burst(c->pipe, (void **)pkts, burst, NULL);
+
+		if (unlikely(c->worker_left != 0) && n != 0)
+			n = fwd_worker_leak(c, pkts, n, deq_line);
 		if (n == 0)
 			continue;
 		/* The ring gave pointers only: fetch the headers for m->port. */
@@ -344,11 +379,39 @@ fwd_site_print(FILE *f, int line)
 		fprintf(f, "site=-\n");
 }
 
+/*
+ * --worker-leak: the group, then each leaked mbuf's previous holders as
+ * the program knows them, most recent first ("truth prev" lines, n=1 the
+ * holder before the dequeue): fwd_pipe's enqueue on the RX lcore, and
+ * the RX queue it came from.
+ */
+static void
+fwd_worker_truth_print(const struct fwd_ctx *c, FILE *f)
+{
+	const struct fwd_truth *t = &c->truth;
+
+	fprintf(f, FWD_PROG ": truth kind=worker_leak count=%u "
+		"pool=" FWD_POOL_NAME " state=app lcore=%u port=- queue=- "
+		"ring=- ", t->worker_leak, t->worker_lcore);
+	fwd_site_print(f, t->worker_line);
+	for (uint32_t i = 0; i < t->worker_leak; i++) {
+		fprintf(f, FWD_PROG ": truth prev addr=0x%" PRIxPTR " n=1 "
+			"state=ring lcore=%u port=- queue=- ring=" FWD_PIPE_RING
+			" ", t->worker_addr[i], t->lcore);
+		fwd_site_print(f, t->pipe_enq_line);
+		fprintf(f, FWD_PROG ": truth prev addr=0x%" PRIxPTR " n=2 "
+			"state=rx lcore=%u port=%u queue=0 ring=- ",
+			t->worker_addr[i], t->lcore, t->worker_port[i]);
+		fwd_site_print(f, t->pipe_rx_line);
+	}
+}
+
 uint64_t
 fwd_truth_total(const struct fwd_ctx *c)
 {
 	const struct fwd_truth *t = &c->truth;
-	uint64_t n = (uint64_t)t->ring_keep + t->app_leak + t->tx_hold;
+	uint64_t n = (uint64_t)t->ring_keep + t->app_leak + t->tx_hold +
+		     t->worker_leak;
 	uint16_t i;
 
 	for (i = 0; i < c->nb_ports; i++)
@@ -390,6 +453,8 @@ fwd_truth_print(const struct fwd_ctx *c, FILE *f)
 			"queue=- ring=- ", t->app_leak, t->lcore);
 		fwd_site_print(f, t->app_leak_line);
 	}
+	if (o->worker_leak != 0)
+		fwd_worker_truth_print(c, f);
 	if (o->tx_hold != 0) {
 		fprintf(f, FWD_PROG ": truth kind=tx_hold count=%u "
 			"pool=" FWD_POOL_NAME " state=tx lcore=%u port=%u "

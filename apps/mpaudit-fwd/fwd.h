@@ -17,7 +17,8 @@
  *    lcore for progress lines; both sides use relaxed atomics on 64-bit
  *    words, which cost a plain load/store on x86-64 and arm64.
  * The knob state and the ground truth belong to the RX lcore while it
- * runs and are read by the control lcore only after the join.
+ * runs and are read by the control lcore only after the join; the
+ * --worker-leak state and its truth (worker_*) belong to the TX lcore.
  */
 
 #include <stdint.h>
@@ -82,6 +83,15 @@ struct fwd_truth {
 	int app_leak_line;
 	uint32_t tx_hold;
 	int tx_hold_line;
+	/* --pipeline: where the RX lcore received and enqueued to fwd_pipe. */
+	int pipe_rx_line;
+	int pipe_enq_line;
+	/* --worker-leak, written by the TX lcore. */
+	unsigned int worker_lcore;
+	uint32_t worker_leak;
+	int worker_line;
+	uintptr_t worker_addr[FWD_WORKER_LEAK_MAX];
+	uint16_t worker_port[FWD_WORKER_LEAK_MAX];	/* m->port: received on */
 };
 
 struct fwd_ctx {
@@ -96,6 +106,7 @@ struct fwd_ctx {
 	struct rte_ring *keep;			/* --ring-keep */
 	uint16_t hold_port;			/* --tx-hold, or FWD_PORT_NONE */
 	unsigned int lcore[FWD_ROLE_COUNT];
+	uint32_t worker_left;			/* --worker-leak still to take */
 	volatile int quit;
 
 	struct fwd_stats stats[FWD_ROLE_COUNT];

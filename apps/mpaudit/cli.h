@@ -48,6 +48,7 @@ struct mpa_cli {
 	long stuck_ms;		/**< config --stuck-ms, -1: unchanged */
 	long scan_ms;		/**< config --scan-ms, -1: unchanged */
 	const char *listen;	/**< serve --listen */
+	int history;		/**< stuck --history */
 	struct mpa_soak_opts soak;	/**< soak's options */
 	struct mpa_tele *t;
 	char path[108];		/**< the socket connected to */

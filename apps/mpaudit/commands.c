@@ -547,11 +547,182 @@ stuck_human(json_t *v)
 	}
 }
 
+/* Most previous holders telemetry gives per sample (h1 .. h4). */
+#define PREV_MAX 4
+
+/*
+ * One previous holder from a telemetry sample's flat "hN_*" fields, as
+ * the JSON report's sample_history says it (null where it does not
+ * apply); NULL when the sample has no hN.
+ */
+static json_t *
+prev_of(json_t *e, unsigned int n)
+{
+	static const char *const keys[] = { "state", "lcore", "port", "queue",
+		"ring", "site", "age_ms" };
+	json_t *o;
+	char k[32];
+
+	snprintf(k, sizeof(k), "h%u_state", n);
+	if (!json_is_string(json_object_get(e, k)))
+		return NULL;
+	o = json_object();
+	for (size_t i = 0; o != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v;
+
+		snprintf(k, sizeof(k), "h%u_%s", n, keys[i]);
+		v = json_object_get(e, k);
+		json_object_set(o, keys[i], v != NULL ? v : json_null());
+	}
+	return o;
+}
+
+/*
+ * Each group's "history" dict of samples (keyed by rank) becomes
+ * "sample_history", an array in rank order of {address, previous: [...]},
+ * most recent holder first: the JSON report's shape. @return 0 or -1.
+ */
+static int
+history_arrays(json_t *groups)
+{
+	size_t gi;
+	json_t *g;
+
+	json_array_foreach(groups, gi, g) {
+		json_t *h = json_object_get(g, "history"), *arr = json_array();
+		char key[16];
+
+		if (arr == NULL)
+			return -1;
+		for (size_t s = 0; json_is_object(h); s++) {
+			json_t *e, *out, *prev;
+
+			snprintf(key, sizeof(key), "%zu", s);
+			e = json_object_get(h, key);
+			if (!json_is_object(e))
+				break;
+			out = json_object();
+			prev = json_array();
+			if (out == NULL || prev == NULL) {
+				json_decref(out);
+				json_decref(prev);
+				json_decref(arr);
+				return -1;
+			}
+			json_object_set(out, "address", json_object_get(e, "address"));
+			for (unsigned int n = 1; n <= PREV_MAX; n++) {
+				json_t *p = prev_of(e, n);
+
+				if (p == NULL)
+					break;
+				json_array_append_new(prev, p);
+			}
+			json_object_set_new(out, "previous", prev);
+			json_array_append_new(arr, out);
+		}
+		json_object_del(g, "history");
+		if (h != NULL)
+			json_object_set_new(g, "sample_history", arr);
+		else
+			json_decref(arr);
+	}
+	return 0;
+}
+
+/* "rx port 0 queue 0 lcore 1 at FILE:LINE", as the report's summary says. */
+static void
+holder_words(json_t *o, char *buf, size_t len)
+{
+	const char *st = json_string_value(json_object_get(o, "state"));
+	const char *ring = json_string_value(json_object_get(o, "ring"));
+	const char *site = json_string_value(json_object_get(o, "site"));
+	json_t *port = json_object_get(o, "port");
+	json_t *lcore = json_object_get(o, "lcore");
+	size_t n = (size_t)snprintf(buf, len, "%s", st != NULL ? st : "?");
+
+	if (ring != NULL && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %s", ring);
+	if (json_is_integer(port) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " port %lld queue %lld",
+				      (long long)json_integer_value(port),
+				      (long long)mpa_cli_int(o, "queue", -1));
+	if (json_is_integer(lcore) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " lcore %lld",
+				      (long long)json_integer_value(lcore));
+	if (site != NULL && n < len)
+		snprintf(buf + n, len - n, " at %s", site);
+}
+
+/* The samples' paths, oldest holder first, ending at the group's. */
+static void
+history_human(json_t *v)
+{
+	json_t *groups = json_object_get(v, "groups"), *g;
+	char w[512], age[32];
+	size_t gi;
+
+	stuck_human(v);
+	if (mpa_cli_int(v, "history", 0) == 0) {
+		printf("\nno history: the process keeps none (MPAUDIT_HISTORY=0)\n");
+		return;
+	}
+	if (json_array_size(groups) == 0)
+		return;
+	printf("\nhow the samples got there (MPAUDIT_HISTORY=%lld): previous "
+	       "holders, oldest first, age at the scan\n",
+	       (long long)mpa_cli_int(v, "history", 0));
+	json_array_foreach(groups, gi, g) {
+		json_t *samples = json_object_get(g, "sample_history"), *e;
+		size_t si;
+
+		holder_words(g, w, sizeof(w));
+		printf("\n%lld %s\n", (long long)mpa_cli_int(g, "count", 0), w);
+		json_array_foreach(samples, si, e) {
+			json_t *prev = json_object_get(e, "previous");
+			const char *a = json_string_value(json_object_get(e,
+								  "address"));
+
+			printf("  %s: ", a != NULL ? a : "?");
+			if (json_array_size(prev) == 0)
+				printf("(no earlier holder known) -> ");
+			for (size_t j = json_array_size(prev); j-- > 0;) {
+				json_t *p = json_array_get(prev, j);
+
+				holder_words(p, w, sizeof(w));
+				mpa_cell_ms(p, "age_ms", age, sizeof(age));
+				printf("%s (%s) -> ", w, age[0] ? age : "-");
+			}
+			holder_words(g, w, sizeof(w));
+			printf("%s\n", w);
+		}
+	}
+}
+
 int
 mpa_cmd_stuck(struct mpa_cli *c)
 {
-	return list_with_verdict(c, "/mpaudit/stuck", "groups", "stuck:i",
-				 "pool:s state:s count:i", stuck_human);
+	json_t *v;
+	int verdict;
+
+	if (!c->history)
+		return list_with_verdict(c, "/mpaudit/stuck", "groups",
+					 "stuck:i", "pool:s state:s count:i",
+					 stuck_human);
+	v = fetch(c, "/mpaudit/stuck,history", "groups", "stuck:i history:i",
+		  "pool:s state:s count:i");
+	if (v == NULL)
+		return MPA_EXIT_FAIL;
+	if (history_arrays(json_object_get(v, "groups")) != 0) {
+		json_decref(v);
+		mpa_cli_err("out of memory");
+		return MPA_EXIT_FAIL;
+	}
+	verdict = mpa_cli_ask_verdict(c);
+	if (verdict == MPA_EXIT_FAIL) {
+		json_decref(v);
+		return verdict;
+	}
+	return output(c, v, history_human, verdict);
 }
 
 static void

@@ -53,6 +53,7 @@ enum {
 	OPT_PKTGEN_BIN,
 	OPT_WARMUP,
 	OPT_TOLERANCE,
+	OPT_HISTORY,
 };
 
 /* Which command options a command takes. */
@@ -61,6 +62,7 @@ enum {
 #define O_CONFIG (1u << 2)
 #define O_LISTEN (1u << 3)
 #define O_SOAK (1u << 4)
+#define O_HISTORY (1u << 5)
 
 static const struct option long_opts[] = {
 	{ "file-prefix", required_argument, NULL, OPT_PREFIX },
@@ -85,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "pktgen-bin", required_argument, NULL, OPT_PKTGEN_BIN },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
+	{ "history", no_argument, NULL, OPT_HISTORY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -109,8 +112,13 @@ static const struct cmd cmds[] = {
 	  "(/mpaudit/summary)", NULL, 0, 0, 0 },
 	{ "pools", mpa_cmd_pools, "", "audited pools: size, in use, free, "
 	  "stuck, driver held, drain rate", NULL, 0, 0, 0 },
-	{ "stuck", mpa_cmd_stuck, "", "stuck objects grouped by holder, "
-	  "largest first", NULL, 0, 0, 0 },
+	{ "stuck", mpa_cmd_stuck, "[--history]", "stuck objects grouped by "
+	  "holder, largest first",
+	  "  --history   also how each group's sample objects got there: "
+	  "their\n              previous holders, oldest first, with lcore, "
+	  "port and\n              queue or ring, site and age (needs "
+	  "MPAUDIT_HISTORY=K in the\n              process)\n", 0, 0,
+	  O_HISTORY },
 	{ "sites", mpa_cmd_sites, "", "objects held now, per call site, "
 	  "largest first", NULL, 0, 0, 0 },
 	{ "heap", mpa_cmd_heap, "", "outstanding heap allocations older than "
@@ -394,6 +402,10 @@ take_opt(struct mpa_cli *c, struct parsed *p, int opt, const char *arg)
 		p->seen |= O_LISTEN;
 		c->listen = arg;
 		return 0;
+	case OPT_HISTORY:
+		p->seen |= O_HISTORY;
+		c->history = 1;
+		return 0;
 	}
 	p->seen |= O_SOAK;
 	switch (opt) {
@@ -555,7 +567,8 @@ validate(struct mpa_cli *c, const struct parsed *p)
 {
 	const struct cmd *cmd = p->cmd;
 	static const char *const names[] = { "--interval", "--count",
-		"--stuck-ms or --scan-ms", "--listen", "soak options" };
+		"--stuck-ms or --scan-ms", "--listen", "soak options",
+		"--history" };
 
 	if (p->cmd_name == NULL) {
 		mpa_cli_err("no command given");

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "history.h"
+#include "mpaudit_stamp.h"
 
 #define MPA_ENV_PREFIX "MPAUDIT_"
 
@@ -148,6 +149,16 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 				      &cfg->history_scans) != 0)
 				rc = range_error(err, errlen, name, val,
 						 0, MPA_MAX_HISTORY_SCANS);
+		} else if (strcmp(name, "MPAUDIT_HISTORY") == 0) {
+			/* The bound is the header pad's room: say so. */
+			char what[128];
+
+			snprintf(what, sizeof(what),
+				 "an integer from 0 to %u (previous stamps kept per object, as many as fit in the mempool object header)",
+				 (unsigned int)MPA_OBJHIST_MAX);
+			if (mpa_config_parse_u32(val, 0, MPA_OBJHIST_MAX,
+						 &cfg->history) != 0)
+				rc = bad_value(err, errlen, name, val, what);
 		} else if (strcmp(name, "MPAUDIT_SUMMARY") == 0) {
 			uint32_t v;
 
@@ -216,7 +227,7 @@ mpa_config_parse(struct mpa_config *cfg, char *const envp[], char *err,
 		} else {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
+					 "unknown variable %s (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_HISTORY, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)",
 					 name);
 			rc = -EINVAL;
 		}

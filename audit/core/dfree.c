@@ -98,7 +98,7 @@ mpa_free_bulk_checked(struct rte_mbuf **mbufs, unsigned int n,
 	for (unsigned int i = from; i < n; i++) {
 		struct rte_mbuf *m = mbufs[i];
 
-		if (m == NULL || mpa_stamp_free_chain(m, stamp, site))
+		if (m == NULL || mpa_stamp_free_chain(m, stamp, site, mpa_objhist_k))
 			continue;
 		rte_pktmbuf_free(m);
 	}

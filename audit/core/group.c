@@ -82,8 +82,10 @@ mpa_groups_add(struct mpa_groups *g, const struct mpa_group_key *key,
 		grp->new_count++;
 	if (age_ms > grp->max_age_ms)
 		grp->max_age_ms = age_ms;
-	if (grp->nsamples < MPA_GROUP_SAMPLES)
+	if (grp->nsamples < MPA_GROUP_SAMPLES) {
+		grp->nprev[grp->nsamples] = 0;
 		grp->samples[grp->nsamples++] = addr;
+	}
 	return 0;
 }
 
@@ -102,8 +104,13 @@ mpa_groups_merge(struct mpa_groups *g, const struct mpa_group_key *key,
 	if (src->max_age_ms > grp->max_age_ms)
 		grp->max_age_ms = src->max_age_ms;
 	for (uint32_t i = 0; i < src->nsamples &&
-	     grp->nsamples < MPA_GROUP_SAMPLES; i++)
-		grp->samples[grp->nsamples++] = src->samples[i];
+	     grp->nsamples < MPA_GROUP_SAMPLES; i++) {
+		uint32_t k = grp->nsamples++;
+
+		grp->samples[k] = src->samples[i];
+		grp->nprev[k] = src->nprev[i];
+		memcpy(grp->prev[k], src->prev[i], sizeof(grp->prev[k]));
+	}
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "objhist.h"
+
 /** Sample addresses kept per group. */
 #define MPA_GROUP_SAMPLES 4
 /** Most groups kept; objects of further holders are counted in @c dropped. */
@@ -34,6 +36,12 @@ struct mpa_group {
 	int32_t max_age_ms;
 	uint32_t nsamples;
 	uintptr_t samples[MPA_GROUP_SAMPLES];
+	/*
+	 * Each sample's previous holders, most recent first (MPAUDIT_HISTORY,
+	 * filled by the scan once the pool's walk is done; 0 without).
+	 */
+	uint8_t nprev[MPA_GROUP_SAMPLES];
+	struct mpa_objhist_ent prev[MPA_GROUP_SAMPLES][MPA_OBJHIST_CAP];
 };
 
 struct mpa_groups {
@@ -60,7 +68,7 @@ int mpa_groups_add(struct mpa_groups *g, const struct mpa_group_key *key,
 /**
  * Count a whole group of objects at once under @p key (its own key is
  * ignored): counts add up, the oldest age wins, samples fill up to
- * MPA_GROUP_SAMPLES.
+ * MPA_GROUP_SAMPLES, each with its previous holders.
  * @return 0, or -ENOMEM (its objects are counted in @c dropped).
  */
 int mpa_groups_merge(struct mpa_groups *g, const struct mpa_group_key *key,

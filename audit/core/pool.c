@@ -193,14 +193,21 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	if (fresh) {
 		uint64_t s = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE,
 					    mpa_clock_ms);
+		/* History words too: 0 is "never written" to the scanner. */
+		size_t hist = mpa_objhist_k != 0 ? MPA_OBJHIST_MAX : 0;
 
 		for (uint32_t i = 0; i < p->size; i++) {
-			if (p->header_stamp)
-				*mpa_stamp_slot((void *)p->addrs[i]) = s;
-			else
+			uint64_t *slot = mpa_stamp_slot((void *)p->addrs[i]);
+
+			if (p->header_stamp) {
+				*slot = s;
+				memset(slot + 1, 0, hist * sizeof(*slot));
+			} else {
 				p->side[i] = s;
+			}
 		}
 	}
+	p->attach_ms = mpa_clock_ms;
 
 	if (ext_ops != NULL) {
 		p->ext = ext_ops->attach(p, fresh);
@@ -527,12 +534,14 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 	       unsigned int esize, uint8_t state, const struct mpa_site *site)
 {
 	uint64_t s;
+	uint32_t k;
 
 	if (esize != sizeof(void *) || n == 0)
 		return;
 	s = mpa_stamp_make(mpa_holder(state, site, UINT16_MAX, UINT16_MAX,
 				      state == MPA_ST_RING ? r : NULL),
 			   mpa_cur_lcore(), mpa_clock_ms);
+	k = mpa_objhist_k;
 	/*
 	 * Fetch the stamp lines for writing while the objects are located:
 	 * on a ring between two cores they are the other core's. A
@@ -556,7 +565,7 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 					ring_hint = k;
 		}
 		if (p->header_stamp)
-			*mpa_stamp_slot(objs[i]) = s;
+			mpa_stamp_slot_write(objs[i], s, k);
 		else
 			p->side[idx] = s;
 	}

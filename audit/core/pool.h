@@ -50,6 +50,8 @@ struct mpa_pool {
 	struct mpa_dups dups;     /**< objects free twice (dfree.h) */
 	struct mpa_history hist;  /**< one sample per scan (history.h) */
 	int hist_failed;          /**< its ring could not be allocated */
+	uint32_t attach_ms;       /**< clock when attached: history words
+				       older than this are not ours */
 	uint32_t retire_ms;       /**< clock when detached */
 	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;

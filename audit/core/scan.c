@@ -17,6 +17,7 @@
 #include "history.h"
 #include "holder.h"
 #include "log.h"
+#include "objhist.h"
 #include "ring.h"
 #include "scan.h"
 #include "sites.h"
@@ -141,8 +142,56 @@ drop_sample(struct mpa_group *pmd, uintptr_t addr)
 	for (uint32_t k = 0; k < pmd->nsamples; k++) {
 		if (pmd->samples[k] != addr)
 			continue;
-		pmd->samples[k] = pmd->samples[--pmd->nsamples];
+		pmd->nsamples--;
+		pmd->samples[k] = pmd->samples[pmd->nsamples];
+		pmd->nprev[k] = pmd->nprev[pmd->nsamples];
+		memcpy(pmd->prev[k], pmd->prev[pmd->nsamples],
+		       sizeof(pmd->prev[k]));
 		return;
+	}
+}
+
+/*
+ * The previous holders of the samples of this pool's groups, from the
+ * history words behind their stamps (MPAUDIT_HISTORY). Read once the walk
+ * is done, for a few objects per group: a stuck object is not moving, and
+ * one whose stamp changed while its words were read has moved on and
+ * keeps none. Only words behind a stamp are read, so side-table pools
+ * have no history.
+ */
+static void
+note_prev(const struct mpa_pool *p, uint32_t pool_idx, struct mpa_groups *g,
+	  uint32_t now)
+{
+	uint64_t words[MPA_OBJHIST_CAP];
+	struct mpa_objhist_in in = {
+		.words = words,
+		.nwords = mpa_objhist_k,
+		.now_ms = now,
+		.since_ms = p->attach_ms,
+		.nholders = mpa_holder_count(),
+	};
+
+	if (in.nwords > MPA_OBJHIST_MAX)
+		in.nwords = MPA_OBJHIST_MAX;
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct mpa_group *gr = &g->v[i];
+
+		if (gr->key.pool != pool_idx)
+			continue;
+		in.holder = gr->key.holder;
+		in.lcore = gr->key.lcore;
+		for (uint32_t s = 0; s < gr->nsamples; s++) {
+			const volatile uint64_t *slot =
+				mpa_stamp_slot((void *)gr->samples[s]);
+
+			in.stamp = slot[0];
+			for (uint32_t w = 0; w < in.nwords; w++)
+				words[w] = slot[1 + w];
+			gr->nprev[s] = slot[0] != in.stamp ? 0 :
+				(uint8_t)mpa_objhist_decode(&in, gr->prev[s],
+							    in.nwords);
+		}
 	}
 }
 
@@ -303,6 +352,8 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 		mpa_groups_merge(g, &pmd.key, &pmd);
 		stuck += excess;
 	}
+	if (mpa_objhist_k != 0 && p->header_stamp)
+		note_prev(p, pool_idx, g, now);
 	/* Without a free set, "free" means "not seen held". */
 	if (!p->have_free_set)
 		nfree = p->size - held;
@@ -317,6 +368,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	rp->stuck = stuck;
 	rp->header_stamp = p->header_stamp;
 	rp->have_free_set = p->have_free_set;
+	rp->objhist = p->header_stamp ? mpa_objhist_k : 0;
 }
 
 /*
@@ -474,6 +526,7 @@ mpa_scan_locked(uint32_t stuck_ms)
 	result.new_stuck = 0;
 	result.now_ms = now;
 	result.stuck_ms = stuck_ms;
+	result.objhist_k = mpa_objhist_k;
 	collect_ring_hits();
 	nexpect = mpa_driver_expectations(expect, MPA_POOLS_MAX);
 	sites_begin();

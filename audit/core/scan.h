@@ -30,6 +30,8 @@ struct mpa_result_pool {
 	uint32_t driver_held;     /**< stuck objects in state pmd */
 	uint32_t driver_expected; /**< RX descriptors fed by this pool */
 	int destroyed;            /**< freed while audited: its last scan */
+	uint32_t objhist;         /**< previous stamps kept per object
+				       (MPAUDIT_HISTORY; 0 for a side table) */
 	struct mpa_forecast forecast; /**< from the pool's history */
 };
 
@@ -50,6 +52,7 @@ struct mpa_scan_result {
 	int valid;              /**< a scan has run */
 	uint32_t now_ms;        /**< clock at the scan */
 	uint32_t stuck_ms;      /**< threshold used */
+	uint32_t objhist_k;     /**< MPAUDIT_HISTORY in force */
 	uint32_t npools;
 	struct mpa_result_pool pools[MPA_POOLS_MAX + MPA_RETIRED_MAX];
 	struct mpa_groups groups;

@@ -523,6 +523,7 @@ rte_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int count)
 	if (mpa_on) {
 		uint64_t s = mpa_stamp_make(MPA_HOLDER_FREE, mpa_cur_lcore(),
 					    mpa_clock_ms);
+		uint32_t k = mpa_objhist_k;
 
 		/*
 		 * Stamp only: here a free stamp proves nothing (the inline
@@ -533,7 +534,7 @@ rte_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int count)
 		for (unsigned int i = 0; i < count; i++)
 			for (struct rte_mbuf *m = mbufs[i]; m != NULL; m = m->next)
 				if (rte_mbuf_refcnt_read(m) == 1)
-					mpa_stamp_obj(m->pool, m, s);
+					mpa_stamp_obj_k(m->pool, m, s, k);
 	}
 	MPA_NEXT(rte_pktmbuf_free_bulk)(mbufs, count);
 }

@@ -77,6 +77,15 @@ struct mpa_query_holder {
 	const char *func;                /**< NULL: not known */
 };
 
+/**
+ * A previous holder of a sample object (MPAUDIT_HISTORY): who had it
+ * before, and since how long before the scan. The holder's pool is "".
+ */
+struct mpa_query_prev {
+	struct mpa_query_holder h;
+	int32_t age_ms;
+};
+
 /** A stuck group. */
 struct mpa_query_group {
 	struct mpa_query_holder h;
@@ -85,6 +94,12 @@ struct mpa_query_group {
 	int32_t max_age_ms;
 	uint32_t nsamples;
 	uintptr_t samples[MPA_GROUP_SAMPLES];
+	/*
+	 * With the view's objhist_k > 0: sample s's previous holders, most
+	 * recent first, are prev[s * MPA_OBJHIST_CAP + 0 .. nprev[s]).
+	 */
+	uint32_t nprev[MPA_GROUP_SAMPLES];
+	const struct mpa_query_prev *prev;  /**< NULL without history */
 };
 
 /** A holder of objects in use, stuck or not (core/sites.h). */
@@ -114,6 +129,12 @@ struct mpa_query {
 	uint32_t ngroups;
 	uint32_t ungrouped;             /**< objects not grouped: table full */
 	struct mpa_query_group *groups; /**< MPA_QUERY_GROUPS */
+	/*
+	 * MPAUDIT_HISTORY of the scan: 0, the surfaces show no history at
+	 * all; else each group's samples carry their previous holders.
+	 */
+	uint32_t objhist_k;
+	struct mpa_query_prev *prevs;   /**< the groups' prev, one array */
 	/* MPA_QUERY_SITES */
 	int sites_counted;
 	uint32_t nsites;

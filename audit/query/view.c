@@ -79,13 +79,37 @@ mpa_query_group_holder(struct mpa_query_holder *v,
 			 g->key.state, g->key.lcore, g->key.holder);
 }
 
+/* Sample @p s's previous holders, resolved like the groups' holders. */
+static void
+copy_prev(struct mpa_query_group *o, struct mpa_query_prev *v,
+	  const struct mpa_group *g, uint32_t s)
+{
+	o->nprev[s] = g->nprev[s] <= MPA_OBJHIST_CAP ? g->nprev[s] : 0;
+	for (uint32_t j = 0; j < o->nprev[s]; j++) {
+		const struct mpa_objhist_ent *e = &g->prev[s][j];
+
+		mpa_query_holder(&v[j].h, NULL, mpa_holder_state(e->holder),
+				 e->lcore, e->holder);
+		v[j].age_ms = e->age_ms;
+	}
+}
+
 static int
 copy_groups(struct mpa_query *q, const struct mpa_scan_result *r)
 {
+	size_t per = MPA_GROUP_SAMPLES * MPA_OBJHIST_CAP;
+
 	q->groups = calloc(r->groups.n != 0 ? r->groups.n : 1,
 			   sizeof(*q->groups));
 	if (q->groups == NULL)
 		return -ENOMEM;
+	/* Resolved holders are large: only when there is history. */
+	if (q->objhist_k != 0) {
+		q->prevs = calloc((r->groups.n != 0 ? r->groups.n : 1) * per,
+				  sizeof(*q->prevs));
+		if (q->prevs == NULL)
+			return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < r->groups.n; i++) {
 		const struct mpa_group *g = &r->groups.v[i];
 		struct mpa_query_group *o = &q->groups[i];
@@ -96,6 +120,12 @@ copy_groups(struct mpa_query *q, const struct mpa_scan_result *r)
 		o->max_age_ms = g->max_age_ms;
 		o->nsamples = g->nsamples;
 		memcpy(o->samples, g->samples, sizeof(o->samples));
+		if (q->prevs == NULL)
+			continue;
+		o->prev = &q->prevs[i * per];
+		for (uint32_t s = 0; s < g->nsamples && s < MPA_GROUP_SAMPLES; s++)
+			copy_prev(o, &q->prevs[i * per + s * MPA_OBJHIST_CAP],
+				  g, s);
 	}
 	q->ngroups = r->groups.n;
 	return 0;
@@ -185,6 +215,7 @@ mpa_query_from_result(struct mpa_query *q, const struct mpa_scan_result *r,
 	q->npools = r->npools < MPA_QUERY_POOLS_MAX ? r->npools : MPA_QUERY_POOLS_MAX;
 	memcpy(q->pools, r->pools, q->npools * sizeof(q->pools[0]));
 	q->stuck = r->stuck;
+	q->objhist_k = r->objhist_k;
 	q->ngroups = r->groups.n;
 	q->ungrouped = r->groups.dropped;
 	q->errors = mpa_error_count();
@@ -211,11 +242,13 @@ mpa_query_release(struct mpa_query *q)
 		return;
 	mpa_guard_enter();
 	free(q->groups);
+	free(q->prevs);
 	free(q->sites);
 	free(q->errorv);
 	free(q->heap);
 	mpa_guard_leave();
 	q->groups = NULL;
+	q->prevs = NULL;
 	q->sites = NULL;
 	q->errorv = NULL;
 	q->heap = NULL;

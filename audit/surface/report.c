@@ -205,8 +205,41 @@ mpa_report_holder_json(json_t *o, const struct mpa_query_holder *v)
 			    json_string(v->func) : json_null());
 }
 
+/*
+ * The samples' previous holders (MPAUDIT_HISTORY), one entry per sample
+ * in the order of "samples": its address and who held it before, most
+ * recent first, each as a group's holder says it (the pool is the
+ * group's) with its age at the scan.
+ */
 static json_t *
-group_json(const struct mpa_query_group *g)
+sample_history_json(const struct mpa_query_group *g)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < g->nsamples; i++) {
+		json_t *e = json_object(), *prev = json_array();
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "0x%" PRIxPTR, g->samples[i]);
+		json_object_set_new(e, "address", json_string(addr));
+		for (uint32_t j = 0; g->prev != NULL && j < g->nprev[i]; j++) {
+			const struct mpa_query_prev *p =
+				&g->prev[i * MPA_OBJHIST_CAP + j];
+			json_t *h = json_object();
+
+			mpa_report_holder_json(h, &p->h);
+			json_object_del(h, "pool");
+			json_object_set_new(h, "age_ms", json_integer(p->age_ms));
+			json_array_append_new(prev, h);
+		}
+		json_object_set_new(e, "previous", prev);
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+static json_t *
+group_json(const struct mpa_query_group *g, uint32_t objhist_k)
 {
 	json_t *o = json_object(), *samples = json_array();
 
@@ -221,6 +254,8 @@ group_json(const struct mpa_query_group *g)
 		json_array_append_new(samples, json_string(a));
 	}
 	json_object_set_new(o, "samples", samples);
+	if (objhist_k != 0)
+		json_object_set_new(o, "sample_history", sample_history_json(g));
 	return o;
 }
 
@@ -278,7 +313,7 @@ errors_json(const struct mpa_query *q)
 }
 
 static json_t *
-pool_json(const struct mpa_result_pool *p)
+pool_json(const struct mpa_result_pool *p, uint32_t objhist_k)
 {
 	json_t *o = json_object();
 
@@ -299,6 +334,9 @@ pool_json(const struct mpa_result_pool *p)
 	json_object_set_new(o, "growing", json_boolean(p->forecast.growing));
 	json_object_set_new(o, "exhaust_s", p->forecast.growing ?
 			    json_real(p->forecast.exhaust_s) : json_null());
+	/* With MPAUDIT_HISTORY: what this pool keeps (0: side table). */
+	if (objhist_k != 0)
+		json_object_set_new(o, "stamp_history", json_integer(p->objhist));
 	return o;
 }
 
@@ -318,14 +356,15 @@ view_json(const struct mpa_query *q, const struct mpa_config *cfg)
 	json_object_set_new(root, "mode", json_string(mpa_state_mode()));
 	json_object_set_new(config, "stuck_ms", json_integer(cfg->stuck_ms));
 	json_object_set_new(config, "scan_ms", json_integer(cfg->scan_ms));
+	json_object_set_new(config, "history", json_integer(cfg->history));
 	json_object_set_new(root, "config", config);
 	config = NULL;
 	for (uint32_t i = 0; i < q->npools; i++)
-		json_array_append_new(pools, pool_json(&q->pools[i]));
+		json_array_append_new(pools, pool_json(&q->pools[i], q->objhist_k));
 	json_object_set_new(root, "pools", pools);
 	pools = NULL;
 	for (uint32_t i = 0; i < q->ngroups; i++)
-		json_array_append_new(stuck, group_json(&q->groups[i]));
+		json_array_append_new(stuck, group_json(&q->groups[i], q->objhist_k));
 	json_object_set_new(root, "stuck", stuck);
 	stuck = NULL;
 	json_object_set_new(root, "malloc", mpa_heap_groups_json(q->heap, q->nheap));
@@ -442,6 +481,58 @@ print_groups(FILE *f, const struct mpa_query *q)
 	}
 }
 
+/* "rx port 0 queue 0 lcore 1 at FILE:LINE": who, in a few words. */
+static void
+holder_words(const struct mpa_query_holder *v, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s", mpa_state_name(v->state));
+
+	if (v->has_ring && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %s", v->ring);
+	if (v->port >= 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " port %d queue %d",
+				      v->port, v->queue);
+	if (v->lcore >= 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " lcore %d", v->lcore);
+	if (v->file != NULL && n < len)
+		snprintf(buf + n, len - n, " at %s:%u", v->file, v->line);
+}
+
+/*
+ * The samples' previous holders, oldest first, ending with the group's
+ * holder: how each sample got where it is stuck.
+ */
+static void
+print_histories(FILE *f, const struct mpa_query *q)
+{
+	char w[512];
+
+	fprintf(f, "\nHOW THE SAMPLES GOT THERE (MPAUDIT_HISTORY=%u: previous holders, oldest first, age at the scan)\n",
+		q->objhist_k);
+	for (uint32_t i = 0; i < q->ngroups; i++) {
+		const struct mpa_query_group *g = &q->groups[i];
+
+		holder_words(&g->h, w, sizeof(w));
+		fprintf(f, "%8u  %s\n", g->count, w);
+		for (uint32_t s = 0; s < g->nsamples; s++) {
+			fprintf(f, "          0x%" PRIxPTR ": ", g->samples[s]);
+			if (g->prev == NULL || g->nprev[s] == 0)
+				fprintf(f, "(no earlier holder known) -> ");
+			for (uint32_t j = g->prev != NULL ? g->nprev[s] : 0;
+			     j-- > 0;) {
+				const struct mpa_query_prev *p =
+					&g->prev[s * MPA_OBJHIST_CAP + j];
+
+				holder_words(&p->h, w, sizeof(w));
+				fprintf(f, "%s (%d.%01d s) -> ", w,
+					p->age_ms / 1000, (p->age_ms % 1000) / 100);
+			}
+			holder_words(&g->h, w, sizeof(w));
+			fprintf(f, "%s\n", w);
+		}
+	}
+}
+
 int
 mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 			 const struct mpa_scan_stats *st,
@@ -475,6 +566,8 @@ mpa_report_print_summary(FILE *f, const struct mpa_scan_result *r,
 	}
 	if (q.ngroups != 0)
 		print_groups(f, &q);
+	if (q.ngroups != 0 && q.objhist_k != 0)
+		print_histories(f, &q);
 	if (q.errors != 0) {
 		fprintf(f, "\n%-13s %-18s %-24s %s\n", "ERROR", "ADDRESS",
 			"POOL_OR_HEAP", "SITE");

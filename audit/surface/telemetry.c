@@ -111,6 +111,30 @@ _Static_assert(J_PAGE_HEADER + POOLS_PER_PAGE * POOL_ITEM_MAX <= REPLY_BUDGET,
 _Static_assert(J_PAGE_HEADER + STUCK_PER_PAGE * STUCK_ITEM_MAX <= REPLY_BUDGET,
 	       "a page of stuck groups may not fit in a telemetry reply");
 
+/*
+ * /mpaudit/stuck,history: the groups again, each with its samples'
+ * previous holders (MPAUDIT_HISTORY), flat "hN_*" fields per sample so a
+ * sample is one container; sites clipped shorter (the report has them
+ * whole). Four samples of four holders each make a group large: two a
+ * page.
+ */
+#define STUCK_HISTORY_PER_PAGE 2
+#define HIST_SITE_CAP 64
+#define HIST_ENT_MAX (J_STR("h1_state", 7) + J_NUM("h1_lcore") + \
+		      J_NUM("h1_port") + J_NUM("h1_queue") + \
+		      J_STR("h1_ring", RING_CAP) + \
+		      J_STR("h1_site", HIST_SITE_CAP) + J_NUM("h1_age_ms"))
+#define HIST_SAMPLE_MAX (J_ITEM + J_STR("address", 18) + \
+			 J_NUM("previous") + MPA_OBJHIST_CAP * HIST_ENT_MAX)
+#define STUCK_HIST_ITEM_MAX (STUCK_ITEM_MAX + J_KEY("history") + 2 + \
+			     MPA_GROUP_SAMPLES * HIST_SAMPLE_MAX)
+#define STUCK_HEADER_MAX (J_PAGE_HEADER + J_NUM("stuck") + \
+			  J_NUM("ungrouped") + J_NUM("history"))
+_Static_assert(STUCK_HEADER_MAX + STUCK_HISTORY_PER_PAGE * STUCK_HIST_ITEM_MAX <=
+	       REPLY_BUDGET, "a page of stuck groups with history may not fit in a telemetry reply");
+/* Per group: its dict, its history dict, one dict per sample. */
+#define STUCK_HIST_CONTAINERS (2 + MPA_GROUP_SAMPLES)
+
 #define ERRORS_PER_PAGE 20
 #define ERROR_ITEM_MAX (J_ITEM + J_STR("type", 12) + \
 			J_STR("pool_or_heap", WHERE_CAP) + J_STR("address", 18) + \
@@ -185,7 +209,7 @@ _Static_assert(HISTORY_PER_PAGE <= RTE_TEL_MAX_ARRAY_ENTRIES,
 
 #define CONFIG_MAX (J_STR("mode", 16) + J_NUM("enabled") + J_NUM("stuck_ms") + \
 		    J_NUM("scan_ms") + J_STR("report", MSG_CAP) + \
-		    J_NUM("report_ms") + J_NUM("history_scans") + \
+		    J_NUM("report_ms") + J_NUM("history_scans") + J_NUM("history") + \
 		    J_NUM("summary") + J_NUM("heap") + J_NUM("heap_depth") + \
 		    J_NUM("heap_max_mb") + J_NUM("dump_signal") + \
 		    J_NUM("track_signal") + J_NUM("changed"))
@@ -197,6 +221,7 @@ _Static_assert(POOLS_PER_PAGE + 1 <= CONTAINERS_MAX &&
 	       STUCK_PER_PAGE + 1 <= CONTAINERS_MAX &&
 	       ERRORS_PER_PAGE + 1 <= CONTAINERS_MAX &&
 	       SITES_PER_PAGE + 1 <= CONTAINERS_MAX &&
+	       1 + STUCK_HISTORY_PER_PAGE * STUCK_HIST_CONTAINERS <= CONTAINERS_MAX &&
 	       HISTORY_FIELDS <= CONTAINERS_MAX &&
 	       MPA_HEAP_KINDS + 2 + 2 * HEAP_PER_PAGE <= CONTAINERS_MAX,
 	       "CONTAINERS_MAX too small");
@@ -242,8 +267,8 @@ static const struct tele_cmd cmds[C_COUNT] = {
 		"mpaudit verdict: mode, scans, stuck objects, groups, free errors, exit_code, heap live counts. No parameters" },
 	[C_POOLS] = { "/mpaudit/pools", cmd_pools, "/mpaudit/pools[,PAGE]",
 		"mpaudit pools: name, size, in_use, free, stuck. Parameters: int page (from 0, default 0)" },
-	[C_STUCK] = { "/mpaudit/stuck", cmd_stuck, "/mpaudit/stuck[,PAGE]",
-		"mpaudit stuck groups: pool, state, lcore, port, queue, ring, site, count, max_age_ms. Parameters: int page" },
+	[C_STUCK] = { "/mpaudit/stuck", cmd_stuck, "/mpaudit/stuck[,history][,PAGE]",
+		"mpaudit stuck groups: pool, state, lcore, port, queue, ring, site, count, max_age_ms. Parameters: history, int page" },
 	[C_ERRORS] = { "/mpaudit/errors", cmd_errors, "/mpaudit/errors[,PAGE]",
 		"mpaudit free errors: type, pool_or_heap, address, site, first_site. Parameters: int page (from 0)" },
 	[C_HEAP] = { "/mpaudit/heap", cmd_heap, "/mpaudit/heap[,PAGE]",
@@ -815,36 +840,107 @@ group_fill(struct rte_tel_data *o, const struct mpa_query_group *g)
 	add_int(o, "max_age_ms", g->max_age_ms);
 }
 
+/*
+ * Previous holder @p j (0: the most recent) of a sample, as "h<j+1>_*":
+ * what the report's sample_history says, flat.
+ */
+static void
+prev_fill(struct rte_tel_data *o, unsigned int j, const struct mpa_query_prev *p)
+{
+	char key[24], buf[HIST_SITE_CAP + 1], site[512];
+
+#define PREV_KEY(name) (snprintf(key, sizeof(key), "h%u_%s", j + 1, name), key)
+	add_str(o, PREV_KEY("state"), mpa_state_name(p->h.state), 7);
+	if (p->h.lcore >= 0)
+		add_int(o, PREV_KEY("lcore"), p->h.lcore);
+	if (p->h.port >= 0) {
+		add_int(o, PREV_KEY("port"), p->h.port);
+		add_int(o, PREV_KEY("queue"), p->h.queue);
+	}
+	if (p->h.has_ring)
+		add_str(o, PREV_KEY("ring"), p->h.ring, RING_CAP);
+	if (p->h.file != NULL) {
+		snprintf(site, sizeof(site), "%s:%u", p->h.file, p->h.line);
+		rte_tel_data_add_dict_string(o, PREV_KEY("site"),
+					     clip(buf, HIST_SITE_CAP, site, 1));
+	}
+	add_int(o, PREV_KEY("age_ms"), p->age_ms);
+#undef PREV_KEY
+}
+
+/* The samples of group @p g, keyed by their rank in the group. */
+static void
+history_fill(struct rte_tel_data *o, struct tel_pool *tp,
+	     const struct mpa_query_group *g)
+{
+	struct rte_tel_data *h = tpool_dict(tp);
+
+	for (uint32_t s = 0; s < g->nsamples; s++) {
+		struct rte_tel_data *e = tpool_dict(tp);
+		uint32_t n = g->prev != NULL ? g->nprev[s] : 0;
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "0x%" PRIxPTR, g->samples[s]);
+		add_str(e, "address", addr, 18);
+		add_u64(e, "previous", n);
+		for (uint32_t j = 0; j < n; j++)
+			prev_fill(e, j, &g->prev[s * MPA_OBJHIST_CAP + j]);
+		add_ranked(h, s, e);
+	}
+	add_child(o, "history", h);
+}
+
 static int
 cmd_stuck(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct mpa_query q;
 	struct tel_pool tp;
 	struct rte_tel_data *list;
+	const char *page_s = NULL;
+	int history = 0;
+	char show[24];
 	struct page pg;
 	struct args a;
 	uint32_t page;
 
-	if (args_get(d, C_STUCK, params, 0, 1, &a) != 0 ||
-	    page_arg(d, C_STUCK, a.n ? a.v[0] : NULL, &page) != 0)
+	if (args_get(d, C_STUCK, params, 0, 2, &a) != 0)
+		return 0;
+	/* "history" and a page number, in either order, each once. */
+	for (unsigned int i = 0; i < a.n; i++) {
+		if (strcmp(a.v[i], "history") == 0 && !history)
+			history = 1;
+		else if (page_s == NULL && strcmp(a.v[i], "history") != 0)
+			page_s = a.v[i];
+		else
+			return reply_error(d, C_STUCK, EINVAL,
+					   "unexpected parameter '%s' (history and a page, once each)",
+					   clip(show, sizeof(show) - 1, a.v[i], 0));
+	}
+	if (page_arg(d, C_STUCK, page_s, &page) != 0)
 		return 0;
 	mpa_guard_enter();
 	if (mpa_query_take(&q, MPA_QUERY_GROUPS, 0) != 0) {
 		mpa_guard_leave();
 		return reply_error(d, C_STUCK, ENOMEM, "out of memory");
 	}
-	if (page_begin(d, C_STUCK, q.ngroups, STUCK_PER_PAGE, page, 1, 0,
-		       &pg, &tp) == 0) {
+	/* Without history kept, the groups as ever: no history in them. */
+	if (page_begin(d, C_STUCK, q.ngroups, history ? STUCK_HISTORY_PER_PAGE :
+		       STUCK_PER_PAGE, page, history && q.objhist_k != 0 ?
+		       STUCK_HIST_CONTAINERS : 1, 0, &pg, &tp) == 0) {
 		rte_tel_data_start_dict(d);
 		add_u64(d, "scan", q.stats.scans);
 		add_u64(d, "stuck", q.stuck);
 		add_u64(d, "ungrouped", q.ungrouped);
+		if (history)
+			add_u64(d, "history", q.objhist_k);
 		page_fields(d, &pg);
 		list = tpool_dict(&tp);
 		for (uint32_t i = pg.first; i < pg.end; i++) {
 			struct rte_tel_data *o = tpool_dict(&tp);
 
 			group_fill(o, &q.groups[i]);
+			if (history && q.objhist_k != 0)
+				history_fill(o, &tp, &q.groups[i]);
 			add_ranked(list, i, o);
 		}
 		add_child(d, "groups", list);
@@ -1364,6 +1460,7 @@ cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_str(d, "report", c.report_path, MSG_CAP);
 	add_u64(d, "report_ms", c.report_ms);
 	add_u64(d, "history_scans", c.history_scans);
+	add_u64(d, "history", c.history);
 	add_int(d, "summary", c.summary);
 	add_u64(d, "heap", c.heap);
 	add_u64(d, "heap_depth", c.heap_depth);

@@ -16,6 +16,8 @@ drift in the machine hits both variants alike:
      the scanner on (MPAUDIT_SCAN_MS=1000) vs off (MPAUDIT_SCAN_MS=0);
   e. the mbuf free path: freebench plain vs built with the override header
      (stamps and the double-free check), ns per mbuf allocated and freed;
+  h. per-object history: the forwarder (io and pipeline rows of a.) plain,
+     audited, and audited with MPAUDIT_HISTORY=4 (section history);
   d. heap tracking: heapbench (tests/bench/heapbench.c), ns per
      allocation + free pair, plain vs under the preload with MPAUDIT_HEAP=all
      (default stack depth, and depth 1 single-threaded), for rte_malloc and
@@ -118,7 +120,13 @@ WORKLOADS = (
 )
 FWD_SECTIONS = tuple(w[0] for w in WORKLOADS)
 
-SECTIONS = FWD_SECTIONS + ("scanner", "heap", "free")
+SECTIONS = FWD_SECTIONS + ("scanner", "history", "heap", "free")
+
+# Section h: the stamps that fit in the header pad, all of them; on the
+# zero-work io forwarder (one stamp per packet) and the pipeline (three:
+# rx, ring enqueue and dequeue, the tx left out on net_null).
+HISTORY_K = 4
+HISTORY_WORKLOADS = ("fwd", "pipeline")
 
 # Section d. Pairs per thread and timed loop: ~10-50 ms untracked, long
 # enough for the clock. heapbench repeats each loop HEAP_REPS times and
@@ -417,6 +425,41 @@ def bench_forwarding(r, label, mem, runs, wl=WORKLOADS[0]):
 
     res = alternate(runs, [("plain", plain), ("audited", audited)])
     return res["plain"], res["audited"]
+
+
+def bench_history(r, label, mem, runs, wl):
+    """{plain, audited, history: [Mpps]} of an mpaudit-fwd workload:
+    plain, instrumented, instrumented with MPAUDIT_HISTORY=HISTORY_K."""
+    _, row, _, app, lcores, nb_mbufs, _ = wl
+    args = eal_mem_for(mem, nb_mbufs)
+
+    def variant(name, binary, env):
+        def fn(i):
+            res = r.run("[%s] %s %s run %d" % (label, row, name, i + 1),
+                        binary, args, env_extra=env, ok_status=(0, 3),
+                        app_extra=app, lcores=lcores)
+            if res:
+                progress(label, row + " " + name, i, runs, res[0])
+                return res[0]
+            return None
+        return fn
+
+    return alternate(runs, [
+        ("plain", variant("plain", FWD_PLAIN, None)),
+        ("audited", variant("audited", FWD, {"MPAUDIT_SUMMARY": "0"})),
+        ("history", variant("history K=%d" % HISTORY_K, FWD,
+                            {"MPAUDIT_SUMMARY": "0",
+                             "MPAUDIT_HISTORY": str(HISTORY_K)}))])
+
+
+def history_row(wl, label, res):
+    """A row of section h: medians and the three ratios."""
+    p, a, h = (median(res[k]) for k in ("plain", "audited", "history"))
+    return "  %-10s %-10s %9s %9s %9s %8s %8s %9s  (n=%d/%d/%d)" % (
+        wl[1], label, fmt(p, "%.2f", 9), fmt(a, "%.2f", 9),
+        fmt(h, "%.2f", 9), fmt(ratio(a, p), "%.3f", 8),
+        fmt(ratio(h, p), "%.3f", 8), fmt(ratio(h, a), "%.3f", 9),
+        len(res["plain"]), len(res["audited"]), len(res["history"]))
 
 
 def bench_scanner(r, label, mem, runs, nb_mbufs, tmpdir):
@@ -813,7 +856,7 @@ def main(argv):
 
     need = []
     if any(w[2] == "fwd" and w[0] in sections for w in WORKLOADS) or \
-            "scanner" in sections:
+            "scanner" in sections or "history" in sections:
         need += [FWD_PLAIN, FWD]
     if "heap" in sections:
         need += [HEAPBENCH]
@@ -834,6 +877,8 @@ def main(argv):
     per_mode = 2 * len(workloads)
     if "scanner" in sections:
         per_mode += 2 * len(sizes)
+    if "history" in sections:
+        per_mode += 3 * len(HISTORY_WORKLOADS)
     n_runs = len(modes) * runs * per_mode
     # heapbench runs take about a second each (EAL init included).
     n_heap = (len(modes) * runs * sum(len(heap_variants(t))
@@ -848,6 +893,7 @@ def main(argv):
 
     r = Runner(secs)
     fwd_rows, scan_rows, heap_rows_, free_rows_ = {}, [], [], []
+    hist_rows = []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
         for mi, (label, mem) in enumerate(modes):
@@ -861,6 +907,11 @@ def main(argv):
                 for nb in sizes:
                     on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
                     scan_rows.append(scanner_row(label, nb, on, off))
+            if "history" in sections:
+                for wl in WORKLOADS:
+                    if wl[0] in HISTORY_WORKLOADS:
+                        hist_rows.append(history_row(wl, label, bench_history(
+                            r, label, mem, runs, wl)))
             if "free" in sections:
                 free_rows_ += free_rows(label, bench_free(r, label, mem, runs))
             if heap_preload:
@@ -913,6 +964,16 @@ def main(argv):
                 "memory", "mbufs", "ns/obj", "mean scan", "max scan", "CPU",
                 "Mpps off", "Mpps on", "ratio"),
         ] + scan_rows
+    if "history" in sections:
+        lines += [
+            "",
+            "h. per-object history (Mpps, 2x net_null): mpaudit-fwd-plain vs "
+            "mpaudit-fwd vs mpaudit-fwd with MPAUDIT_HISTORY=%d; pipeline "
+            "as in a.; n = good runs plain/audited/history" % HISTORY_K,
+            "  %-10s %-10s %9s %9s %9s %8s %8s %9s" % (
+                "workload", "memory", "plain", "audited", "history",
+                "aud/pl", "hist/pl", "hist/aud"),
+        ] + hist_rows
     if heap_preload:
         lines += [""] + heap_header() + heap_rows_ + [
             "  pairs per thread and timed loop: %s" % ", ".join(
@@ -1034,7 +1095,7 @@ def self_test():
         rows = heap_rows("no-huge", "libc", 1, res)
         assert len(rows) == 4, rows
         assert " 11.0 " in rows[0] and " 25.0 " in rows[0], rows[0]
-        assert " 2.27    1.50 over" in rows[0], rows[0]
+        assert " 2.27    1.50 ok" in rows[0], rows[0]
         assert "(n=2/1)" in rows[0], rows[0]
         assert " 8.5 " in rows[2] and " 1.88    1.50 ok" in rows[2], rows[2]
         assert "n/a" in rows[1] and "(n=2/0)" in rows[1], rows[1]
@@ -1050,6 +1111,13 @@ def self_test():
     row = workload_row(WORKLOADS[0], "no-huge", [40.0], [39.0])
     assert " 0.975 " in row and " ok " in row, row
     assert " ? " in workload_row(WORKLOADS[3], "no-huge", [], [])
+    row = history_row(WORKLOADS[0], "hugepages", {
+        "plain": [100.0, 102.0], "audited": [96.0], "history": [90.0, 91.0]})
+    assert " 101.00 " in row and " 0.950 " in row and " 0.896 " in row, row
+    assert " 0.943 " in row and "(n=2/1/2)" in row, row
+    assert "n/a" in history_row(WORKLOADS[2], "no-huge", {
+        "plain": [], "audited": [], "history": []})
+    assert parse_sections(["--only", "history"]) == (["history"], True)
     print(row)
     print("\n".join(heap_header() + rows))
     print(forwarding_row("hugepages", [43.0, 44.0, 45.0], [41.0, 42.0]))

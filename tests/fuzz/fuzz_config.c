@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "mpaudit_stamp.h"
 
 #define FUZZ_VALUE_MAX 512
 
@@ -28,7 +29,8 @@ static const char *const names[] = {
 	"MPAUDIT_STUCK_MS", "MPAUDIT_SCAN_MS", "MPAUDIT_REPORT",
 	"MPAUDIT_SUMMARY", "MPAUDIT_HEAP", "MPAUDIT_HEAP_DEPTH",
 	"MPAUDIT_HEAP_TRACK", "MPAUDIT_HEAP_MAX_MB", "MPAUDIT_DUMP_SIGNAL",
-	"MPAUDIT_TRACK_SIGNAL", "MPAUDIT_REPORT_MS", "MPAUDIT_NO_SUCH_VAR",
+	"MPAUDIT_TRACK_SIGNAL", "MPAUDIT_REPORT_MS", "MPAUDIT_HISTORY",
+	"MPAUDIT_HISTORY_SCANS", "MPAUDIT_PCAP_DIR", "MPAUDIT_NO_SUCH_VAR",
 };
 #define NB_NAMES (sizeof(names) / sizeof(names[0]))
 
@@ -68,7 +70,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (strcmp(name, "MPAUDIT_NO_SUCH_VAR") == 0 || cfg.stuck_ms == 0 ||
 	    cfg.stuck_ms > MPA_MAX_STUCK_MS || cfg.scan_ms > MPA_MAX_SCAN_MS ||
-	    cfg.heap_depth == 0 || cfg.heap_max_mb == 0) {
+	    cfg.heap_depth == 0 || cfg.heap_max_mb == 0 ||
+	    cfg.history > MPA_OBJHIST_MAX) {
 		fprintf(stderr, "fuzz_config: accepted '%s' out of range\n", var);
 		abort();
 	}

@@ -350,6 +350,12 @@ BAD_FWD = [
      ["MPAUDIT_REPORT", "/nonexistent/dir"], True),
     ("duration_x", {}, ["--duration", "x"], ["--duration", "'x'"], True),
     ("bogus", {}, ["--bogus"], ["--bogus"], True),
+    ("history_5", {"MPAUDIT_HISTORY": "5"}, [],
+     ["MPAUDIT_HISTORY", "'5'", "0 to 4"], True),
+    ("history_x", {"MPAUDIT_HISTORY": "x"}, [],
+     ["MPAUDIT_HISTORY", "'x'", "0 to 4"], True),
+    ("worker_leak_io", {}, ["--worker-leak", "4"],
+     ["--worker-leak", "--pipeline"], True),
     ("pcap_missing", {}, ["--pcap", "/nonexistent.pcap"],
      ["--pcap", "/nonexistent.pcap"], True),
     # Ports are known only once EAL has probed the devices.

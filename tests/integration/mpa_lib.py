@@ -79,6 +79,12 @@ TRUTH_RE = re.compile(
     r"pool=(?P<pool>\S+) state=(?P<state>\S+) lcore=(?P<lcore>\S+) "
     r"port=(?P<port>\S+) queue=(?P<queue>\S+) ring=(?P<ring>\S+) "
     r"site=(?P<site>\S+)$")
+# A previous holder of one leaked object, as the program knows it
+# (mpaudit-fwd --worker-leak): n=1 is the holder just before the last.
+TRUTH_PREV_RE = re.compile(
+    r"^(?P<prog>\S+): truth prev addr=(?P<addr>0x[0-9a-f]+) n=(?P<n>\d+) "
+    r"state=(?P<state>\S+) lcore=(?P<lcore>\S+) port=(?P<port>\S+) "
+    r"queue=(?P<queue>\S+) ring=(?P<ring>\S+) site=(?P<site>\S+)$")
 LOG_RE = re.compile(
     r"^mpaudit: pool (?P<pool>\S+): (?P<count>\d+) objects (?P<rest>.*) "
     r"\[(?P<new>\d+) newly stuck\]$")
@@ -482,6 +488,44 @@ def truth_groups(run, prog):
         groups[k] = n
         kinds.append((m.group("kind"), k, n))
     return groups, kinds
+
+
+def truth_prev(run, prog):
+    """{address (int): [holder, ...]} of @prog's "truth prev" lines, most
+    recent first; a holder is prev_key()'s tuple."""
+    res = {}
+    for line in run.out.splitlines():
+        m = TRUTH_PREV_RE.match(line)
+        if not m or m.group("prog") != prog:
+            continue
+        lst = res.setdefault(int(m.group("addr"), 16), [])
+        if int(m.group("n")) != len(lst) + 1:
+            raise Failed("%s: truth prev lines out of order: %s" %
+                         (run.name, line))
+        lst.append((m.group("state"), dash(m.group("lcore"), int),
+                    dash(m.group("port"), int), dash(m.group("queue"), int),
+                    dash(m.group("ring")), dash(m.group("site"))))
+    return res
+
+
+def prev_key(h):
+    """(state, lcore, port, queue, ring, site) of a previous holder in the
+    report's sample_history (or the CLI's)."""
+    return (h.get("state"), h.get("lcore"), h.get("port"), h.get("queue"),
+            h.get("ring"), h.get("site"))
+
+
+def tele_prev(sample):
+    """The previous holders of a telemetry sample (/mpaudit/stuck,history:
+    flat hN_* fields), as prev_key() tuples, and their ages."""
+    keys, ages = [], []
+    for n in range(1, int(sample.get("previous", 0)) + 1):
+        f = "h%d_" % n
+        keys.append((sample.get(f + "state"), sample.get(f + "lcore"),
+                     sample.get(f + "port"), sample.get(f + "queue"),
+                     sample.get(f + "ring"), sample.get(f + "site")))
+        ages.append(sample.get(f + "age_ms"))
+    return keys, ages
 
 
 def report_groups(run):

@@ -23,7 +23,9 @@
  *    from the pool's last scan before it went;
  *  - sleeps past the stuck threshold;
  *  - checks that every object's pattern and header are intact: the auditor
- *    must never write inside an object (exit 1 otherwise);
+ *    must never write inside an object, nor in DPDK's object header (all
+ *    of it, as it was once the pool was built), whatever MPAUDIT_HISTORY
+ *    (exit 1 otherwise);
  *  - prints the ground truth in mpaudit-fwd's format, then calls
  *    rte_eal_cleanup(), which produces the final report, and exits with
  *    mpa_fini()'s verdict.
@@ -84,12 +86,18 @@
 
 #define EXIT_USAGE 2
 
+/* Most objects of a pool whose header is kept for the check. */
+#define IT_HDRS_MAX 1024
+
 struct it_seed {
 	uint8_t seed;
+	/* Each object's header as DPDK left it, by obj_iter index. */
+	struct rte_mempool_objhdr hdrs[IT_HDRS_MAX];
 };
 
 struct it_check {
 	uint8_t seed;
+	const struct rte_mempool_objhdr *hdrs;
 	struct rte_mempool *mp;
 	unsigned int nb_objs;
 	unsigned int nb_bad;
@@ -105,10 +113,13 @@ it_pattern(uint8_t seed, unsigned int idx, size_t off)
 static void
 it_obj_fill(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 {
-	const struct it_seed *s = opaque;
+	struct it_seed *s = opaque;
 	uint8_t *p = obj;
 	size_t off;
 
+	/* Called once the pool is populated: its headers are final. */
+	if (idx < IT_HDRS_MAX)
+		s->hdrs[idx] = *rte_mempool_get_header(obj);
 	for (off = 0; off < mp->elt_size; off++)
 		p[off] = it_pattern(s->seed, idx, off);
 }
@@ -122,7 +133,10 @@ it_obj_check(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 	size_t off;
 
 	c->nb_objs++;
-	if (rte_mempool_get_header(obj)->mp != mp) {
+	if (rte_mempool_get_header(obj)->mp != mp ||
+	    (idx < IT_HDRS_MAX &&
+	     memcmp(rte_mempool_get_header(obj), &c->hdrs[idx],
+		    sizeof(c->hdrs[idx])) != 0)) {
 		printf(PROG ": CORRUPTED pool=%s object=%u header\n", mp->name,
 		       idx);
 		c->nb_bad++;
@@ -140,9 +154,9 @@ it_obj_check(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 }
 
 static unsigned int
-it_pool_check(struct rte_mempool *mp, uint8_t seed)
+it_pool_check(struct rte_mempool *mp, const struct it_seed *s)
 {
-	struct it_check c = { .seed = seed, .mp = mp };
+	struct it_check c = { .seed = s->seed, .hdrs = s->hdrs, .mp = mp };
 
 	rte_mempool_obj_iter(mp, it_obj_check, &c);
 	printf(PROG ": pattern pool=%s objects=%u corrupted=%u\n", mp->name,
@@ -323,15 +337,15 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct it_seed plain_seed = { IT_PLAIN_SEED };
-	struct it_seed nocache_seed = { IT_NOCACHE_SEED };
+	static struct it_seed plain_seed = { .seed = IT_PLAIN_SEED };
+	static struct it_seed nocache_seed = { .seed = IT_NOCACHE_SEED };
 	void *plain_keep[IT_PLAIN_KEEP];
 	void *nocache_keep[IT_NOCACHE_KEEP];
 	void *ring_objs[IT_RING_KEEP];
 	void *freed_keep[IT_FREED_KEEP];
 	struct rte_mempool *plain, *nocache, *freed;
 	struct rte_ring *ring, *junk;
-	int plain_line, nocache_line = 0, ring_line, freed_line;
+	int plain_line, nocache_line = 0, ring_get_line, ring_line, freed_line;
 	unsigned int sleep_ms, bad = 0, i;
 	int ret, rc;
 
@@ -376,7 +390,8 @@ main(int argc, char **argv)
 		if (rc != 0)
 			goto nomem;
 	}
-	if (rte_mempool_get_bulk(plain, ring_objs, IT_RING_KEEP) != 0)
+	ring_get_line = __LINE__; rc = rte_mempool_get_bulk(plain, ring_objs, IT_RING_KEEP);
+	if (rc != 0)
 		goto nomem;
 	ring_line = __LINE__; rc = (int)rte_ring_enqueue_bulk(ring, ring_objs, IT_RING_KEEP, NULL);
 	if (rc != IT_RING_KEEP) {
@@ -404,8 +419,8 @@ main(int argc, char **argv)
 	it_sleep_ms(sleep_ms);
 	rte_mempool_free(freed);
 
-	bad += it_pool_check(plain, IT_PLAIN_SEED);
-	bad += it_pool_check(nocache, IT_NOCACHE_SEED);
+	bad += it_pool_check(plain, &plain_seed);
+	bad += it_pool_check(nocache, &nocache_seed);
 
 	it_truth("app_plain", IT_PLAIN_KEEP, IT_PLAIN_NAME, "app", NULL,
 		 plain_line);
@@ -415,6 +430,9 @@ main(int argc, char **argv)
 		 IT_RING_NAME, ring_line);
 	it_truth("app_freed", IT_FREED_KEEP, IT_FREED_NAME, "app", NULL,
 		 freed_line);
+	/* Before it_ring, the ring's objects were the application's. */
+	printf(PROG ": truth prev kind=ring_plain n=1 state=app lcore=%u "
+	       "site=%s:%d\n", rte_lcore_id(), it_site_file(), ring_get_line);
 	printf(PROG ": in_use %s=%u %s=%u\n",
 	       IT_PLAIN_NAME, rte_mempool_in_use_count(plain),
 	       IT_NOCACHE_NAME, rte_mempool_in_use_count(nocache));

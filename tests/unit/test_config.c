@@ -22,6 +22,7 @@
 #include <rte_common.h>
 
 #include "core/config.h"
+#include "mpaudit_stamp.h"
 
 #define ERRLEN 512
 
@@ -35,7 +36,7 @@ range_msg(char *buf, size_t len, const char *name, const char *val,
 }
 
 static const char unknown_tail[] =
-	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
+	" (known: MPAUDIT_STUCK_MS, MPAUDIT_SCAN_MS, MPAUDIT_REPORT, MPAUDIT_REPORT_MS, MPAUDIT_HISTORY_SCANS, MPAUDIT_HISTORY, MPAUDIT_PCAP_DIR, MPAUDIT_SUMMARY, MPAUDIT_HEAP, MPAUDIT_HEAP_DEPTH, MPAUDIT_HEAP_TRACK, MPAUDIT_HEAP_MAX_MB, MPAUDIT_DUMP_SIGNAL, MPAUDIT_TRACK_SIGNAL)";
 
 /* Assert that @p cfg holds exactly the built-in defaults. */
 static void
@@ -54,6 +55,7 @@ assert_defaults(const struct mpa_config *cfg)
 	assert_int_equal(cfg->report_ms, 10000);
 	assert_int_equal(cfg->history_scans, 3600);
 	assert_string_equal(cfg->pcap_dir, "");
+	assert_int_equal(cfg->history, 0);
 }
 
 /* A config filled with junk, so that parse must overwrite every field. */
@@ -417,6 +419,44 @@ test_history_scans(void **state)
 		"invalid MPAUDIT_HISTORY_SCANS='1000001': expected an integer from 0 to 1000000");
 }
 
+/*
+ * MPAUDIT_HISTORY: 0 (off) to the 4 stamps that fit in the object header;
+ * anything else is refused with the bound and its reason.
+ */
+static void
+test_history(void **state)
+{
+	static const char tail[] =
+		"': expected an integer from 0 to 4 (previous stamps kept per object, as many as fit in the mempool object header)";
+	static const char *const bad[] = {
+		"5", "x", "", "-1", "+2", " 3", "3 ", "0x2", "4294967297", "2.0",
+	};
+	struct mpa_config cfg;
+	char err[ERRLEN], var[64], want[ERRLEN];
+
+	assert_int_equal(MPA_OBJHIST_MAX, 4);
+	mpa_config_defaults(&cfg);
+	assert_int_equal(cfg.history, 0);
+	for (uint32_t k = 0; k <= 4; k++) {
+		snprintf(var, sizeof(var), "MPAUDIT_HISTORY=%u", k);
+		assert_int_equal(parse1(&cfg, var, err), 0);
+		assert_int_equal(cfg.history, k);
+		assert_string_equal(err, "");
+	}
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		snprintf(var, sizeof(var), "MPAUDIT_HISTORY=%s", bad[i]);
+		assert_int_equal(parse1(&cfg, var, err), -EINVAL);
+		assert_defaults(&cfg);
+		snprintf(want, sizeof(want), "invalid MPAUDIT_HISTORY='%s%s",
+			 bad[i], tail);
+		assert_string_equal(err, want);
+	}
+	/* Not MPAUDIT_HISTORY_SCANS, and the other way round. */
+	assert_int_equal(parse1(&cfg, "MPAUDIT_HISTORY_SCANS=5", err), 0);
+	assert_int_equal(cfg.history, 0);
+	assert_int_equal(cfg.history_scans, 5);
+}
+
 /* An absolute path with room for the capture's name, else refused. */
 static void
 test_pcap_dir(void **state)
@@ -641,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_report_ms_bounds),
 		cmocka_unit_test(test_report_ms_rejected),
 		cmocka_unit_test(test_history_scans),
+		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_pcap_dir),
 		cmocka_unit_test(test_report_path),
 		cmocka_unit_test(test_stuck_ms_rejected),

@@ -268,6 +268,52 @@ test_reset_keeps_memory(void **state)
 	assert_int_equal(g.cap, 0);
 }
 
+/*
+ * Each sample keeps its previous holders through a merge (a retired
+ * pool's groups, the driver group): they travel with its address.
+ */
+static void
+test_merge_keeps_history(void **state)
+{
+	struct mpa_groups g = { 0 };
+	struct mpa_group_key k = key(1, 5, 2, MPA_ST_APP);
+	struct mpa_group src = { .key = k, .count = 2, .nsamples = 2,
+				 .samples = { 0x700, 0x800 },
+				 .nprev = { 2, 1 } };
+
+	src.prev[0][0] = (struct mpa_objhist_ent){ 31, 1500, 1 };
+	src.prev[0][1] = (struct mpa_objhist_ent){ 30, 1510, 1 };
+	src.prev[1][0] = (struct mpa_objhist_ent){ 40, 900, 7 };
+	/* A sample counted one by one has none until the scan reads it. */
+	assert_int_equal(mpa_groups_add(&g, &k, 100, 0x600, 0), 0);
+	assert_int_equal(g.v[0].nprev[0], 0);
+	assert_int_equal(mpa_groups_merge(&g, &k, &src), 0);
+	assert_int_equal(g.v[0].nsamples, 3);
+	assert_int_equal(g.v[0].samples[1], 0x700);
+	assert_int_equal(g.v[0].nprev[1], 2);
+	assert_int_equal(g.v[0].prev[1][0].holder, 31);
+	assert_int_equal(g.v[0].prev[1][0].age_ms, 1500);
+	assert_int_equal(g.v[0].prev[1][0].lcore, 1);
+	assert_int_equal(g.v[0].prev[1][1].holder, 30);
+	assert_int_equal(g.v[0].samples[2], 0x800);
+	assert_int_equal(g.v[0].nprev[2], 1);
+	assert_int_equal(g.v[0].prev[2][0].holder, 40);
+	assert_int_equal(g.v[0].prev[2][0].lcore, 7);
+	/* Sorting moves whole groups, histories and all. */
+	mpa_groups_add(&g, &(struct mpa_group_key){ 1, 6, 2, MPA_ST_APP }, 1,
+		       0x900, 0);
+	mpa_groups_add(&g, &(struct mpa_group_key){ 1, 6, 2, MPA_ST_APP }, 1,
+		       0xa00, 0);
+	mpa_groups_add(&g, &(struct mpa_group_key){ 1, 6, 2, MPA_ST_APP }, 1,
+		       0xb00, 0);
+	mpa_groups_add(&g, &(struct mpa_group_key){ 1, 6, 2, MPA_ST_APP }, 1,
+		       0xc00, 0);
+	mpa_groups_sort(&g);
+	assert_int_equal(g.v[1].key.holder, 5);
+	assert_int_equal(g.v[1].prev[2][0].holder, 40);
+	mpa_groups_free(&g);
+}
+
 /* At MPA_GROUPS_MAX groups a new key is dropped, known keys still count. */
 /*
  * A whole group counted at once: under the given key (the source's own is
@@ -312,7 +358,10 @@ test_merge(void **state)
 	assert_int_equal(g.v[1].nsamples, 3);
 	assert_int_equal(g.dropped, 0);
 
-	/* A full table drops the whole source, counted. */
+	mpa_groups_free(&g);
+	g = (struct mpa_groups){ 0 };
+	k = key(2, 77, 3, MPA_ST_PMD);
+	assert_int_equal(mpa_groups_merge(&g, &k, &src), 0);
 	for (uint32_t n = g.n; n < MPA_GROUPS_MAX; n++) {
 		struct mpa_group_key f = key(5, n + 100, 0, MPA_ST_RING);
 
@@ -401,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_reset_keeps_memory),
 		cmocka_unit_test(test_capacity_limit),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_keeps_history),
 		cmocka_unit_test(test_free_accepts_empty),
 	};
 

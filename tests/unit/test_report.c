@@ -213,7 +213,7 @@ leaks_result(struct mpa_scan_result *r, struct mpa_group *v)
 static const char leaks_json[] =
 	"{"
 	"\"tool\": \"mpaudit\", \"version\": \"test\", \"mode\": \"instrumented\","
-	"\"config\": {\"stuck_ms\": 1000, \"scan_ms\": 250},"
+	"\"config\": {\"stuck_ms\": 1000, \"scan_ms\": 250, \"history\": 0},"
 	"\"pools\": ["
 	" {\"name\": \"mpaudit_fwd_pool\", \"size\": 8191, \"in_use\": 200,"
 	"  \"free\": 7991, \"stuck\": 88, \"stamp\": \"header\","
@@ -329,7 +329,7 @@ clean_result(struct mpa_scan_result *r)
 static const char clean_json[] =
 	"{"
 	"\"tool\": \"mpaudit\", \"version\": \"test\", \"mode\": \"instrumented\","
-	"\"config\": {\"stuck_ms\": 5000, \"scan_ms\": 1000},"
+	"\"config\": {\"stuck_ms\": 5000, \"scan_ms\": 1000, \"history\": 0},"
 	"\"pools\": ["
 	" {\"name\": \"clean_pool\", \"size\": 512, \"in_use\": 0, \"free\": 512,"
 	"  \"stuck\": 0, \"stamp\": \"header\", \"free_set\": \"ring+cache\","
@@ -828,6 +828,127 @@ test_json_mode(void **state)
 	json_decref(root);
 }
 
+/*
+ * MPAUDIT_HISTORY=3: a leak that went rx -> ring -> app, its samples'
+ * previous holders in the JSON report (most recent first, as a group's
+ * holder says them, with their ages) and in the summary (oldest first,
+ * ending with the group's holder). One sample moved while it was read
+ * and keeps none. The pools say what they keep: 0 for a side table.
+ */
+static void
+history_result(struct mpa_scan_result *r, struct mpa_group *v)
+{
+	struct mpa_group *g;
+
+	memset(r, 0, sizeof(*r));
+	r->valid = 1;
+	r->now_ms = 50000;
+	r->stuck_ms = 1000;
+	r->objhist_k = 3;
+	r->groups.v = v;
+	r->groups.cap = 1;
+	add_pool(r, "mpaudit_fwd_pool", 8191, 2, 8189, 2, 1, 1)->objhist = 3;
+	add_pool(r, "objs", 100, 0, 100, 0, 0, 0);
+	g = add_group(r, 0, h_app, 2, MPA_ST_APP, 2, 2, 2100);
+	add_sample(g, 0x1000);
+	add_sample(g, 0x2000);
+	g->nprev[0] = 2;
+	g->prev[0][0] = (struct mpa_objhist_ent){ h_ring, 2110, 1 };
+	g->prev[0][1] = (struct mpa_objhist_ent){ h_rx, 2120, 1 };
+	r->stuck = 2;
+	r->new_stuck = 2;
+}
+
+static const char history_json_stuck[] =
+	"["
+	" {\"pool\": \"mpaudit_fwd_pool\", \"state\": \"app\", \"lcore\": 2,"
+	"  \"port\": null, \"queue\": null, \"ring\": null,"
+	"  \"site\": \"apps/x/obj.c:7\", \"function\": \"obj_get\","
+	"  \"count\": 2, \"new\": 2, \"max_age_ms\": 2100,"
+	"  \"samples\": [\"0x1000\", \"0x2000\"],"
+	"  \"sample_history\": ["
+	"   {\"address\": \"0x1000\", \"previous\": ["
+	"     {\"state\": \"ring\", \"lcore\": 1, \"port\": null, \"queue\": null,"
+	"      \"ring\": \"fwd_keep\", \"site\": \"apps/x/pipe.c:45\","
+	"      \"function\": \"pipe_put\", \"age_ms\": 2110},"
+	"     {\"state\": \"rx\", \"lcore\": 1, \"port\": 2, \"queue\": 5,"
+	"      \"ring\": null, \"site\": \"apps/x/main.c:123\","
+	"      \"function\": \"rx_loop\", \"age_ms\": 2120}]},"
+	"   {\"address\": \"0x2000\", \"previous\": []}]}"
+	"]";
+
+static void
+test_json_history(void **state)
+{
+	struct mpa_group v[1];
+	struct mpa_scan_result r;
+	struct mpa_config cfg = cfg_leaks;
+	json_t *root, *want, *pools;
+	json_error_t jerr;
+
+	history_result(&r, v);
+	cfg.history = 3;
+	root = mpa_report_json(&r, &stats_thread, &cfg);
+	assert_non_null(root);
+	want = json_loads(history_json_stuck, 0, &jerr);
+	assert_non_null(want);
+	if (!json_equal(json_object_get(root, "stuck"), want)) {
+		char *got = json_dumps(json_object_get(root, "stuck"), 0);
+
+		fail_msg("stuck differs: %s", got);
+	}
+	json_decref(want);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(root, "config"), "history")), 3);
+	pools = json_object_get(root, "pools");
+	assert_int_equal(json_integer_value(json_object_get(
+		json_array_get(pools, 0), "stamp_history")), 3);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_array_get(pools, 1), "stamp_history")), 0);
+	json_decref(root);
+
+	/* History off: not a word of it, whatever the groups hold. */
+	r.objhist_k = 0;
+	root = mpa_report_json(&r, &stats_thread, &cfg_leaks);
+	assert_null(json_object_get(json_array_get(json_object_get(root,
+		"stuck"), 0), "sample_history"));
+	assert_null(json_object_get(json_array_get(json_object_get(root,
+		"pools"), 0), "stamp_history"));
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(root, "config"), "history")), 0);
+	json_decref(root);
+}
+
+static const char history_summary_tail[] =
+	"\n"
+	"HOW THE SAMPLES GOT THERE (MPAUDIT_HISTORY=3: previous holders, oldest first, age at the scan)\n"
+	"       2  app lcore 2 at apps/x/obj.c:7\n"
+	"          0x1000: rx port 2 queue 5 lcore 1 at apps/x/main.c:123 (2.1 s) -> ring fwd_keep lcore 1 at apps/x/pipe.c:45 (2.1 s) -> app lcore 2 at apps/x/obj.c:7\n"
+	"          0x2000: (no earlier holder known) -> app lcore 2 at apps/x/obj.c:7\n"
+	"\n"
+	"mpaudit: 2 stuck objects in 1 groups in 2 pools, 0 free errors: LEAKS FOUND\n";
+
+static void
+test_summary_history(void **state)
+{
+	struct mpa_group v[1];
+	struct mpa_scan_result r;
+	const char *tail;
+	char *out;
+	int ret;
+
+	history_result(&r, v);
+	out = print_summary(&r, &stats_thread, &cfg_leaks, &ret);
+	tail = strstr(out, "\nHOW THE SAMPLES");
+	assert_non_null(tail);
+	assert_string_equal(tail, history_summary_tail);
+	free(out);
+	r.objhist_k = 0;
+	out = print_summary(&r, &stats_thread, &cfg_leaks, &ret);
+	assert_null(strstr(out, "HOW THE SAMPLES"));
+	free(out);
+}
+
 static void
 test_summary_leaks(void **state)
 {
@@ -1150,6 +1271,8 @@ main(void)
 		cmocka_unit_test(test_pmd_on_rx_queue),
 		cmocka_unit_test(test_json_mode),
 		cmocka_unit_test(test_summary_leaks),
+		cmocka_unit_test(test_json_history),
+		cmocka_unit_test(test_summary_history),
 		cmocka_unit_test(test_summary_clean),
 		cmocka_unit_test(test_stop_named),
 		cmocka_unit_test(test_log_new),

@@ -29,6 +29,7 @@
 /* What txsync.c links against, outside the pure module. */
 int mpa_logtype;
 volatile uint32_t mpa_nohdr_pools;
+volatile uint32_t mpa_objhist_k;
 
 void
 mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
