@@ -1024,7 +1024,10 @@ test_stop_named(void **state)
 	mpa_report_set_stop("exit", NULL);
 }
 
-/* Only groups with newly stuck objects are logged, one line each. */
+/*
+ * Only groups with newly stuck objects are logged, a holder at once the
+ * first time, then at most every 10 s; a flush says what was held back.
+ */
 static void
 test_log_new(void **state)
 {
@@ -1036,14 +1039,24 @@ test_log_new(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(rte_openlog_stream(f), 0);
+	mpa_report_log_forget();
 	leaks_result(&r, v);
 	mpa_report_log_new(&r);
 	/* Every group new: every sentence shape. */
 	for (uint32_t i = 0; i < r.groups.n; i++)
 		r.groups.v[i].new_count = i + 1;
 	mpa_report_log_new(&r);
+	/* What the second call held back, at a stop. */
+	mpa_report_log_flush();
+	/* 10 s on, a holder may be logged again. */
+	r.now_ms += 10000;
+	for (uint32_t i = 0; i < r.groups.n; i++)
+		r.groups.v[i].new_count = 1;
+	mpa_report_log_new(&r);
+	mpa_report_log_flush();
 	rte_openlog_stream(NULL);
 	assert_int_equal(fclose(f), 0);
+	mpa_report_log_forget();
 
 	assert_text(buf,
 		/* First call: the groups with newly stuck objects. */
@@ -1051,14 +1064,23 @@ test_log_new(void **state)
 		"mpaudit: pool mpaudit_fwd_pool: 5 objects sitting in ring fwd_rx2w by lcore 1, oldest 0.9 s [5 newly stuck]\n"
 		"mpaudit: pool mpaudit_fwd_pool: 3 objects taken by a driver or uninstrumented code, oldest 86400.0 s [3 newly stuck]\n"
 		"mpaudit: pool objs: 3 objects held by application code by lcore 127, oldest 0.0 s, last touched at apps/x/obj.c:7 (obj_get) [1 newly stuck]\n"
-		/* Second call: all of them. */
-		"mpaudit: pool mpaudit_fwd_pool: 40 objects held since RX on port 2 queue 5 by lcore 1, oldest 5.0 s, last touched at apps/x/main.c:123 (rx_loop) [1 newly stuck]\n"
+		/* Second call, same scan time: only holders not logged yet. */
 		"mpaudit: pool mpaudit_fwd_pool: 24 objects handed to TX, not completed on port 0 queue 0 by lcore 2, oldest 12.3 s, last touched at apps/x/main.c:200 (tx_flush) [2 newly stuck]\n"
 		"mpaudit: pool mpaudit_fwd_pool: 16 objects sitting in ring fwd_keep by lcore 0, oldest 1.9 s, last touched at apps/x/pipe.c:45 (pipe_put) [3 newly stuck]\n"
+		"mpaudit: pool objs: 1 objects held by an unknown holder, oldest 5.0 s [7 newly stuck]\n"
+		/* The flush: the others' held-back objects. */
+		"mpaudit: pool mpaudit_fwd_pool: 40 objects held since RX on port 2 queue 5 by lcore 1, oldest 5.0 s, last touched at apps/x/main.c:123 (rx_loop) [1 newly stuck]\n"
 		"mpaudit: pool mpaudit_fwd_pool: 5 objects sitting in ring fwd_rx2w by lcore 1, oldest 0.9 s [4 newly stuck]\n"
 		"mpaudit: pool mpaudit_fwd_pool: 3 objects taken by a driver or uninstrumented code, oldest 86400.0 s [5 newly stuck]\n"
 		"mpaudit: pool objs: 3 objects held by application code by lcore 127, oldest 0.0 s, last touched at apps/x/obj.c:7 (obj_get) [6 newly stuck]\n"
-		"mpaudit: pool objs: 1 objects held by an unknown holder, oldest 5.0 s [7 newly stuck]\n");
+		/* 10 s later: every holder at once, and nothing left to flush. */
+		"mpaudit: pool mpaudit_fwd_pool: 40 objects held since RX on port 2 queue 5 by lcore 1, oldest 5.0 s, last touched at apps/x/main.c:123 (rx_loop) [1 newly stuck]\n"
+		"mpaudit: pool mpaudit_fwd_pool: 24 objects handed to TX, not completed on port 0 queue 0 by lcore 2, oldest 12.3 s, last touched at apps/x/main.c:200 (tx_flush) [1 newly stuck]\n"
+		"mpaudit: pool mpaudit_fwd_pool: 16 objects sitting in ring fwd_keep by lcore 0, oldest 1.9 s, last touched at apps/x/pipe.c:45 (pipe_put) [1 newly stuck]\n"
+		"mpaudit: pool mpaudit_fwd_pool: 5 objects sitting in ring fwd_rx2w by lcore 1, oldest 0.9 s [1 newly stuck]\n"
+		"mpaudit: pool mpaudit_fwd_pool: 3 objects taken by a driver or uninstrumented code, oldest 86400.0 s [1 newly stuck]\n"
+		"mpaudit: pool objs: 3 objects held by application code by lcore 127, oldest 0.0 s, last touched at apps/x/obj.c:7 (obj_get) [1 newly stuck]\n"
+		"mpaudit: pool objs: 1 objects held by an unknown holder, oldest 5.0 s [1 newly stuck]\n");
 	free(buf);
 }
 
