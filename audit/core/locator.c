@@ -122,8 +122,6 @@ mpa_locator_free(struct mpa_locator *loc)
 int64_t
 mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr)
 {
-	const struct mpa_run *r;
-	uint64_t off, idx;
 	uint32_t i;
 
 	if (loc->nruns == 0 || addr < loc->lo || addr > loc->hi)
@@ -132,12 +130,5 @@ mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr)
 	i = loc->dir[(addr - loc->lo) >> loc->dir_shift];
 	while (i + 1 < loc->nruns && loc->runs[i + 1].first <= addr)
 		i++;
-	r = &loc->runs[i];
-	off = addr - r->first;
-	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
-		return -1;
-	idx = (off >> r->shift) * r->inv;
-	if (idx >= r->count || idx * r->stride != off)
-		return -1;
-	return (int64_t)(r->first_idx + idx);
+	return mpa_run_index(&loc->runs[i], addr);
 }

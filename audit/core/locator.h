@@ -61,4 +61,22 @@ void mpa_locator_free(struct mpa_locator *loc);
 /** @return the index of the object starting at @p addr, or -1. */
 int64_t mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr);
 
+/**
+ * Index in the pool of the object at @p addr of run @p r (whose first
+ * object is at or below @p addr), or -1 if no object starts there: an
+ * exact division by the stride as a shift and a multiply by its inverse.
+ */
+static inline int64_t
+mpa_run_index(const struct mpa_run *r, uintptr_t addr)
+{
+	uint64_t off = addr - r->first, idx;
+
+	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
+		return -1;
+	idx = (off >> r->shift) * r->inv;
+	if (idx >= r->count || idx * r->stride != off)
+		return -1;
+	return (int64_t)(r->first_idx + idx);
+}
+
 #endif /* MPA_LOCATOR_H */

@@ -495,9 +495,7 @@ static __thread uint32_t run_hint __attribute__((tls_model("initial-exec")));
 static inline int64_t
 locate_fast(const struct mpa_locator *loc, uintptr_t a)
 {
-	const struct mpa_run *r;
 	uint32_t i = run_hint;
-	uint64_t off, idx;
 
 	if (unlikely(i >= loc->nruns || a < loc->runs[i].first ||
 		     a - loc->runs[i].first >=
@@ -509,14 +507,7 @@ locate_fast(const struct mpa_locator *loc, uintptr_t a)
 			i++;
 		run_hint = i;
 	}
-	r = &loc->runs[i];
-	off = a - r->first;
-	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
-		return -1;
-	idx = (off >> r->shift) * r->inv;
-	if (idx >= r->count || idx * r->stride != off)
-		return -1;
-	return (int64_t)(r->first_idx + idx);
+	return mpa_run_index(&loc->runs[i], a);
 }
 
 void
