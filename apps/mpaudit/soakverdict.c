@@ -170,7 +170,8 @@ mpa_soak_verdict(struct mpa_soak *s)
 	if (v->stuck_max > 0) {
 		v->stuck_failed = 1;
 		reason(v, "%ld objects stuck (most in one sample after the "
-		       "warm-up), %d holders", v->stuck_max, s->nb_holders);
+		       "warm-up), %d holder%s", v->stuck_max, s->nb_holders,
+		       s->nb_holders == 1 ? "" : "s");
 	}
 	if (v->errors_max > 0) {
 		v->errors_failed = 1;
