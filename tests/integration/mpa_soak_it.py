@@ -755,6 +755,23 @@ def t_soak_kill_gen(ctx, c):
     check_nothing_left(c, s)
 
 
+def check_interrupted(c, s, min_samples):
+    """A soak stopped by a signal mid-run: exit 1, every file, the run
+    marked interrupted with at least @min_samples samples kept, a clean
+    DUT that exited 0."""
+    c.eq("%s: exit status" % s.name, s.wait(SOAK_SLACK_S), 1)
+    check_files(c, s, OUT_FILES + ["report.json"])
+    r = check_result(c, s, "interrupted", "interrupted", 1, NO_FAIL)
+    c.true("%s: error %r" % (s.name, r.get("error")),
+           (r.get("error") or "").startswith("interrupted after "))
+    n = r.get("samples", 0)
+    c.true("%s: %d samples" % (s.name, n), min_samples <= n < 600)
+    check_csv(c, s, n)
+    check_samples_json(c, s, n, "interrupted")
+    check_junit(c, s, 0, 1, {"soak run": "error"})
+    c.eq("%s: DUT exit" % s.name, r["dut"].get("exit_status"), 0)
+
+
 def t_soak_sigint(ctx, c):
     """SIGINT mid-run: both processes stopped, the samples kept, the
     report marked interrupted (exit 1: a clean DUT, but no verdict)."""
@@ -762,17 +779,7 @@ def t_soak_sigint(ctx, c):
                                   str(WARMUP_S)])
     s.wait_progress(EARLY_T_S, 120)
     s.p.send_signal(signal.SIGINT)
-    c.eq("%s: exit status" % s.name, s.wait(SOAK_SLACK_S), 1)
-    check_files(c, s, OUT_FILES + ["report.json"])
-    r = check_result(c, s, "interrupted", "interrupted", 1, NO_FAIL)
-    c.true("%s: error %r" % (s.name, r.get("error")),
-           (r.get("error") or "").startswith("interrupted after "))
-    n = r.get("samples", 0)
-    c.true("%s: %d samples" % (s.name, n), EARLY_T_S + 1 <= n < 600)
-    check_csv(c, s, n)
-    check_samples_json(c, s, n, "interrupted")
-    check_junit(c, s, 0, 1, {"soak run": "error"})
-    c.eq("%s: DUT exit" % s.name, r["dut"].get("exit_status"), 0)
+    check_interrupted(c, s, EARLY_T_S + 1)
     c.eq("%s: final report exit_code" % s.name,
          load_json(os.path.join(s.out, "report.json"))["summary"]
          ["exit_code"], 0)
@@ -799,18 +806,7 @@ def t_soak_hangup(ctx, c):
         time.sleep(0.05)
     c.eq("%s: exit status with stderr closed" % s.name, s.p.poll(), None)
     s.p.send_signal(signal.SIGHUP)
-    c.eq("%s: exit status" % s.name, s.wait(SOAK_SLACK_S), 1)
-    check_files(c, s, OUT_FILES + ["report.json"])
-    r = check_result(c, s, "interrupted", "interrupted", 1, NO_FAIL)
-    c.true("%s: error %r" % (s.name, r.get("error")),
-           (r.get("error") or "").startswith("interrupted after "))
-    n = r.get("samples", 0)
-    c.true("%s: %d samples" % (s.name, n),
-           EARLY_T_S + PIPE_CLOSED_S <= n < 600)
-    check_csv(c, s, n)
-    check_samples_json(c, s, n, "interrupted")
-    check_junit(c, s, 0, 1, {"soak run": "error"})
-    c.eq("%s: DUT exit" % s.name, r["dut"].get("exit_status"), 0)
+    check_interrupted(c, s, EARLY_T_S + PIPE_CLOSED_S)
     check_nothing_left(c, s)
 
 
