@@ -33,8 +33,8 @@ from mpa_lib import (  # noqa: E402
     DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, LCORES_PIPELINE, STUCK_WAIT_S,
     TCtx, check_bad_config_msg, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_summary, key_str, null_vdevs, pool_entry,
-    prev_key, report_groups, run_case, session, tele_group_key, tele_prev,
-    truth_groups, truth_prev, wait_stuck)
+    prev_key, report_groups, run_case, session, stop_at_end, tele_group_key,
+    tele_prev, truth_groups, truth_prev, wait_stuck)
 
 # The pipeline's lcores (mpa_lib's LCORES_PIPELINE): RX 1, worker 2.
 RX_LCORE = 1
@@ -42,7 +42,9 @@ WORKER_LCORE = 2
 WORKER_LEAK = 6
 STUCK_MS = 500
 ENV = {"MPAUDIT_STUCK_MS": str(STUCK_MS), "MPAUDIT_SCAN_MS": "100"}
-PIPE_SECS = 6
+# The telemetry sessions run the pipeline until their requests are done
+# (--duration 0, then SIGINT): a fixed duration would race them.
+SESSION_S = 40
 CLI_TIMEOUT_S = 30
 # The pool is new when the worker takes its first mbufs: before their
 # rx_burst they were free since the pool's attach (no lcore, no site).
@@ -150,7 +152,7 @@ def path_re(addr, prev, g, k):
 def t_objhist_pipeline(ctx, c):
     name = "objhist_pipeline"
     k = 3
-    cmd = pipeline_cmd(ctx, name, PIPE_SECS)
+    cmd = pipeline_cmd(ctx, name, 0)
     seen = {}
 
     def body(t, p, report_path):
@@ -164,9 +166,10 @@ def t_objhist_pipeline(ctx, c):
                           "--history")
         seen["cli_json"] = cli(ctx, "--file-prefix", prefix, "--json",
                                "stuck", "--history")
+        stop_at_end(p)
 
     run = session(ctx, name, cmd, dict(ENV, MPAUDIT_HISTORY=str(k)),
-                  PIPE_SECS + 30, body)
+                  SESSION_S, body)
     g, prev = worker_group(c, run)
     check_report_history(c, run, g, prev, k)
     samples = [int(a, 16) for a in g.get("samples") or []]
@@ -260,7 +263,7 @@ def t_objhist_off(ctx, c):
     """Unset and 0: not a history field anywhere, the summary and the
     CLI say there is none, the groups are what they were."""
     name = "objhist_off"
-    cmd = pipeline_cmd(ctx, name, PIPE_SECS)
+    cmd = pipeline_cmd(ctx, name, 0)
     seen = {}
 
     def body(t, p, report_path):
@@ -272,8 +275,9 @@ def t_objhist_off(ctx, c):
                           "--history")
         seen["cli_json"] = cli(ctx, "--file-prefix", prefix, "--json",
                                "stuck", "--history")
+        stop_at_end(p)
 
-    run = session(ctx, name, cmd, ENV, PIPE_SECS + 30, body)
+    run = session(ctx, name, cmd, ENV, SESSION_S, body)
     worker_group(c, run)
     no_history_report(c, run)
     v = seen.get("tele") or {}
