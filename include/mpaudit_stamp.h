@@ -290,11 +290,41 @@ mpa_age_ms(uint32_t now, uint32_t then)
 	return (int32_t)(now - then);
 }
 
+/*
+ * The calling thread's lcore id, as rte_lcore_id(). In the application
+ * that is one load from its TLS. Inside a shared object, libmpaudit
+ * itself, the same read is a call to __tls_get_addr() each time (EAL's
+ * variable belongs to another object), a few ns per burst; the library is
+ * built with MPA_LCORE_CACHED and reads the variable through its address,
+ * looked up once per thread (audit/core/lcore.c).
+ */
+#ifdef MPA_LCORE_CACHED
+extern __thread unsigned int *mpa_t_lcore_addr
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+unsigned int *mpa_lcore_addr_slow(void) __attribute__((visibility("hidden")));
+
+static inline unsigned int
+mpa_lcore_id(void)
+{
+	unsigned int *a = mpa_t_lcore_addr;
+
+	if (unlikely(a == NULL))
+		a = mpa_lcore_addr_slow();
+	return *a;
+}
+#else
+static inline unsigned int
+mpa_lcore_id(void)
+{
+	return rte_lcore_id();
+}
+#endif
+
 /** Current lcore as stored in a stamp. */
 static inline unsigned int
 mpa_cur_lcore(void)
 {
-	unsigned int l = rte_lcore_id();
+	unsigned int l = mpa_lcore_id();
 
 	return l < MPA_LCORE_NONE ? l : MPA_LCORE_NONE;
 }
@@ -625,7 +655,7 @@ mpa_w_mempool_put_bulk(struct rte_mempool *mp, void * const *objs,
 		       unsigned int n, struct mpa_site *site)
 {
 	mpa_w_mempool_generic_put(mp, objs, n,
-				  rte_mempool_default_cache(mp, rte_lcore_id()),
+				  rte_mempool_default_cache(mp, mpa_lcore_id()),
 				  site);
 }
 
@@ -664,7 +694,7 @@ mpa_tx_send(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 	uint16_t sent;
 
 	if (*txsync >= 0)
-		c = rte_mempool_default_cache(pkts[0]->pool, rte_lcore_id());
+		c = rte_mempool_default_cache(pkts[0]->pool, mpa_lcore_id());
 	if (likely(*txsync >= MPA_TXSYNC_TRUST && c != NULL)) {
 		uint32_t len0 = c->len;
 		void *top0 = len0 != 0 ? c->objs[len0 - 1] : NULL;

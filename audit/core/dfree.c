@@ -78,7 +78,7 @@ mpa_free_twice(struct rte_mempool *mp, void *obj, uint64_t old,
 	char here[96], then[96];
 
 	if (cache == NULL)
-		cache = rte_mempool_default_cache(mp, rte_lcore_id());
+		cache = rte_mempool_default_cache(mp, mpa_lcore_id());
 	if (!in_cache(cache, obj) && !in_ring(mp, obj))
 		return 0;
 	site_str(here, sizeof(here), site);
@@ -86,7 +86,7 @@ mpa_free_twice(struct rte_mempool *mp, void *obj, uint64_t old,
 		site_str(then, sizeof(then), first->site);
 	mpa_error_report_lcore(MPA_ERR_DOUBLE_FREE, mp->name, (uintptr_t)obj, here,
 			       first != NULL && first->site != NULL ? then : NULL,
-			       rte_lcore_id() < RTE_MAX_LCORE ? (int)rte_lcore_id() : -1);
+			       mpa_lcore_id() < RTE_MAX_LCORE ? (int)mpa_lcore_id() : -1);
 	return 1;
 }
 

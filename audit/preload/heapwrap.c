@@ -41,6 +41,8 @@
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
+#include "mpaudit_stamp.h"
+
 #include "core/guard.h"
 #include "core/config.h"
 #include "core/errors.h"
@@ -217,7 +219,7 @@ note(void *p, size_t size, enum mpa_heap_kind kind, uint16_t type, int socket,
 	if (t_internal) {
 		internal = 1;
 	} else if (__atomic_load_n(&mpa_heap_scope, __ATOMIC_RELAXED)) {
-		unsigned int lc = rte_lcore_id();
+		unsigned int lc = mpa_lcore_id();
 
 		scope = 1;
 		t_internal++; /* whatever the unwinder allocates is ours */

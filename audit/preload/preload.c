@@ -218,7 +218,7 @@ tx_wrapped(uint16_t port, void *qd, struct rte_mbuf **pkts, uint16_t n)
 		return w->tx(qd, pkts, n);
 	txsync = &w->txsync[q];
 	if (*txsync >= 0)
-		c = rte_mempool_default_cache(pkts[0]->pool, rte_lcore_id());
+		c = rte_mempool_default_cache(pkts[0]->pool, mpa_lcore_id());
 	if (likely(*txsync >= MPA_TXSYNC_TRUST && c != NULL)) {
 		uint32_t len0 = c->len;
 		void *top0 = len0 != 0 ? c->objs[len0 - 1] : NULL;

@@ -57,6 +57,9 @@ FWD_PLAIN = os.environ.get("BENCH_FWD_PLAIN", FWD + "-plain")
 RESULTS = os.path.join(BUILD, "bench-results.txt")
 PRELOAD = os.environ.get("BENCH_PRELOAD",
                          os.path.join(BUILD, "audit", "libmpaudit_preload.so"))
+# Set, the "plain" testpmd runs preload this library instead of none:
+# two builds of the preload side by side (docs/performance.md).
+PRELOAD_PLAIN = os.environ.get("BENCH_PRELOAD_PLAIN", "")
 HEAPBENCH = os.environ.get("BENCH_HEAPBENCH",
                            os.path.join(BUILD, "tests", "bench", "heapbench"))
 FREEBENCH = os.path.join(BUILD, "tests", "bench", "freebench")
@@ -337,8 +340,9 @@ def run_testpmd(r, what, mem, preload, mode=("--forward-mode=io",)):
     cmd = [TESTPMD] + EAL_COMMON + mem + ["--file-prefix", prefix, "--"] + app
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MPAUDIT_")}
-    if preload:
-        env.update({"LD_PRELOAD": PRELOAD, "MPAUDIT_SUMMARY": "0"})
+    lib = PRELOAD if preload else PRELOAD_PLAIN
+    if lib:
+        env.update({"LD_PRELOAD": lib, "MPAUDIT_SUMMARY": "0"})
     try:
         p = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
