@@ -62,9 +62,15 @@ void mpa_locator_free(struct mpa_locator *loc);
 int64_t mpa_locator_find(const struct mpa_locator *loc, uintptr_t addr);
 
 /**
- * Index in the pool of the object at @p addr of run @p r (whose first
- * object is at or below @p addr), or -1 if no object starts there: an
- * exact division by the stride as a shift and a multiply by its inverse.
+ * Index in the pool of the object at @p addr of run @p r, or -1 if no
+ * object of the run starts there; @p addr may be anywhere.
+ *
+ * One multiply decides it. With d the stride's odd part and inv its
+ * inverse modulo 2^64, q = n * inv (n = offset >> shift) is n / d when d
+ * divides n; when it does not, d * q would be another number congruent
+ * to n below 2^64, so q > (2^64 - 1) / d >= count. Hence q < count holds
+ * exactly for the run's object starts; an address below the run wraps to
+ * an offset beyond any run and fails the same test.
  */
 static inline int64_t
 mpa_run_index(const struct mpa_run *r, uintptr_t addr)
@@ -74,7 +80,7 @@ mpa_run_index(const struct mpa_run *r, uintptr_t addr)
 	if ((off & ((UINT64_C(1) << r->shift) - 1)) != 0)
 		return -1;
 	idx = (off >> r->shift) * r->inv;
-	if (idx >= r->count || idx * r->stride != off)
+	if (idx >= r->count)
 		return -1;
 	return (int64_t)(r->first_idx + idx);
 }

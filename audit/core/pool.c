@@ -520,10 +520,36 @@ mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
 		p->side[idx] = stamp;
 }
 
+/* One object of a ring burst, wherever it is; the hints follow it. */
+static void
+ring_stamp_one(void *obj, uint64_t s, uint32_t k)
+{
+	uintptr_t a = (uintptr_t)obj;
+	struct mpa_pool *p = __atomic_load_n(&slots[ring_hint], __ATOMIC_ACQUIRE);
+	int64_t idx;
+
+	if (likely(p != NULL && a >= p->loc.lo && a <= p->loc.hi &&
+		   (idx = locate_fast(&p->loc, a)) >= 0)) {
+		/* the pool of the last object */
+	} else {
+		p = mpa_pool_of_addr(a, &idx);
+		if (p == NULL)
+			return;
+		for (int i = 0; i < MPA_POOLS_MAX; i++)
+			if (slots[i] == p)
+				ring_hint = i;
+	}
+	if (p->header_stamp)
+		mpa_stamp_slot_write(obj, s, k);
+	else
+		p->side[idx] = s;
+}
+
 void
 mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 	       unsigned int esize, uint8_t state, const struct mpa_site *site)
 {
+	unsigned int i = 0;
 	uint64_t s;
 	uint32_t k;
 
@@ -534,30 +560,40 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 			   mpa_cur_lcore(), mpa_clock_ms);
 	k = mpa_objhist_k;
 	/*
-	 * Fetch the stamp lines for writing while the objects are located:
-	 * on a ring between two cores they are the other core's. A
-	 * prefetch never faults, whatever the slot holds.
+	 * A ring slot may hold anything, so every pointer is located before
+	 * its stamp is written. The common case, objects of the run the last
+	 * one was found in (a burst was mostly taken from the pool together)
+	 * in a pool with header stamps and no history, is a loop over that
+	 * run's constants held in registers: per object a subtract, a
+	 * multiply, two tests and the store (mpa_run_index()). Anything else
+	 * goes through ring_stamp_one(), which moves the hints, and the loop
+	 * goes on from the run it found.
 	 */
-	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t a = (uintptr_t)objs[i];
-		struct mpa_pool *p = __atomic_load_n(&slots[ring_hint],
-						     __ATOMIC_ACQUIRE);
-		int64_t idx;
+	while (i < n) {
+		const struct mpa_pool *p = __atomic_load_n(&slots[ring_hint],
+							   __ATOMIC_ACQUIRE);
+		uint32_t ri = run_hint;
 
-		if (likely(p != NULL && a >= p->loc.lo && a <= p->loc.hi &&
-			   (idx = locate_fast(&p->loc, a)) >= 0)) {
-			/* the pool of the last object */
-		} else {
-			p = mpa_pool_of_addr(a, &idx);
-			if (p == NULL)
-				continue;
-			for (int k = 0; k < MPA_POOLS_MAX; k++)
-				if (slots[k] == p)
-					ring_hint = k;
+		if (likely(k == 0 && p != NULL && p->header_stamp &&
+			   ri < p->loc.nruns)) {
+			const struct mpa_run *ru = &p->loc.runs[ri];
+			const uintptr_t first = ru->first;
+			const uint64_t inv = ru->inv;
+			const uint64_t mask = (UINT64_C(1) << ru->shift) - 1;
+			const uint32_t shift = ru->shift, count = ru->count;
+
+			for (; i < n; i++) {
+				uint64_t off = (uintptr_t)objs[i] - first;
+
+				if (unlikely((off & mask) != 0 ||
+					     (off >> shift) * inv >= count))
+					break;
+				*mpa_stamp_slot(objs[i]) = s;
+			}
+			if (i == n)
+				break;
 		}
-		if (p->header_stamp)
-			mpa_stamp_slot_write(objs[i], s, k);
-		else
-			p->side[idx] = s;
+		ring_stamp_one(objs[i], s, k);
+		i++;
 	}
 }

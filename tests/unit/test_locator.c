@@ -399,6 +399,50 @@ test_top_of_address_space(void **state)
 	free(a);
 }
 
+/*
+ * mpa_run_index() alone, which the ring stamps call on any pointer a ring
+ * slot holds, without a range check first: every byte address from three
+ * strides below a run to three beyond it, and the far ends of the address
+ * space, against a division. Strides: odd, a power of two, and the odd
+ * parts DPDK pools get (mbufs of 2368 and 2432 bytes, 192-byte objects).
+ */
+static void
+test_run_index_anywhere(void **state)
+{
+	const uint32_t strides[] = { 1, 7, 64, 192, 2368, 2432, 4096, 9000 };
+	const uint32_t n = 40;
+
+	for (size_t s = 0; s < RTE_DIM(strides); s++) {
+		uint32_t stride = strides[s];
+		uintptr_t *a = make_uniform(BASE + 4160, stride, n);
+		uintptr_t lo = a[0] - 3 * (uintptr_t)stride;
+		uintptr_t end = a[0] + (uintptr_t)(n + 3) * stride;
+		struct mpa_locator loc;
+		const struct mpa_run *r;
+
+		assert_int_equal(mpa_locator_build(&loc, a, n), 0);
+		assert_int_equal(loc.nruns, 1);
+		r = &loc.runs[0];
+		for (uintptr_t x = lo; x < end; x++) {
+			int64_t want = -1;
+
+			if (x >= a[0] && (x - a[0]) % stride == 0 &&
+			    (x - a[0]) / stride < n)
+				want = (int64_t)((x - a[0]) / stride);
+			if (mpa_run_index(r, x) != want)
+				fail_msg("stride %u: index(%#lx) = %ld, expected %ld",
+					 stride, (unsigned long)x,
+					 (long)mpa_run_index(r, x), (long)want);
+		}
+		assert_int_equal(mpa_run_index(r, 0), -1);
+		assert_int_equal(mpa_run_index(r, a[0] - 1), -1);
+		assert_int_equal(mpa_run_index(r, UINTPTR_MAX), -1);
+		assert_int_equal(mpa_run_index(r, UINTPTR_MAX - stride + 1), -1);
+		mpa_locator_free(&loc);
+		free(a);
+	}
+}
+
 static void
 test_single_object(void **state)
 {
@@ -539,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_two_objects),
 		cmocka_unit_test(test_irregular),
 		cmocka_unit_test(test_exhaustive_small),
+		cmocka_unit_test(test_run_index_anywhere),
 		cmocka_unit_test(test_invalid_input),
 	};
 
