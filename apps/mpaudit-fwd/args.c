@@ -53,6 +53,7 @@ enum {
 	OPT_TX_HOLD,
 	OPT_WORKER_LEAK,
 	OPT_CHURN_POOL,
+	OPT_AB_MS,
 };
 
 static const struct option fwd_long_opts[] = {
@@ -74,6 +75,7 @@ static const struct option fwd_long_opts[] = {
 	{ "tx-hold", required_argument, NULL, OPT_TX_HOLD },
 	{ "worker-leak", required_argument, NULL, OPT_WORKER_LEAK },
 	{ "churn-pool", required_argument, NULL, OPT_CHURN_POOL },
+	{ "ab-ms", required_argument, NULL, OPT_AB_MS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -115,13 +117,16 @@ fwd_usage(FILE *f, const char *prog)
 "  --worker-leak K     with --pipeline: the TX lcore forgets the first K\n"
 "                      mbufs it takes from fwd_pipe (at most %u)\n"
 "  --churn-pool MS     create and free pool fwd_churn every MS ms\n"
+"Benchmark (instrumented build):\n"
+"  --ab-ms MS          switch the stamps off and on every MS ms (%u..%u) and\n"
+"                      print the rates of both kinds of phase ('ab' line)\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 clean, 1 failure, 2 usage error, 3 (instrumented build)\n"
 "the audit found leaks.\n",
 		prog, FWD_DEF_STATS_MS, FWD_MAX_BURST, FWD_DEF_BURST,
 		FWD_DEF_NB_MBUFS, FWD_DEF_MBUF_CACHE, FWD_DEF_LEAK_MAX,
-		FWD_WORKER_LEAK_MAX);
+		FWD_WORKER_LEAK_MAX, FWD_AB_MIN_MS, FWD_AB_MAX_MS);
 }
 
 static void
@@ -365,6 +370,11 @@ fwd_parse_app(int argc, char **argv, struct fwd_opts *o)
 		case OPT_CHURN_POOL:
 			if (fwd_parse_u32(name, optarg, 1, FWD_MAX_PERIOD_MS,
 					  &o->churn_ms) != 0)
+				return FWD_EXIT_USAGE;
+			break;
+		case OPT_AB_MS:
+			if (fwd_parse_u32(name, optarg, FWD_AB_MIN_MS,
+					  FWD_AB_MAX_MS, &o->ab_ms) != 0)
 				return FWD_EXIT_USAGE;
 			break;
 		case ':':

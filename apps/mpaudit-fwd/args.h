@@ -31,6 +31,10 @@
 /* Most mbufs --worker-leak takes: each one's truth line names it. */
 #define FWD_WORKER_LEAK_MAX 64u
 
+/* --ab-ms: shortest and longest phase. */
+#define FWD_AB_MIN_MS 10u
+#define FWD_AB_MAX_MS 10000u
+
 #define FWD_MEMIF_ROLE_LEN 8
 
 /* Application options, after parsing and validation. */
@@ -54,6 +58,7 @@ struct fwd_opts {
 	uint32_t worker_leak;	/* --pipeline: the TX lcore forgets the first
 				   K mbufs it dequeues */
 	uint32_t churn_ms;	/* create/free pool fwd_churn every MS */
+	uint32_t ab_ms;		/* bench: stamps off/on every MS, 0: never */
 
 	/* Default devices; only meaningful when default_devs is set. */
 	int default_devs;	/* the EAL arguments named no device */

@@ -376,6 +376,145 @@ fwd_stats_sum(const struct fwd_ctx *c, uint64_t *rx, uint64_t *tx,
 	}
 }
 
+/*
+ * --ab-ms: the instrumented forwarder measuring its own stamps. Every
+ * period the stamps are switched off or on (mpa_on) and the packets sent
+ * in the phase that ended are counted for its kind. Both kinds then see
+ * the same moments of the host: on a shared VM whose speed drifts by tens
+ * of percent within a minute, alternate runs of two processes cannot
+ * resolve a cost of a few percent (docs/performance.md). An off phase
+ * still tests mpa_on in each wrapper, so it runs a branch per call slower
+ * than the plain build. The first two phases warm up and are not counted.
+ */
+#define FWD_AB_WARMUP 2u
+#define FWD_AB_PAIRS_MAX 4096u
+
+struct fwd_ab {
+	uint64_t period_ns;
+	uint64_t next_ns;	/* end of the running phase; UINT64_MAX: off */
+	uint64_t start_ns;	/* of the running phase */
+	uint64_t start_tx;
+	unsigned int phase;	/* phases ended */
+	int on;			/* the running phase stamps */
+	uint64_t pkts[2];	/* counted phases: [0] off, [1] on */
+	uint64_t ns[2];
+	double off_rate;	/* the last counted off phase, for its pair */
+	uint32_t nb_pairs;	/* off phase then on phase, in order */
+	double pair[FWD_AB_PAIRS_MAX];
+};
+
+#ifdef MPAUDIT_INSTRUMENTED
+static int
+fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
+{
+	uint64_t rx, drop;
+
+	memset(ab, 0, sizeof(*ab));
+	ab->next_ns = UINT64_MAX;
+	if (c->opts->ab_ms == 0)
+		return 0;
+	if (!mpa_on) {
+		fprintf(stderr, FWD_PROG ": --ab-ms: the auditor is not "
+			"running; no phases\n");
+		return -1;
+	}
+	ab->period_ns = (uint64_t)c->opts->ab_ms * FWD_NS_PER_MS;
+	ab->next_ns = now + ab->period_ns;
+	ab->start_ns = now;
+	fwd_stats_sum(c, &rx, &ab->start_tx, &drop);
+	ab->on = 1;
+	return 0;
+}
+
+/* End the running phase at @p now and start the other kind. */
+static void
+fwd_ab_flip(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
+{
+	uint64_t rx, tx, drop, ns = now - ab->start_ns;
+
+	fwd_stats_sum(c, &rx, &tx, &drop);
+	if (ab->on && !mpa_on) {
+		/* The auditor switched itself off (out of memory): leave it. */
+		fprintf(stderr, FWD_PROG ": --ab-ms: the auditor stopped "
+			"stamping; phases end\n");
+		ab->next_ns = UINT64_MAX;
+		return;
+	}
+	if (ab->phase >= FWD_AB_WARMUP && ns != 0) {
+		double rate = (double)(tx - ab->start_tx) / (double)ns;
+
+		ab->pkts[ab->on] += tx - ab->start_tx;
+		ab->ns[ab->on] += ns;
+		if (!ab->on)
+			ab->off_rate = rate;
+		else if (ab->off_rate > 0 && ab->nb_pairs < FWD_AB_PAIRS_MAX)
+			ab->pair[ab->nb_pairs++] = rate / ab->off_rate;
+	}
+	ab->phase++;
+	ab->on = !ab->on;
+	mpa_on = ab->on;
+	ab->start_ns = now;
+	ab->start_tx = tx;
+	ab->next_ns += ab->period_ns;
+	if (ab->next_ns <= now)
+		ab->next_ns = now + ab->period_ns;
+}
+
+static int
+fwd_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Stamps back on for the report at exit, and the 'ab' line. */
+static void
+fwd_ab_end(struct fwd_ab *ab)
+{
+	double on, off, med = 0.0;
+
+	if (ab->period_ns == 0)
+		return;
+	if (ab->next_ns != UINT64_MAX)
+		mpa_on = 1;
+	on = ab->ns[1] != 0 ? (double)ab->pkts[1] * 1e3 / (double)ab->ns[1] : 0;
+	off = ab->ns[0] != 0 ? (double)ab->pkts[0] * 1e3 / (double)ab->ns[0] : 0;
+	if (ab->nb_pairs != 0) {
+		qsort(ab->pair, ab->nb_pairs, sizeof(ab->pair[0]),
+		      fwd_cmp_double);
+		med = ab->nb_pairs % 2 ? ab->pair[ab->nb_pairs / 2] :
+		      (ab->pair[ab->nb_pairs / 2 - 1] +
+		       ab->pair[ab->nb_pairs / 2]) / 2;
+	}
+	printf(FWD_PROG ": ab phases=%u pairs=%u on=%.2f Mpps off=%.2f Mpps "
+	       "ratio=%.4f pair_median=%.4f\n", ab->phase, ab->nb_pairs, on,
+	       off, off > 0 ? on / off : 0.0, med);
+}
+#else
+static int
+fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
+{
+	memset(ab, 0, sizeof(*ab));
+	ab->next_ns = UINT64_MAX;
+	if (c->opts->ab_ms == 0)
+		return 0;
+	fprintf(stderr, FWD_PROG ": --ab-ms needs the instrumented build "
+		"(mpaudit-fwd); no phases\n");
+	return -1;
+}
+
+static void
+fwd_ab_flip(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
+{
+}
+
+static void
+fwd_ab_end(struct fwd_ab *ab)
+{
+}
+#endif
+
 /* Time, stats and churn until the duration ends or a signal arrives. */
 static void
 fwd_control(struct fwd_ctx *c, uint64_t *nb_churn)
@@ -391,12 +530,19 @@ fwd_control(struct fwd_ctx *c, uint64_t *nb_churn)
 	uint64_t last_tx = 0, last_ns = start;
 	uint64_t now, wake, rx, tx, drop;
 	int churn_err_said = 0;
+	struct fwd_ab *ab = calloc(1, sizeof(*ab));
 	int rc;
 
+	if (ab == NULL || fwd_ab_start(ab, c, start) != 0) {
+		free(ab);
+		ab = NULL;
+	}
 	while (!fwd_signalled) {
 		now = fwd_now_ns();
 		if (now >= end)
 			break;
+		if (ab != NULL && now >= ab->next_ns)
+			fwd_ab_flip(ab, c, now);
 		if (now >= next_stats) {
 			fwd_stats_sum(c, &rx, &tx, &drop);
 			printf(FWD_PROG ": stats t=%.3fs rx=%" PRIu64 " tx=%"
@@ -428,8 +574,13 @@ fwd_control(struct fwd_ctx *c, uint64_t *nb_churn)
 		}
 		wake = RTE_MIN(end, now + FWD_CONTROL_TICK_MS * FWD_NS_PER_MS);
 		wake = RTE_MIN(wake, RTE_MIN(next_stats, next_churn));
+		if (ab != NULL)
+			wake = RTE_MIN(wake, ab->next_ns);
 		fwd_sleep_until(wake);
 	}
+	if (ab != NULL)
+		fwd_ab_end(ab);
+	free(ab);
 }
 
 /* Forwarded packets over the time the datapath lcores ran. */

@@ -18,6 +18,9 @@ drift in the machine hits both variants alike:
      (stamps and the double-free check), ns per mbuf allocated and freed;
   h. per-object history: the forwarder (io and pipeline rows of a.) plain,
      audited, and audited with MPAUDIT_HISTORY=4 (section history);
+  i. interleaved: the mpaudit-fwd rows of a. measured inside one process,
+     `mpaudit-fwd --ab-ms 100` switching its stamps off and on every
+     100 ms (section ab), so both variants share every moment of the host;
   d. heap tracking: heapbench (tests/bench/heapbench.c), ns per
      allocation + free pair, plain vs under the preload with MPAUDIT_HEAP=all
      (default stack depth, and depth 1 single-threaded), for rte_malloc and
@@ -123,7 +126,13 @@ WORKLOADS = (
 )
 FWD_SECTIONS = tuple(w[0] for w in WORKLOADS)
 
-SECTIONS = FWD_SECTIONS + ("scanner", "history", "heap", "free")
+SECTIONS = FWD_SECTIONS + ("ab", "scanner", "history", "heap", "free")
+
+# Section i: phase length of mpaudit-fwd --ab-ms, and its result line.
+AB_MS = 100
+AB_RE = re.compile(r"mpaudit-fwd: ab phases=(\d+) pairs=(\d+) "
+                   r"on=([0-9.]+) Mpps off=([0-9.]+) Mpps "
+                   r"ratio=([0-9.]+) pair_median=([0-9.]+)")
 
 # Section h: the stamps that fit in the header pad, all of them; on the
 # zero-work io forwarder (one stamp per packet) and the pipeline (three:
@@ -304,6 +313,7 @@ class Runner:
                 what.split(" run ")[0], p.returncode)
             if note not in self.notes:
                 self.notes.append(note)
+        self.last_out = p.stdout
         mpps = parse_mpps(p.stdout + "\n" + p.stderr)
         if mpps is None:
             return self.fail(what, cmd, "no 'forwarded ... Mpps' line",
@@ -454,6 +464,56 @@ def bench_history(r, label, mem, runs, wl):
         ("history", variant("history K=%d" % HISTORY_K, FWD,
                             {"MPAUDIT_SUMMARY": "0",
                              "MPAUDIT_HISTORY": str(HISTORY_K)}))])
+
+
+def parse_ab(text):
+    """{phases, pairs, on, off, ratio, pair_median} from mpaudit-fwd's
+    `ab` line, or None."""
+    m = AB_RE.search(text or "")
+    if m is None:
+        return None
+    return {"phases": int(m.group(1)), "pairs": int(m.group(2)),
+            "on": float(m.group(3)), "off": float(m.group(4)),
+            "ratio": float(m.group(5)), "pair_median": float(m.group(6))}
+
+
+def bench_ab(r, label, mem, runs, wl):
+    """parse_ab() dicts of `runs` interleaved runs of an mpaudit-fwd
+    workload (failed runs and runs without pairs left out)."""
+    _, row, _, app, lcores, nb_mbufs, _ = wl
+    args = eal_mem_for(mem, nb_mbufs)
+    out = []
+    for i in range(runs):
+        what = "[%s] %s interleaved run %d" % (label, row, i + 1)
+        res = r.run(what, FWD, args, env_extra={"MPAUDIT_SUMMARY": "0"},
+                    ok_status=(0, 3), app_extra=tuple(app) + (
+                        "--ab-ms", str(AB_MS)), lcores=lcores)
+        if not res:
+            continue
+        ab = parse_ab(r.last_out)
+        if ab is None or ab["pairs"] == 0:
+            r.fail(what, [FWD], "no 'ab' line with pairs", "", r.last_out)
+            continue
+        print("  [%s] %s interleaved run %d/%d: on %.2f, off %.2f Mpps, "
+              "pair median %.4f" % (label, row, i + 1, runs, ab["on"],
+                                    ab["off"], ab["pair_median"]),
+              flush=True)
+        out.append(ab)
+    return out
+
+
+def ab_row(wl, label, res):
+    """A row of section i: medians of the runs' rates and pair medians,
+    their spread, the target."""
+    meds = [x["pair_median"] for x in res]
+    r = median(meds)
+    verdict = "?" if r is None else ("ok" if r >= wl[6] else "under")
+    spread = "%.3f-%.3f" % (min(meds), max(meds)) if meds else "-"
+    return "  %-10s %-10s %9s %9s %7s %13s %5.2f %-5s (n=%d, %s pairs)" % (
+        wl[1], label, fmt(median([x["on"] for x in res]), "%.2f", 9),
+        fmt(median([x["off"] for x in res]), "%.2f", 9), fmt(r, "%.3f", 7),
+        spread, wl[6], verdict, len(res),
+        "/".join(str(x["pairs"]) for x in res) or "0")
 
 
 def history_row(wl, label, res):
@@ -860,7 +920,8 @@ def main(argv):
 
     need = []
     if any(w[2] == "fwd" and w[0] in sections for w in WORKLOADS) or \
-            "scanner" in sections or "history" in sections:
+            "scanner" in sections or "history" in sections or \
+            "ab" in sections:
         need += [FWD_PLAIN, FWD]
     if "heap" in sections:
         need += [HEAPBENCH]
@@ -883,6 +944,9 @@ def main(argv):
         per_mode += 2 * len(sizes)
     if "history" in sections:
         per_mode += 3 * len(HISTORY_WORKLOADS)
+    ab_workloads = [w for w in WORKLOADS if w[2] == "fwd"]
+    if "ab" in sections:
+        per_mode += len(ab_workloads)
     n_runs = len(modes) * runs * per_mode
     # heapbench runs take about a second each (EAL init included).
     n_heap = (len(modes) * runs * sum(len(heap_variants(t))
@@ -897,7 +961,7 @@ def main(argv):
 
     r = Runner(secs)
     fwd_rows, scan_rows, heap_rows_, free_rows_ = {}, [], [], []
-    hist_rows = []
+    hist_rows, ab_rows = [], []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mpa-bench-") as tmpdir:
         for mi, (label, mem) in enumerate(modes):
@@ -907,6 +971,10 @@ def main(argv):
                 else:
                     plain, audited = bench_testpmd(r, label, mem, runs, wl)
                 fwd_rows[(wi, mi)] = workload_row(wl, label, plain, audited)
+            if "ab" in sections:
+                for wl in ab_workloads:
+                    ab_rows.append(ab_row(wl, label, bench_ab(
+                        r, label, mem, runs, wl)))
             if "scanner" in sections:
                 for nb in sizes:
                     on, off = bench_scanner(r, label, mem, runs, nb, tmpdir)
@@ -959,6 +1027,18 @@ def main(argv):
             "  %-16s %-10s %9s %9s %7s %5s" % ("workload", "memory", "plain",
                                                "audited", "ratio", "tgt"),
         ] + [fwd_rows[k] for k in sorted(fwd_rows)]
+    if "ab" in sections:
+        lines += [
+            "",
+            "i. interleaved (Mpps, 2x net_null, lcores as in a.): one "
+            "mpaudit-fwd --ab-ms %d per run, stamps off and on by turns "
+            "every %d ms; ratio = median over runs of each run's median "
+            "on/off ratio of adjacent phases (off phases still test mpa_on "
+            "per call); spread = lowest-highest run; n = good runs" % (
+                AB_MS, AB_MS),
+            "  %-10s %-10s %9s %9s %7s %13s %5s" % (
+                "workload", "memory", "on", "off", "ratio", "spread", "tgt"),
+        ] + ab_rows
     if "scanner" in sections:
         lines += [
             "",
@@ -1062,6 +1142,21 @@ def self_test():
         assert parse_heapbench(out) == {"window": (12.5, 11.0),
                                         "pair": (10.0, 10.0)}
         assert parse_heapbench("heapbench: case=pair ns_per_pair=x") == {}
+        # Section i: the ab line and a row.
+        ab = parse_ab("x\nmpaudit-fwd: ab phases=49 pairs=23 on=135.28 "
+                      "Mpps off=144.12 Mpps ratio=0.9387 "
+                      "pair_median=0.9386\n")
+        assert ab == {"phases": 49, "pairs": 23, "on": 135.28,
+                      "off": 144.12, "ratio": 0.9387,
+                      "pair_median": 0.9386}, ab
+        assert parse_ab("mpaudit-fwd: forwarded 1 packets") is None
+        row = ab_row(WORKLOADS[0], "hugepages", [
+            dict(ab, pair_median=0.92), dict(ab, pair_median=0.95),
+            dict(ab, pair_median=0.93)])
+        assert row.split()[:5] == ["io", "hugepages", "135.28", "144.12",
+                                   "0.930"], row
+        assert "0.920-0.950" in row and "under" in row and \
+            "(n=3, 23/23/23 pairs)" in row, row
         assert heap_status("mpaudit: unknown variable MPAUDIT_HEAP; "
                            "auditing disabled, the application runs "
                            "unaudited\n", p).startswith("preload inactive")

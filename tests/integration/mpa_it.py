@@ -223,6 +223,32 @@ def t_clean_run(ctx, c):
     c.true("%s: 'newly stuck' in stderr" % name, "newly stuck" not in run.err)
 
 
+def t_ab_phases(ctx, c):
+    """--ab-ms (the bench's interleaved section): the stamps go off and on
+    by turns, both kinds of phase are counted, and the stamps are on again
+    for the stop: the run ends clean, as clean_run. Phases are at least a
+    third of the 30 the duration allows, so a loaded machine cannot fail
+    it; the threshold is ten phases, so a stamp left stale by an off phase
+    is never stuck."""
+    name = "ab_phases"
+    cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
+        ["--vdev", "net_null0", "--vdev", "net_null1",
+         "--", "--duration", "3", "--stats-ms", "0", "--ab-ms", "100"]
+    run = ctx.run(name, cmd, {"MPAUDIT_STUCK_MS": "1000",
+                              "MPAUDIT_SCAN_MS": "50"}, timeout=60)
+    clean_checks(c, run, 20, allowed_pmd=0)
+    m = re.search(r"^mpaudit-fwd: ab phases=(\d+) pairs=(\d+) "
+                  r"on=([0-9.]+) Mpps off=([0-9.]+) Mpps ratio=([0-9.]+) "
+                  r"pair_median=([0-9.]+)$", run.out, re.M)
+    if not c.true("%s: no 'ab' line in stdout" % name, m):
+        return
+    phases, pairs = int(m.group(1)), int(m.group(2))
+    c.true("%s: %d phases, %d pairs" % (name, phases, pairs),
+           phases >= 10 and pairs >= 4 and 2 * pairs <= phases)
+    c.true("%s: on %s and off %s Mpps" % (name, m.group(3), m.group(4)),
+           float(m.group(3)) > 0 and float(m.group(4)) > 0)
+
+
 def t_clean_default(ctx, c):
     name = "clean_default"
     cmd = [ctx.fwd] + ctx.eal(name, LCORES_IO) + \
@@ -358,6 +384,8 @@ BAD_FWD = [
      ["--worker-leak", "--pipeline"], True),
     ("pcap_missing", {}, ["--pcap", "/nonexistent.pcap"],
      ["--pcap", "/nonexistent.pcap"], True),
+    ("ab_ms_5", {}, ["--ab-ms", "5"], ["--ab-ms", "'5'"], True),
+    ("ab_ms_x", {}, ["--ab-ms", "x"], ["--ab-ms", "'x'"], True),
     # Ports are known only once EAL has probed the devices.
     ("ports_3", {}, ["--ports", "3"], ["port count 3"], False),
 ]
@@ -410,6 +438,7 @@ TESTS = {
     "leaks_pipeline": t_leaks_pipeline,
     "clean_run": t_clean_run,
     "clean_default": t_clean_default,
+    "ab_phases": t_ab_phases,
     "churn": t_churn,
     "objpool": t_objpool,
     "double_free_cache": t_double_free_cache,
