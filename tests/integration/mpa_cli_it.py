@@ -16,7 +16,6 @@ Helpers come from mpa_lib.py. EAL memory arguments come from MPA_EAL_MEM
 Exit status 0 pass, 1 fail. Standard library only.
 """
 
-import argparse
 import json
 import os
 import re
@@ -32,15 +31,15 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO, LEAK_ENV,
+    case_args, eal_mem_desc,
+    CLI_TIMEOUT_S, FWD_POOL, FWD_POOL_SIZE, Failed,
+    LCORES_IO, LEAK_ENV, cli,
     NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS,
     STUCK_WAIT_S, TCtx, TELE_LEAK_ARGS, TELE_LEAK_TOTAL, check_exit,
     heapleak_truth, key_str, null_vdevs, read_text, run_case, session,
     socket_path, stop_at_end, tele_group_key, truth_groups, wait_forwarding,
     wait_stuck, wait_text)
 
-# One CLI call may take this long (a few telemetry round trips).
-CLI_TIMEOUT_S = 30
 # watch in the tests: lines and their interval.
 WATCH_LINES = 3
 WATCH_INTERVAL = "0.2"
@@ -67,30 +66,6 @@ class CliCtx(TCtx):
         subprocess.run(["tmux", "-L", self.tmux_server, "kill-server"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         super().cleanup(keep)
-
-
-class Cli:
-    """One finished CLI call."""
-
-    def __init__(self, args, rc, out, err):
-        self.args, self.rc, self.out, self.err = args, rc, out, err
-
-    def what(self):
-        return "mpaudit %s" % " ".join(self.args)
-
-    def json(self):
-        try:
-            return json.loads(self.out)
-        except ValueError as e:
-            raise Failed("%s: output is not JSON (%s): %r" %
-                         (self.what(), e, self.out[:300]))
-
-
-def cli(ctx, *args):
-    p = subprocess.run([ctx.cli] + list(args), stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=CLI_TIMEOUT_S)
-    return Cli(list(args), p.returncode, p.stdout, p.stderr)
 
 
 def check_rc(c, r, want, err_words=()):
@@ -1239,27 +1214,19 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--cli", required=True, help="the mpaudit CLI")
-    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
-    ap.add_argument("--fwd-plain", required=True,
-                    help="uninstrumented mpaudit-fwd")
-    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
-    ap.add_argument("--heapleak", required=True, help="heapleak test program")
-    args = ap.parse_args()
-    for exe in (args.cli, args.fwd, args.fwd_plain, args.heapleak):
-        if not os.access(exe, os.X_OK):
-            print("mpa_cli_it: %s is not an executable" % exe,
-                  file=sys.stderr)
-            return 1
+    args = case_args("mpa_cli_it", __doc__, TESTS, exes=(
+        ("--cli", "the mpaudit CLI"),
+        ("--fwd", "instrumented mpaudit-fwd"),
+        ("--fwd-plain", "uninstrumented mpaudit-fwd"),
+        ("--heapleak", "heapleak test program")), files=(
+        ("--preload", "libmpaudit_preload.so"),))
+    if args is None:
+        return 1
     if shutil.which("tmux") is None:
         print("mpa_cli_it: tmux not found (./run test installs it)",
               file=sys.stderr)
         return 1
-    print("mpa_cli_it: %s, EAL memory: %s" % (args.test, " ".join(
-        os.environ.get("MPA_EAL_MEM", "").split() or
-        DEFAULT_EAL_MEM.split())))
+    print("mpa_cli_it: %s, EAL memory: %s" % (args.test, eal_mem_desc()))
     return run_case("mpa_cli_it", args.test, TESTS[args.test], CliCtx(args))
 
 

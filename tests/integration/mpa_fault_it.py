@@ -31,7 +31,6 @@ Usage: mpa_fault_it.py TEST --fwd PATH --objpool PATH --forkapp PATH
 Helpers come from mpa_lib.py. Exit status 0 pass, 1 fail.
 """
 
-import argparse
 import glob
 import os
 import signal
@@ -42,6 +41,7 @@ import threading
 import time
 
 from mpa_lib import (  # noqa: E402
+    case_args, eal_mem_desc,
     Ctx, DEFAULT_EAL_MEM, FWD_POOL, Failed, LCORES_IO, LEAK_ARGS, LEAK_ENV,
     LEAK_EXPECT, Run, Skipped, Tele, check_exit, check_groups_exact,
     check_summary, forwarded, key_of, pool_entry, run_case, socket_path,
@@ -330,25 +330,16 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
-    ap.add_argument("--objpool", required=True, help="objpool test program")
-    ap.add_argument("--dfree-instr", help="unused here (shared options)")
-    ap.add_argument("--forkapp", required=True, help="forkapp test program")
-    ap.add_argument("--secapp", required=True, help="secapp test program")
-    ap.add_argument("--ringchurn", required=True,
-                    help="ringchurn test program")
-    args = ap.parse_args()
-    for exe in (args.fwd, args.objpool, args.forkapp, args.secapp,
-                args.ringchurn):
-        if not os.access(exe, os.X_OK):
-            print("mpa_fault_it: %s is not an executable" % exe,
-                  file=sys.stderr)
-            return 1
-    print("mpa_fault_it: %s, EAL memory: %s" % (args.test, " ".join(
-        os.environ.get("MPA_EAL_MEM", "").split() or
-        DEFAULT_EAL_MEM.split())))
+    args = case_args("mpa_fault_it", __doc__, TESTS, exes=(
+        ("--fwd", "instrumented mpaudit-fwd"),
+        ("--objpool", "objpool test program"),
+        ("--forkapp", "forkapp test program"),
+        ("--secapp", "secapp test program"),
+        ("--ringchurn", "ringchurn test program")), optional=(
+        ("--dfree-instr", "unused here (shared options)", None),))
+    if args is None:
+        return 1
+    print("mpa_fault_it: %s, EAL memory: %s" % (args.test, eal_mem_desc()))
     return run_case("mpa_fault_it", args.test, TESTS[args.test], FCtx(args))
 
 

@@ -34,7 +34,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    DEFAULT_EAL_MEM, Failed, PCtx, check_bad_config_msg, check_exit, read_text,
+    case_args, eal_mem_desc,
+    Failed, PCtx, check_bad_config_msg, check_exit, read_text,
     run_case, stop_proc, wait_text)
 
 PROG = "heapleak"
@@ -1223,27 +1224,15 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
-    ap.add_argument("--heapleak", required=True, help="heapleak program")
-    ap.add_argument("--heapmod", required=True, help="heapmod module")
-    ap.add_argument("--heapleak-instr", required=True,
-                    help="heapleak built with mpaudit_override.h")
-    args = ap.parse_args()
-    for f in (args.preload, args.heapmod):
-        if not os.path.isfile(f):
-            print("mpa_heap_it: %s does not exist" % f, file=sys.stderr)
-            return 1
-    if not os.access(args.heapleak, os.X_OK):
-        print("mpa_heap_it: %s is not an executable" % args.heapleak,
-              file=sys.stderr)
+    args = case_args("mpa_heap_it", __doc__, TESTS, exes=(
+        ("--heapleak", "heapleak program"),), files=(
+        ("--preload", "libmpaudit_preload.so"),
+        ("--heapmod", "heapmod module"),
+        ("--heapleak-instr", "heapleak built with mpaudit_override.h")))
+    if args is None:
         return 1
-
     print("mpa_heap_it: %s, preload %s, EAL memory: %s" % (
-        args.test, args.preload, " ".join(
-            os.environ.get("MPA_EAL_MEM", "").split() or
-            DEFAULT_EAL_MEM.split())))
+        args.test, args.preload, eal_mem_desc()))
     return run_case("mpa_heap_it", args.test, TESTS[args.test], HCtx(args))
 
 

@@ -13,7 +13,6 @@ default "--no-huge -m 512"). Exit status 0 pass, 1 fail.
 Standard library only.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -23,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    Ctx, DEFAULT_EAL_MEM, DFREE_CACHE_VICTIMS, FWD_POOL, FWD_POOL_SIZE,
+    case_args, eal_mem_desc,
+    Ctx, DFREE_CACHE_VICTIMS, FWD_POOL, FWD_POOL_SIZE,
     LCORES_IO, LCORES_PIPELINE, LEAK_ARGS, LEAK_ENV, LEAK_EXPECT, check_ages,
     check_exit, check_fwd_selfcheck, check_groups_exact, check_logged_once,
     check_summary, check_truth_kinds, dfree_cache_check, forwarded, key_str,
@@ -451,21 +451,13 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
-    ap.add_argument("--objpool", required=True, help="objpool test program")
-    ap.add_argument("--dfree-instr", required=True,
-                    help="dfree built with the override header")
-    args = ap.parse_args()
-    for exe in (args.fwd, args.objpool, args.dfree_instr):
-        if not os.access(exe, os.X_OK):
-            print("mpa_it: %s is not an executable" % exe, file=sys.stderr)
-            return 1
-
-    print("mpa_it: %s, EAL memory: %s" % (args.test, " ".join(
-        os.environ.get("MPA_EAL_MEM", "").split() or
-        DEFAULT_EAL_MEM.split())))
+    args = case_args("mpa_it", __doc__, TESTS, exes=(
+        ("--fwd", "instrumented mpaudit-fwd"),
+        ("--objpool", "objpool test program"),
+        ("--dfree-instr", "dfree built with the override header")))
+    if args is None:
+        return 1
+    print("mpa_it: %s, EAL memory: %s" % (args.test, eal_mem_desc()))
     return run_case("mpa_it", args.test, TESTS[args.test], Ctx(args))
 
 

@@ -273,6 +273,42 @@ class Ctx:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def case_args(prog, doc, tests, exes=(), files=(), optional=()):
+    """The command line of a test script: the case (one of @tests), then
+    one required option per program it runs, (flag, help) pairs: @exes
+    must be executables, @files must exist; @optional are (flag, help,
+    default). Returns the argparse namespace, or None after saying on
+    stderr which program is missing."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("test", choices=sorted(tests))
+    for flag, hlp in tuple(exes) + tuple(files):
+        ap.add_argument(flag, required=True, help=hlp)
+    for flag, hlp, default in optional:
+        ap.add_argument(flag, default=default, help=hlp)
+    args = ap.parse_args()
+
+    def value(flag):
+        return getattr(args, flag[2:].replace("-", "_"))
+
+    for flag, _ in files:
+        if not os.path.isfile(value(flag)):
+            print("%s: %s does not exist" % (prog, value(flag)),
+                  file=sys.stderr)
+            return None
+    for flag, _ in exes:
+        if not os.access(value(flag), os.X_OK):
+            print("%s: %s is not an executable" % (prog, value(flag)),
+                  file=sys.stderr)
+            return None
+    return args
+
+
+def eal_mem_desc():
+    """The EAL memory arguments the cases run with, for their first line."""
+    return " ".join(os.environ.get("MPA_EAL_MEM", "").split() or
+                    DEFAULT_EAL_MEM.split())
+
+
 def run_case(prog, name, test, ctx):
     """Run one case, print its verdict (and on failure every failed check
     and the runs' output), clean up. Returns the exit status."""
@@ -625,6 +661,35 @@ class Checker:
         if not cond:
             self.errors.append(what)
         return bool(cond)
+
+
+# One CLI call may take this long (a few telemetry round trips).
+CLI_TIMEOUT_S = 30
+
+
+class Cli:
+    """One finished CLI call."""
+
+    def __init__(self, args, rc, out, err):
+        self.args, self.rc, self.out, self.err = args, rc, out, err
+
+    def what(self):
+        return "mpaudit %s" % " ".join(self.args)
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError as e:
+            raise Failed("%s: output is not JSON (%s): %r" %
+                         (self.what(), e, self.out[:300]))
+
+
+def cli(ctx, *args):
+    """Run the mpaudit CLI (ctx.cli) with @args; a Cli."""
+    p = subprocess.run([ctx.cli] + list(args), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=CLI_TIMEOUT_S)
+    return Cli(list(args), p.returncode, p.stdout, p.stderr)
 
 
 def check_exit(c, run, want):

@@ -24,14 +24,14 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    DEFAULT_EAL_MEM, FWD_POOL, LCORES_IO, LCORES_PIPELINE, STUCK_WAIT_S,
-    TCtx, check_bad_config_msg, check_exit, check_fwd_selfcheck,
+    case_args, eal_mem_desc,
+    FWD_POOL, LCORES_IO, LCORES_PIPELINE, STUCK_WAIT_S,
+    TCtx, check_bad_config_msg, cli, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_summary, key_str, null_vdevs, pool_entry,
     prev_key, report_groups, run_case, session, stop_at_end, tele_group_key,
     tele_prev, truth_groups, truth_prev, wait_stuck)
@@ -45,16 +45,9 @@ ENV = {"MPAUDIT_STUCK_MS": str(STUCK_MS), "MPAUDIT_SCAN_MS": "100"}
 # The telemetry sessions run the pipeline until their requests are done
 # (--duration 0, then SIGINT): a fixed duration would race them.
 SESSION_S = 40
-CLI_TIMEOUT_S = 30
 # The pool is new when the worker takes its first mbufs: before their
 # rx_burst they were free since the pool's attach (no lcore, no site).
 FRESH = ("free", None, None, None, None, None)
-
-
-def cli(ctx, *args):
-    return subprocess.run([ctx.cli] + list(args), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=CLI_TIMEOUT_S)
 
 
 def pipeline_cmd(ctx, name, secs, extra=()):
@@ -213,17 +206,17 @@ def t_objhist_pipeline(ctx, c):
     # The CLI, as a table with paths and as the report's JSON shape.
     r = seen.get("cli")
     if c.true("%s: mpaudit stuck --history did not run" % name, r):
-        c.eq("%s: mpaudit stuck --history exit (stderr %r)" % (name, r.stderr),
-             r.returncode, 3)
-        c.true("%s: CLI says no history header: %r" % (name, r.stdout),
-               "how the samples got there (MPAUDIT_HISTORY=3)" in r.stdout)
+        c.eq("%s: mpaudit stuck --history exit (stderr %r)" % (name, r.err),
+             r.rc, 3)
+        c.true("%s: CLI says no history header: %r" % (name, r.out),
+               "how the samples got there (MPAUDIT_HISTORY=3)" in r.out)
         for a in samples:
-            c.true("%s: CLI lacks the path of 0x%x:\n%s" % (name, a, r.stdout),
-                   path_re(a, prev, g, k).search(r.stdout))
+            c.true("%s: CLI lacks the path of 0x%x:\n%s" % (name, a, r.out),
+                   path_re(a, prev, g, k).search(r.out))
     r = seen.get("cli_json")
     if c.true("%s: mpaudit --json stuck --history did not run" % name, r):
         try:
-            v = json.loads(r.stdout)
+            v = json.loads(r.out)
         except ValueError:
             v = {}
         c.eq("%s: CLI JSON history" % name, v.get("history"), k)
@@ -289,15 +282,15 @@ def t_objhist_off(ctx, c):
          (seen.get("config") or {}).get("history"), 0)
     r = seen.get("cli")
     if c.true("%s: CLI did not run" % name, r):
-        c.eq("%s: CLI exit" % name, r.returncode, 3)
+        c.eq("%s: CLI exit" % name, r.rc, 3)
         c.true("%s: CLI does not say there is no history: %r" %
-               (name, r.stdout), "no history: the process keeps none" in
-               r.stdout)
+               (name, r.out), "no history: the process keeps none" in
+               r.out)
     r = seen.get("cli_json")
     if c.true("%s: CLI JSON did not run" % name, r):
-        c.true("%s: CLI JSON has sample_history: %r" % (name, r.stdout),
-               '"history": 0' in r.stdout and
-               "sample_history" not in r.stdout)
+        c.true("%s: CLI JSON has sample_history: %r" % (name, r.out),
+               '"history": 0' in r.out and
+               "sample_history" not in r.out)
 
     name = "objhist_zero"
     run = ctx.run(name, pipeline_cmd(ctx, name, 3),
@@ -419,28 +412,20 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--fwd", required=True, help="instrumented mpaudit-fwd")
-    ap.add_argument("--fwd-plain", required=True,
-                    help="uninstrumented mpaudit-fwd")
-    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
-    ap.add_argument("--cli", required=True, help="the mpaudit CLI")
-    ap.add_argument("--objpool", required=True, help="objpool test program")
-    args = ap.parse_args()
-    for exe in (args.fwd, args.fwd_plain, args.cli, args.objpool):
-        if not os.access(exe, os.X_OK):
-            print("mpa_objhist_it: %s is not an executable" % exe,
-                  file=sys.stderr)
-            return 1
+    args = case_args("mpa_objhist_it", __doc__, TESTS, exes=(
+        ("--fwd", "instrumented mpaudit-fwd"),
+        ("--fwd-plain", "uninstrumented mpaudit-fwd"),
+        ("--cli", "the mpaudit CLI"),
+        ("--objpool", "objpool test program")), files=(
+        ("--preload", "libmpaudit_preload.so"),))
+    if args is None:
+        return 1
     ctx = TCtx(argparse.Namespace(preload=args.preload,
                                   fwd_plain=args.fwd_plain, fwd=args.fwd,
                                   heapleak=None))
     ctx.cli = args.cli
     ctx.objpool = args.objpool
-    print("mpa_objhist_it: %s, EAL memory: %s" % (args.test, " ".join(
-        os.environ.get("MPA_EAL_MEM", "").split() or
-        DEFAULT_EAL_MEM.split())))
+    print("mpa_objhist_it: %s, EAL memory: %s" % (args.test, eal_mem_desc()))
     return run_case("mpa_objhist_it", args.test, TESTS[args.test], ctx)
 
 

@@ -16,7 +16,6 @@ default "--no-huge -m 512"). Exit status 0 pass, 1 fail.
 Standard library only.
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -25,7 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    CLEAN_ENV, DEFAULT_EAL_MEM, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO,
+    case_args, eal_mem_desc,
+    CLEAN_ENV, FWD_POOL, FWD_POOL_SIZE, Failed, LCORES_IO,
     LEAK_ENV, LOG_DEBUG, PCtx, PRELOAD_LEAK_ARGS, TESTPMD_MBUFS, TESTPMD_POOL,
     check_ages, check_bad_config_msg, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_logged_once, check_truth_kinds,
@@ -577,28 +577,19 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--preload", required=True, help="libmpaudit_preload.so")
-    ap.add_argument("--fwd-plain", required=True,
-                    help="uninstrumented mpaudit-fwd")
-    ap.add_argument("--dfree", required=True, help="dfree test program")
-    ap.add_argument("--testpmd", default=TESTPMD, help="dpdk-testpmd")
-    args = ap.parse_args()
-    if not os.path.isfile(args.preload):
-        print("mpa_preload_it: %s does not exist" % args.preload,
+    args = case_args("mpa_preload_it", __doc__, TESTS, exes=(
+        ("--fwd-plain", "uninstrumented mpaudit-fwd"),
+        ("--dfree", "dfree test program")), files=(
+        ("--preload", "libmpaudit_preload.so"),), optional=(
+        ("--testpmd", "dpdk-testpmd", TESTPMD),))
+    if args is None:
+        return 1
+    if not os.access(args.testpmd, os.X_OK):
+        print("mpa_preload_it: %s is not an executable" % args.testpmd,
               file=sys.stderr)
         return 1
-    for exe in (args.fwd_plain, args.dfree, args.testpmd):
-        if not os.access(exe, os.X_OK):
-            print("mpa_preload_it: %s is not an executable" % exe,
-                  file=sys.stderr)
-            return 1
-
     print("mpa_preload_it: %s, preload %s, EAL memory: %s" % (
-        args.test, args.preload, " ".join(
-            os.environ.get("MPA_EAL_MEM", "").split() or
-            DEFAULT_EAL_MEM.split())))
+        args.test, args.preload, eal_mem_desc()))
     return run_case("mpa_preload_it", args.test, TESTS[args.test],
                     PCtx(args))
 
