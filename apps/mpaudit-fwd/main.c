@@ -434,7 +434,7 @@ fwd_ab_flip(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 
 	fwd_stats_sum(c, &rx, &tx, &drop);
 	if (ab->on && !mpa_on) {
-		/* The auditor switched itself off (out of memory): leave it. */
+		/* Something else cleared mpa_on (the auditor stopping): leave it. */
 		fprintf(stderr, FWD_PROG ": --ab-ms: the auditor stopped "
 			"stamping; phases end\n");
 		ab->next_ns = UINT64_MAX;
