@@ -409,10 +409,6 @@ fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 {
 	uint64_t rx, drop;
 
-	memset(ab, 0, sizeof(*ab));
-	ab->next_ns = UINT64_MAX;
-	if (c->opts->ab_ms == 0)
-		return 0;
 	if (!mpa_on) {
 		fprintf(stderr, FWD_PROG ": --ab-ms: the auditor is not "
 			"running; no phases\n");
@@ -474,8 +470,6 @@ fwd_ab_end(struct fwd_ab *ab)
 {
 	double on, off, med = 0.0;
 
-	if (ab->period_ns == 0)
-		return;
 	if (ab->next_ns != UINT64_MAX)
 		mpa_on = 1;
 	on = ab->ns[1] != 0 ? (double)ab->pkts[1] * 1e3 / (double)ab->ns[1] : 0;
@@ -495,10 +489,6 @@ fwd_ab_end(struct fwd_ab *ab)
 static int
 fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 {
-	memset(ab, 0, sizeof(*ab));
-	ab->next_ns = UINT64_MAX;
-	if (c->opts->ab_ms == 0)
-		return 0;
 	fprintf(stderr, FWD_PROG ": --ab-ms needs the instrumented build "
 		"(mpaudit-fwd); no phases\n");
 	return -1;
@@ -530,12 +520,18 @@ fwd_control(struct fwd_ctx *c, uint64_t *nb_churn)
 	uint64_t last_tx = 0, last_ns = start;
 	uint64_t now, wake, rx, tx, drop;
 	int churn_err_said = 0;
-	struct fwd_ab *ab = calloc(1, sizeof(*ab));
+	struct fwd_ab *ab = NULL;
 	int rc;
 
-	if (ab == NULL || fwd_ab_start(ab, c, start) != 0) {
-		free(ab);
-		ab = NULL;
+	if (o->ab_ms != 0) {
+		ab = calloc(1, sizeof(*ab));
+		if (ab == NULL)
+			fprintf(stderr, FWD_PROG ": --ab-ms: out of memory; "
+				"no phases\n");
+		else if (fwd_ab_start(ab, c, start) != 0) {
+			free(ab);
+			ab = NULL;
+		}
 	}
 	while (!fwd_signalled) {
 		now = fwd_now_ns();
