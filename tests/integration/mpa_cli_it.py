@@ -31,7 +31,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    case_args, eal_mem_desc,
+    case_args, eal_mem_desc, prefix_of,
     CLI_TIMEOUT_S, FWD_POOL, FWD_POOL_SIZE, Failed,
     LCORES_IO, LEAK_ENV, cli,
     NULL_PORTS, READY_S, SMALL_LEAK_ARGS, SMALL_LEAK_TOTAL, STUCK_MS,
@@ -75,10 +75,6 @@ def check_rc(c, r, want, err_words=()):
         ok &= c.true("%s: stderr %r does not say %r" % (r.what(), r.err, w),
                      w in r.err)
     return ok
-
-
-def prefix_of(cmd):
-    return cmd[cmd.index("--file-prefix") + 1]
 
 
 # ---- tmux -----------------------------------------------------------------

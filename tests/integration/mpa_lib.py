@@ -273,6 +273,11 @@ class Ctx:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def prefix_of(cmd):
+    """The EAL --file-prefix of command line @cmd."""
+    return cmd[cmd.index("--file-prefix") + 1]
+
+
 def case_args(prog, doc, tests, exes=(), files=(), optional=()):
     """The command line of a test script: the case (one of @tests), then
     one required option per program it runs, (flag, help) pairs: @exes
@@ -975,7 +980,7 @@ def session(ctx, name, cmd, env, timeout, body):
     wait for its exit. Returns the Run (also recorded on failure, for the
     output tails)."""
     report_path = os.path.join(ctx.tmp, "%s-%d.json" % (name, len(ctx.runs)))
-    prefix = cmd[cmd.index("--file-prefix") + 1]
+    prefix = prefix_of(cmd)
     p = ctx._spawn(name, cmd, env, report_path, stdin=subprocess.DEVNULL)
     t = None
     try:

@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mpa_lib import (  # noqa: E402
-    case_args, eal_mem_desc,
+    case_args, eal_mem_desc, prefix_of,
     FWD_POOL, LCORES_IO, LCORES_PIPELINE, STUCK_WAIT_S,
     TCtx, check_bad_config_msg, cli, check_exit, check_fwd_selfcheck,
     check_groups_exact, check_summary, key_str, null_vdevs, pool_entry,
@@ -54,6 +54,23 @@ def pipeline_cmd(ctx, name, secs, extra=()):
     return [ctx.fwd] + ctx.eal(name, LCORES_PIPELINE) + null_vdevs(2) + \
         ["--", "--duration", str(secs), "--stats-ms", "0", "--pipeline",
          "--worker-leak", str(WORKER_LEAK)] + list(extra)
+
+
+def ask_history(ctx, c, t, p, cmd, seen, extra=None):
+    """A telemetry session's body: once the worker's leak is stuck, ask
+    for the stuck groups with history, the config, @extra ({key:
+    command}) and the CLI's `stuck --history` (table and JSON) into
+    @seen, then stop the pipeline."""
+    prefix = prefix_of(cmd)
+    wait_stuck(c, t, WORKER_LEAK, time.monotonic() + STUCK_WAIT_S)
+    for key, what in (extra or {}).items():
+        seen[key] = t.ask(what)
+    seen["tele"] = t.ask("/mpaudit/stuck,history")
+    seen["config"] = t.ask("/mpaudit/config")
+    seen["cli"] = cli(ctx, "--file-prefix", prefix, "stuck", "--history")
+    seen["cli_json"] = cli(ctx, "--file-prefix", prefix, "--json", "stuck",
+                           "--history")
+    stop_at_end(p)
 
 
 def worker_group(c, run):
@@ -149,17 +166,8 @@ def t_objhist_pipeline(ctx, c):
     seen = {}
 
     def body(t, p, report_path):
-        prefix = cmd[cmd.index("--file-prefix") + 1]
-        wait_stuck(c, t, WORKER_LEAK, time.monotonic() + STUCK_WAIT_S)
-        seen["plain"] = t.ask("/mpaudit/stuck")
-        seen["tele"] = t.ask("/mpaudit/stuck,history")
-        seen["tele0"] = t.ask("/mpaudit/stuck,0,history")
-        seen["config"] = t.ask("/mpaudit/config")
-        seen["cli"] = cli(ctx, "--file-prefix", prefix, "stuck",
-                          "--history")
-        seen["cli_json"] = cli(ctx, "--file-prefix", prefix, "--json",
-                               "stuck", "--history")
-        stop_at_end(p)
+        ask_history(ctx, c, t, p, cmd, seen, {
+            "plain": "/mpaudit/stuck", "tele0": "/mpaudit/stuck,0,history"})
 
     run = session(ctx, name, cmd, dict(ENV, MPAUDIT_HISTORY=str(k)),
                   SESSION_S, body)
@@ -260,15 +268,7 @@ def t_objhist_off(ctx, c):
     seen = {}
 
     def body(t, p, report_path):
-        prefix = cmd[cmd.index("--file-prefix") + 1]
-        wait_stuck(c, t, WORKER_LEAK, time.monotonic() + STUCK_WAIT_S)
-        seen["tele"] = t.ask("/mpaudit/stuck,history")
-        seen["config"] = t.ask("/mpaudit/config")
-        seen["cli"] = cli(ctx, "--file-prefix", prefix, "stuck",
-                          "--history")
-        seen["cli_json"] = cli(ctx, "--file-prefix", prefix, "--json",
-                               "stuck", "--history")
-        stop_at_end(p)
+        ask_history(ctx, c, t, p, cmd, seen)
 
     run = session(ctx, name, cmd, ENV, SESSION_S, body)
     worker_group(c, run)
