@@ -28,12 +28,19 @@
  *   computed as signed 32-bit differences, so wrap-around (49 days) is
  *   harmless.
  *
- * Where the stamp lives: in the 40 spare bytes of the mempool object
- * header, MPA_STAMP_BACK bytes before the object. DPDK pads the header of
- * every cache-aligned pool to 64 bytes while struct rte_mempool_objhdr uses
- * 24, so the word never touches the application's object. Pools created
- * with RTE_MEMPOOL_F_NO_CACHE_ALIGN have no padding: their stamps go to a
- * side table (mpa_stamp_side(), slower, never inline).
+ * Where the stamp lives, decided once per pool (mpa_mp_stamp_off()):
+ * - mbufs of an mbuf pool: in an 8-byte mbuf dynamic field registered by
+ *   the auditor (mpa_mbuf_stamp_off), on the mbuf's second cache line,
+ *   which rte_pktmbuf_reset() writes and every free reads anyway, so the
+ *   stamp adds no line to a packet's life (docs/design.md, "Where the
+ *   stamp lives"). Without room for the field, or with MPAUDIT_HISTORY,
+ *   mbufs are stamped as other objects are;
+ * - other objects: in the 40 spare bytes of the mempool object header,
+ *   MPA_STAMP_BACK bytes before the object. DPDK pads the header of every
+ *   cache-aligned pool to 64 bytes while struct rte_mempool_objhdr uses
+ *   24, so the word never touches the application's object. Pools created
+ *   with RTE_MEMPOOL_F_NO_CACHE_ALIGN have no padding: their stamps go to
+ *   a side table (mpa_stamp_side(), slower, never inline).
  *
  * Opt-in history (MPAUDIT_HISTORY=K, mpa_objhist_k): the pad has room for
  * MPA_OBJHIST_MAX more words between the stamp and the object header.
@@ -70,6 +77,8 @@ extern "C" {
 
 /** Distance from the object back to its stamp, inside the header pad. */
 #define MPA_STAMP_BACK 64
+/** mpa_mp_stamp_off() of a pool whose stamps are in the side table. */
+#define MPA_STAMP_OFF_SIDE INT32_MIN
 /** Period at which the coarse clock is republished. */
 #define MPA_CLOCK_TICK_MS 10
 /** lcore field value for threads that are not EAL lcores. */
@@ -135,12 +144,22 @@ struct mpa_site {
 /** Nonzero while the auditor runs; checked once per call. */
 extern volatile int mpa_on;
 /**
- * Number of live pools whose objects have no header room for a stamp
- * (RTE_MEMPOOL_F_NO_CACHE_ALIGN). Pools are counted from the mempool READY
- * event, before any of their objects can be handed out, so while this is 0
- * a burst of mbufs can be stamped without looking at their pools.
+ * Number of live pools whose mbufs, if they hold mbufs, are not stamped at
+ * mpa_mbuf_stamp_off: pools without header room (RTE_MEMPOOL_F_NO_CACHE_ALIGN)
+ * while mbufs are stamped in the header pad, pools that could hold mbufs
+ * but are not recognised as mbuf pools while mbufs are stamped in their
+ * dynamic field (mpa_pool_fast_mbuf_excluded()). Pools are counted from
+ * the mempool READY event, before any of their objects can be handed
+ * out, so while this is 0 a burst of mbufs can be stamped without looking
+ * at their pools.
  */
 extern volatile uint32_t mpa_nohdr_pools;
+/**
+ * Offset from an mbuf to its stamp: the auditor's dynamic field, or
+ * -MPA_STAMP_BACK (the header pad) when there is none. Set before the
+ * first stamp and not changed while the auditor runs.
+ */
+extern int32_t mpa_mbuf_stamp_off;
 /** Coarse clock in milliseconds, published by the scanner thread. */
 extern volatile uint32_t mpa_clock_ms;
 /**
@@ -336,6 +355,72 @@ mpa_stamp_slot(void *obj)
 	return (uint64_t *)(void *)((char *)obj - MPA_STAMP_BACK);
 }
 
+/** Address of the stamp @p off bytes from @p obj (not MPA_STAMP_OFF_SIDE). */
+static inline uint64_t *
+mpa_stamp_at(void *obj, int32_t off)
+{
+	return (uint64_t *)(void *)((char *)obj + off);
+}
+
+/**
+ * 1 if @p mp is an mbuf pool: rte_pktmbuf_pool_init() set its private
+ * data, and its element size is what rte_pktmbuf_pool_create() (or the
+ * pinned external buffer variant) makes of it. A stamp is written inside
+ * an object only if this said it is an mbuf: a false "yes" would corrupt
+ * the application's data. rte_pktmbuf_pool_create() sets the private
+ * data before it populates the pool, but a program that builds its pool
+ * by hand may set it after (testpmd's --mp-alloc=anon does), so the
+ * answer can change once: it is asked once per pool, at its attach, and
+ * kept (mpa_stamp_off_of()).
+ */
+static inline int
+mpa_mp_is_mbuf(const struct rte_mempool *mp)
+{
+	const struct rte_pktmbuf_pool_private *pp;
+	uint32_t fixed;
+
+	if (mp->private_data_size < sizeof(*pp) ||
+	    mp->elt_size < sizeof(struct rte_mbuf))
+		return 0;
+	pp = (const struct rte_pktmbuf_pool_private *)
+		rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
+	fixed = sizeof(struct rte_mbuf) + pp->mbuf_priv_size;
+	if (pp->flags & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF)
+		return mp->elt_size ==
+		       fixed + sizeof(struct rte_mbuf_ext_shared_info);
+	return mp->elt_size == fixed + pp->mbuf_data_room_size;
+}
+
+/**
+ * Where the stamps of pool @p mp's objects are: an offset from the object
+ * (the dynamic field for a pool recognised as an mbuf pool when it was
+ * attached, else -MPA_STAMP_BACK), or MPA_STAMP_OFF_SIDE. The scanner and
+ * every writer use this one answer. Out of line: a lookup of the audited
+ * pool, for the paths that are not a burst of mbufs.
+ */
+int32_t mpa_stamp_off_of(const struct rte_mempool *mp);
+
+static inline int32_t
+mpa_mp_stamp_off(const struct rte_mempool *mp)
+{
+	if (mpa_mbuf_stamp_off < 0)
+		return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
+							   MPA_STAMP_OFF_SIDE;
+	return mpa_stamp_off_of(mp);
+}
+
+/**
+ * Stamp offset of mbuf @p m: mpa_mbuf_stamp_off unless a pool that could
+ * hold mbufs stamps elsewhere (mpa_nohdr_pools), then its pool's.
+ */
+static inline int32_t
+mpa_mbuf_off(const struct rte_mbuf *m)
+{
+	if (likely(mpa_nohdr_pools == 0))
+		return mpa_mbuf_stamp_off;
+	return mpa_mp_stamp_off(m->pool);
+}
+
 /**
  * Write @p stamp at @p slot, keeping history: the stamp it replaces is
  * shifted into the history words behind it first (the oldest falls off),
@@ -361,24 +446,43 @@ mpa_objhist_store(uint64_t *slot, uint64_t stamp)
 	slot[0] = stamp;
 }
 
-/** Write the stamp of an object with header room, with history if @p k. */
+/*
+ * Write a stamp at @p slot, with history if @p k. History is kept only in
+ * the header pad: with MPAUDIT_HISTORY there is no stamp dynamic field
+ * (mpa_mbuf_stamp_off), so every slot written with k != 0 is a header's.
+ */
 static inline void
-mpa_stamp_slot_write(void *obj, uint64_t stamp, uint32_t k)
+mpa_stamp_slot_write(uint64_t *slot, uint64_t stamp, uint32_t k)
 {
 	if (unlikely(k != 0))
-		mpa_objhist_store(mpa_stamp_slot(obj), stamp);
+		mpa_objhist_store(slot, stamp);
 	else
-		*mpa_stamp_slot(obj) = stamp;
+		*slot = stamp;
+}
+
+/** Write a stamp @p off from @p obj of @p mp (MPA_STAMP_OFF_SIDE: side). */
+static inline void
+mpa_stamp_obj_off(struct rte_mempool *mp, void *obj, int32_t off,
+		  uint64_t stamp, uint32_t k)
+{
+	if (likely(off != MPA_STAMP_OFF_SIDE))
+		mpa_stamp_slot_write(mpa_stamp_at(obj, off), stamp, k);
+	else
+		mpa_stamp_side(mp, obj, stamp);
 }
 
 /** mpa_stamp_obj() with mpa_objhist_k read once by the caller's loop. */
 static inline void
 mpa_stamp_obj_k(struct rte_mempool *mp, void *obj, uint64_t stamp, uint32_t k)
 {
-	if (likely(mp->header_size >= MPA_STAMP_BACK))
-		mpa_stamp_slot_write(obj, stamp, k);
-	else
-		mpa_stamp_side(mp, obj, stamp);
+	mpa_stamp_obj_off(mp, obj, mpa_mp_stamp_off(mp), stamp, k);
+}
+
+/** Stamp mbuf @p m, with history if @p k. */
+static inline void
+mpa_stamp_mbuf_k(struct rte_mbuf *m, uint64_t stamp, uint32_t k)
+{
+	mpa_stamp_obj_off(m->pool, m, mpa_mbuf_off(m), stamp, k);
 }
 
 /** Write the stamp of one object of pool @p mp. */
@@ -395,21 +499,31 @@ mpa_stamp_obj(struct rte_mempool *mp, void *obj, uint64_t stamp)
  * not pass the object on.
  */
 static inline int
-mpa_stamp_free_k(struct rte_mempool *mp, void *obj, uint64_t stamp,
-		 struct rte_mempool_cache *cache, const struct mpa_site *site,
-		 uint32_t k)
+mpa_stamp_free_off(struct rte_mempool *mp, void *obj, int32_t off,
+		   uint64_t stamp, struct rte_mempool_cache *cache,
+		   const struct mpa_site *site, uint32_t k)
 {
-	if (likely(mp->header_size >= MPA_STAMP_BACK)) {
-		uint64_t *slot = mpa_stamp_slot(obj);
+	if (likely(off != MPA_STAMP_OFF_SIDE)) {
+		uint64_t *slot = mpa_stamp_at(obj, off);
 
 		if (unlikely(*slot & MPA_STAMP_FREE_BIT) &&
 		    mpa_free_twice(mp, obj, *slot, cache, site))
 			return 1;
-		mpa_stamp_slot_write(obj, stamp, k);
+		mpa_stamp_slot_write(slot, stamp, k);
 	} else {
 		mpa_stamp_side(mp, obj, stamp);
 	}
 	return 0;
+}
+
+/** mpa_stamp_free_off() at the stamp of pool @p mp's objects. */
+static inline int
+mpa_stamp_free_k(struct rte_mempool *mp, void *obj, uint64_t stamp,
+		 struct rte_mempool_cache *cache, const struct mpa_site *site,
+		 uint32_t k)
+{
+	return mpa_stamp_free_off(mp, obj, mpa_mp_stamp_off(mp), stamp, cache,
+				  site, k);
 }
 
 /** mpa_stamp_free_k() with the history setting in force. */
@@ -472,16 +586,29 @@ mpa_stamp_burst(struct rte_mbuf * const *pkts, uint16_t n, uint64_t stamp)
 {
 	uint32_t nohdr = mpa_nohdr_pools, k = mpa_objhist_k;
 
-	/* History is checked once per burst: without it, the loop is as before. */
+	/*
+	 * History is checked once per burst: without it, the loop is one
+	 * store per mbuf. With it, mpa_mbuf_stamp_off is the header pad's.
+	 */
 	if (likely((nohdr | k) == 0)) {
+		const int32_t off = mpa_mbuf_stamp_off;
+
 		for (uint16_t i = 0; i < n; i++)
-			*mpa_stamp_slot(pkts[i]) = stamp;
+			*mpa_stamp_at(pkts[i], off) = stamp;
 	} else if (nohdr == 0) {
 		for (uint16_t i = 0; i < n; i++)
 			mpa_objhist_store(mpa_stamp_slot(pkts[i]), stamp);
 	} else {
-		for (uint16_t i = 0; i < n; i++)
-			mpa_stamp_obj_k(pkts[i]->pool, pkts[i], stamp, k);
+		struct rte_mempool *mp = NULL;
+		int32_t off = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (pkts[i]->pool != mp) {
+				mp = pkts[i]->pool;
+				off = mpa_mp_stamp_off(mp);
+			}
+			mpa_stamp_obj_off(mp, pkts[i], off, stamp, k);
+		}
 	}
 }
 
@@ -490,7 +617,7 @@ static inline void
 mpa_stamp_chain(struct rte_mbuf *m, uint64_t stamp)
 {
 	for (; m != NULL; m = m->next)
-		mpa_stamp_obj(m->pool, m, stamp);
+		mpa_stamp_mbuf_k(m, stamp, mpa_objhist_k);
 }
 
 /*
@@ -506,8 +633,9 @@ mpa_w_pktmbuf_alloc(struct rte_mempool *mp, struct mpa_site *site)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 
 	if (m != NULL && mpa_on)
-		mpa_stamp_obj(mp, m, mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
-						    mpa_cur_lcore(), mpa_clock_ms));
+		mpa_stamp_mbuf_k(m, mpa_stamp_make(mpa_site_holder(MPA_ST_APP, site),
+						   mpa_cur_lcore(), mpa_clock_ms),
+				 mpa_objhist_k);
 	return m;
 }
 
@@ -523,7 +651,7 @@ mpa_w_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs,
 		uint32_t k = mpa_objhist_k;
 
 		for (unsigned int i = 0; i < n; i++)
-			mpa_stamp_obj_k(mp, mbufs[i], s, k);
+			mpa_stamp_mbuf_k(mbufs[i], s, k);
 	}
 	return rc;
 }
@@ -539,11 +667,11 @@ mpa_stamp_free_chain(struct rte_mbuf *m, uint64_t s, const struct mpa_site *site
 		     uint32_t k)
 {
 	if (rte_mbuf_refcnt_read(m) == 1 &&
-	    mpa_stamp_free_k(m->pool, m, s, NULL, site, k))
+	    mpa_stamp_free_off(m->pool, m, mpa_mbuf_off(m), s, NULL, site, k))
 		return 1;
 	for (m = m->next; m != NULL; m = m->next)
 		if (rte_mbuf_refcnt_read(m) == 1)
-			mpa_stamp_obj_k(m->pool, m, s, k);
+			mpa_stamp_mbuf_k(m, s, k);
 	return 0;
 }
 
@@ -562,9 +690,10 @@ static inline void
 mpa_w_pktmbuf_free_seg(struct rte_mbuf *m, struct mpa_site *site)
 {
 	if (m != NULL && mpa_on && rte_mbuf_refcnt_read(m) == 1 &&
-	    mpa_stamp_free(m->pool, m,
-			   mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
-					  mpa_cur_lcore(), mpa_clock_ms), NULL, site))
+	    mpa_stamp_free_off(m->pool, m, mpa_mbuf_off(m),
+			       mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
+					      mpa_cur_lcore(), mpa_clock_ms),
+			       NULL, site, mpa_objhist_k))
 		return;
 	rte_pktmbuf_free_seg(m);
 }
@@ -597,9 +726,10 @@ mpa_stamp_objs(struct rte_mempool *mp, void * const *objs, unsigned int n,
 	uint64_t s = mpa_stamp_make(mpa_site_holder(state, site),
 				    mpa_cur_lcore(), mpa_clock_ms);
 	uint32_t k = mpa_objhist_k;
+	int32_t off = mpa_mp_stamp_off(mp);
 
 	for (unsigned int i = 0; i < n; i++)
-		mpa_stamp_obj_k(mp, objs[i], s, k);
+		mpa_stamp_obj_off(mp, objs[i], off, s, k);
 }
 
 static inline int
@@ -639,9 +769,11 @@ mpa_w_mempool_generic_put(struct rte_mempool *mp, void * const *objs,
 		uint64_t s = mpa_stamp_make(mpa_site_holder(MPA_ST_FREE, site),
 					    mpa_cur_lcore(), mpa_clock_ms);
 		uint32_t k = mpa_objhist_k;
+		int32_t off = mpa_mp_stamp_off(mp);
 
 		for (unsigned int i = 0; i < n; i++)
-			if (unlikely(mpa_stamp_free_k(mp, objs[i], s, cache, site, k))) {
+			if (unlikely(mpa_stamp_free_off(mp, objs[i], off, s, cache,
+							site, k))) {
 				rte_mempool_generic_put(mp, objs, i, cache);
 				mpa_put_bulk_checked(mp, objs, n, i + 1, cache, s, site);
 				return;

@@ -21,6 +21,7 @@ static const struct {
 	{ "reach_scan", MPA_FAULT_REACH_SCAN },
 	{ "history", MPA_FAULT_HISTORY },
 	{ "sites", MPA_FAULT_SITES },
+	{ "dynfield", MPA_FAULT_DYNFIELD },
 };
 
 void

@@ -18,6 +18,8 @@
  *   reach_scan    the heap reachability scan's copy of a region
  *   history       a pool's history ring: no drain forecast for it
  *   sites         the count of held objects per holder: no sites ranking
+ *   dynfield      the mbuf dynamic field for the stamp: mbufs are stamped
+ *                 in their header pad
  *
  * A comma-separated list; unknown names are ignored with a warning. Read
  * once, by mpa_fault_init(); with the variable unset every check is one
@@ -31,6 +33,7 @@
 #define MPA_FAULT_REACH_SCAN   (1u << 2)  /* the heap reachability scan's copy */
 #define MPA_FAULT_HISTORY      (1u << 3)  /* a pool's history ring */
 #define MPA_FAULT_SITES        (1u << 4)  /* the per-holder count of held objects */
+#define MPA_FAULT_DYNFIELD     (1u << 5)  /* the stamp's mbuf dynamic field */
 
 extern unsigned int mpa_faults;
 

@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -29,6 +30,7 @@ static uint32_t slots_hwm;       /* slots ever used: lookups stop there */
 static struct mpa_pool *retired;
 static const struct mpa_pool_ext_ops *ext_ops;
 volatile uint32_t mpa_nohdr_pools;
+int32_t mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
 static int events_on;
 static mpa_pool_destroy_cb_t on_destroy;
 
@@ -119,13 +121,119 @@ mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out)
 int
 mpa_pool_is_mbuf(const struct rte_mempool *mp)
 {
-	const struct rte_pktmbuf_pool_private *pp;
+	return mpa_mp_is_mbuf(mp);
+}
 
-	if (mp->private_data_size < sizeof(*pp))
-		return 0;
-	pp = rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
-	return mp->elt_size == sizeof(struct rte_mbuf) + pp->mbuf_priv_size +
-			       pp->mbuf_data_room_size;
+/* Where a pool being attached keeps its stamps, asked once (stamp.h). */
+static int32_t
+stamp_off_decide(const struct rte_mempool *mp)
+{
+	if (mpa_mbuf_stamp_off >= 0 && mpa_mp_is_mbuf(mp))
+		return mpa_mbuf_stamp_off;
+	return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
+						   MPA_STAMP_OFF_SIDE;
+}
+
+/*
+ * A pool that is not audited is never stamped inside its objects: its
+ * header pad, or nothing (mpa_stamp_side() finds no table).
+ */
+int32_t
+mpa_stamp_off_of(const struct rte_mempool *mp)
+{
+	const struct mpa_pool *p = mpa_pool_find(mp);
+
+	if (p != NULL)
+		return p->stamp_off;
+	return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
+						   MPA_STAMP_OFF_SIDE;
+}
+
+/*
+ * Counted in mpa_nohdr_pools: a pool whose objects, were they mbufs, would
+ * not be stamped at mpa_mbuf_stamp_off.
+ * - Without the dynamic field: a pool without header room, counted from
+ *   its READY event to its DESTROY whether or not it is audited, because
+ *   a stamp 64 bytes before its object would land in the object before.
+ * - With it: an audited pool that could hold mbufs (rte_pktmbuf_pool_init()
+ *   needs the private data, an mbuf the size) whose stamps are elsewhere,
+ *   counted while it is attached (p->nohdr_counted). Writing the field of
+ *   an mbuf of a pool that is not audited harms nothing: the field is
+ *   ours in every mbuf.
+ */
+static int
+nohdr_unaudited(const struct rte_mempool *mp)
+{
+	return mpa_mbuf_stamp_off < 0 && mp->header_size < MPA_STAMP_BACK;
+}
+
+/*
+ * The part of mpa_nohdr_pools counted from mempool events: changed by
+ * the event callback (under the registry lock) and by
+ * mpa_pool_events_stop() once the callback is gone.
+ */
+static uint32_t nohdr_events;
+
+static void
+nohdr_events_add(int32_t d)
+{
+	nohdr_events += d;
+	__atomic_fetch_add(&mpa_nohdr_pools, d, __ATOMIC_SEQ_CST);
+}
+
+static int
+nohdr_audited(const struct mpa_pool *p)
+{
+	const struct rte_mempool *mp = p->mp;
+
+	return mpa_mbuf_stamp_off >= 0 &&
+	       mp->private_data_size >= sizeof(struct rte_pktmbuf_pool_private) &&
+	       mp->elt_size >= sizeof(struct rte_mbuf) &&
+	       p->stamp_off != mpa_mbuf_stamp_off;
+}
+
+/*
+ * The stamp of mbufs goes to a dynamic field of our own, on the mbuf's
+ * second line, unless history is kept (its words are in the header pad,
+ * next to the stamp) or no room is left. The field is asked for at the
+ * end of the dynamic area, so that what it leaves to the application is
+ * one free run, not two.
+ */
+static void
+stamp_field_init(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "mpaudit_stamp",
+		.size = sizeof(uint64_t),
+		.align = __alignof__(uint64_t),
+	};
+	size_t last = RTE_ALIGN_FLOOR(sizeof(struct rte_mbuf) - sizeof(uint64_t),
+				      sizeof(uint64_t));
+	int off;
+
+	if (mpa_objhist_k != 0) {
+		mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
+		return;
+	}
+	if (mpa_fault(MPA_FAULT_DYNFIELD)) {
+		off = -1;
+		rte_errno = ENOENT;
+	} else {
+		off = rte_mbuf_dynfield_lookup(desc.name, NULL);
+		if (off < 0)
+			off = rte_mbuf_dynfield_register_offset(&desc, last);
+		if (off < 0)
+			off = rte_mbuf_dynfield_register(&desc);
+	}
+	if (off < 0) {
+		/* ENOENT is how rte_mbuf_dyn says the mbuf is full. */
+		MPA_LOG(NOTICE, "no room for an mbuf dynamic field (%s): mbufs are stamped in their header pad",
+			rte_errno == ENOENT ? "no room left in the mbuf" :
+			rte_strerror(rte_errno));
+		mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
+		return;
+	}
+	mpa_mbuf_stamp_off = off;
 }
 
 int
@@ -164,16 +272,17 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	p->mp = mp;
 	rte_strscpy(p->name, mp->name, sizeof(p->name));
 	p->size = mp->size;
-	p->header_stamp = mp->header_size >= MPA_STAMP_BACK;
+	p->stamp_off = stamp_off_decide(mp);
+	p->header_stamp = p->stamp_off == -MPA_STAMP_BACK;
 	p->have_free_set = mpa_pool_ops_is_ring(mp);
 	p->is_mbuf = mpa_pool_is_mbuf(mp);
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	p->dups.reported = calloc((p->size + 63) / 64, sizeof(uint64_t));
-	if (!p->header_stamp)
+	if (p->stamp_off == MPA_STAMP_OFF_SIDE)
 		p->side = calloc(p->size, sizeof(*p->side));
 	if (p->st == NULL || p->freemap == NULL || p->dups.reported == NULL ||
-	    (!p->header_stamp && p->side == NULL))
+	    (p->stamp_off == MPA_STAMP_OFF_SIDE && p->side == NULL))
 		goto err;
 
 	rc = mpa_pool_addrs(mp, &p->addrs);
@@ -189,10 +298,14 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	 * "free" stamp: one later found held with that stamp was taken by
 	 * code that stamps nothing (state pmd). A pool attached while in use
 	 * keeps its stamps: rewriting them would race with the datapath.
+	 * An mbuf pool's stamps are in the mbufs, which rte_pktmbuf_init()
+	 * clears after this event: there 0 stands for the bare free stamp
+	 * (mpa_pool_stamp()), and nothing is written.
 	 */
-	if (fresh) {
-		uint64_t s = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE,
-					    mpa_clock_ms);
+	p->attach_ms = mpa_clock_ms;
+	p->bare_free = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE,
+				      p->attach_ms);
+	if (fresh && p->stamp_off < 0) {
 		/* History words too: 0 is "never written" to the scanner. */
 		size_t hist = mpa_objhist_k != 0 ? MPA_OBJHIST_MAX : 0;
 
@@ -200,26 +313,28 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 			uint64_t *slot = mpa_stamp_slot((void *)p->addrs[i]);
 
 			if (p->header_stamp) {
-				*slot = s;
+				*slot = p->bare_free;
 				memset(slot + 1, 0, hist * sizeof(*slot));
 			} else {
-				p->side[i] = s;
+				p->side[i] = p->bare_free;
 			}
 		}
 	}
-	p->attach_ms = mpa_clock_ms;
 
 	if (ext_ops != NULL) {
 		p->ext = ext_ops->attach(p, fresh);
 		p->ext_free = ext_ops->free;
 	}
+	/* Before its first object can be stamped: see nohdr_audited(). */
+	p->nohdr_counted = nohdr_audited(p);
+	if (p->nohdr_counted)
+		__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&slots[slot], p, __ATOMIC_RELEASE);
 	if ((uint32_t)slot >= slots_hwm)
 		__atomic_store_n(&slots_hwm, (uint32_t)slot + 1,
 				 __ATOMIC_RELEASE);
 	MPA_LOG(DEBUG, "auditing pool %s: %u objects, %u runs, stamps in %s, free set from %s",
-		p->name, p->size, p->loc.nruns,
-		p->header_stamp ? "header" : "side table",
+		p->name, p->size, p->loc.nruns, mpa_pool_stamp_where(p),
 		p->have_free_set ? "ring+caches" : "stamps");
 	return 0;
 err:
@@ -249,6 +364,8 @@ detach_locked(struct rte_mempool *mp)
 		if (p == NULL || p->mp != mp)
 			continue;
 		__atomic_store_n(&slots[i], NULL, __ATOMIC_RELEASE);
+		if (p->nohdr_counted)
+			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
 		p->retire_ms = mpa_clock_read();
 		p->next_retired = retired;
 		retired = p;
@@ -304,7 +421,7 @@ mpa_pool_detach_all(void)
 static void
 pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 {
-	int nohdr = mp->header_size < MPA_STAMP_BACK;
+	int nohdr = nohdr_unaudited(mp);
 
 	/* The application's thread, the auditor's allocations. */
 	mpa_guard_enter();
@@ -312,7 +429,7 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 	if (ev == RTE_MEMPOOL_EVENT_READY) {
 		/* Counted even if the attach fails: see mpa_nohdr_pools. */
 		if (nohdr)
-			__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
+			nohdr_events_add(1);
 		mpa_pool_attach_locked(mp, 1);
 	} else if (ev == RTE_MEMPOOL_EVENT_DESTROY) {
 		for (int i = 0; i < MPA_POOLS_MAX; i++)
@@ -321,7 +438,7 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 					on_destroy(slots[i]);
 		detach_locked(mp);
 		if (nohdr)
-			__atomic_fetch_sub(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
+			nohdr_events_add(-1);
 	}
 	mpa_registry_unlock();
 	mpa_guard_leave();
@@ -330,8 +447,8 @@ pool_event(enum rte_mempool_event ev, struct rte_mempool *mp, void *arg)
 static void
 attach_existing(struct rte_mempool *mp, void *arg)
 {
-	if (mp->header_size < MPA_STAMP_BACK)
-		__atomic_fetch_add(&mpa_nohdr_pools, 1, __ATOMIC_SEQ_CST);
+	if (nohdr_unaudited(mp))
+		nohdr_events_add(1);
 	if (mp->populated_size == mp->size)
 		mpa_pool_attach_locked(mp, 0);
 }
@@ -343,6 +460,8 @@ mpa_pool_events_start(mpa_pool_destroy_cb_t cb)
 
 	if (events_on)
 		return 0;
+	/* Before any pool is counted or attached: both depend on it. */
+	stamp_field_init();
 	on_destroy = cb;
 	rc = rte_mempool_event_callback_register(pool_event, NULL);
 	if (rc != 0) {
@@ -364,7 +483,11 @@ mpa_pool_events_stop(void)
 		return;
 	rte_mempool_event_callback_unregister(pool_event, NULL);
 	events_on = 0;
-	mpa_nohdr_pools = 0;
+	/*
+	 * No DESTROY will come for them; attached pools uncount at detach.
+	 * Called with or without the registry lock, once no event can come.
+	 */
+	nohdr_events_add(-(int32_t)nohdr_events);
 }
 
 /* @p lcore: the cache @p obj was read from (at @p slot), -1 for the ring. */
@@ -384,8 +507,7 @@ mark_free(struct mpa_pool *p, void *obj, uint32_t *nfree, int lcore,
 	} else {
 		/* Free twice, or moving while the free set is read. */
 		mpa_dups_note(&p->dups, idx, lcore, slot,
-			      p->header_stamp ? *mpa_stamp_slot(obj) :
-			      (p->side != NULL ? p->side[idx] : 0));
+			      mpa_pool_stamp(p, (uint32_t)idx));
 	}
 }
 
@@ -539,8 +661,8 @@ ring_stamp_one(void *obj, uint64_t s, uint32_t k)
 			if (slots[i] == p)
 				ring_hint = i;
 	}
-	if (p->header_stamp)
-		mpa_stamp_slot_write(obj, s, k);
+	if (p->stamp_off != MPA_STAMP_OFF_SIDE)
+		mpa_stamp_slot_write(mpa_stamp_at(obj, p->stamp_off), s, k);
 	else
 		p->side[idx] = s;
 }
@@ -574,9 +696,11 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 							   __ATOMIC_ACQUIRE);
 		uint32_t ri = run_hint;
 
-		if (likely(k == 0 && p != NULL && p->header_stamp &&
+		if (likely(k == 0 && p != NULL &&
+			   p->stamp_off != MPA_STAMP_OFF_SIDE &&
 			   ri < p->loc.nruns)) {
 			const struct mpa_run *ru = &p->loc.runs[ri];
+			const int32_t soff = p->stamp_off;
 			const uintptr_t first = ru->first;
 			const uint64_t inv = ru->inv;
 			const uint64_t mask = (UINT64_C(1) << ru->shift) - 1;
@@ -588,7 +712,7 @@ mpa_ring_stamp(const struct rte_ring *r, void * const *objs, unsigned int n,
 				if (unlikely((off & mask) != 0 ||
 					     (off >> shift) * inv >= count))
 					break;
-				*mpa_stamp_slot(objs[i]) = s;
+				*mpa_stamp_at(objs[i], soff) = s;
 			}
 			if (i == n)
 				break;

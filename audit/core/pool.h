@@ -39,7 +39,9 @@ struct mpa_pool {
 	struct rte_mempool *mp;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint32_t size;            /**< objects */
-	int header_stamp;         /**< stamps in the header pad, else side[] */
+	int32_t stamp_off;        /**< mpa_mp_stamp_off(): where the stamps are */
+	int header_stamp;         /**< in the header pad (history is kept there) */
+	int nohdr_counted;        /**< counted in mpa_nohdr_pools while attached */
 	int have_free_set;        /**< ring and caches readable */
 	int is_mbuf;              /**< objects are mbufs (mpa_pool_is_mbuf()) */
 	uintptr_t *addrs;         /**< object addresses, sorted */
@@ -52,6 +54,7 @@ struct mpa_pool {
 	int hist_failed;          /**< its ring could not be allocated */
 	uint32_t attach_ms;       /**< clock when attached: history words
 				       older than this are not ours */
+	uint64_t bare_free;       /**< the bare free stamp given at attach */
 	uint32_t retire_ms;       /**< clock when detached */
 	uint32_t last_scan_ms;    /**< clock at the latest scan */
 	struct mpa_pool *next_retired;
@@ -139,13 +142,30 @@ void mpa_pool_events_stop(void);
  */
 uint32_t mpa_pool_snapshot_free(struct mpa_pool *p);
 
-/** Read the stamp of object @p idx. */
+/**
+ * Read the stamp of object @p idx. In an mbuf's dynamic field, 0 is the
+ * bare free stamp: rte_pktmbuf_init() clears the field after the pool's
+ * READY event, so an mbuf never stamped since says 0 (pool.c).
+ */
 static inline uint64_t
 mpa_pool_stamp(const struct mpa_pool *p, uint32_t idx)
 {
-	if (p->header_stamp)
-		return *(volatile uint64_t *)mpa_stamp_slot((void *)p->addrs[idx]);
-	return ((volatile uint64_t *)p->side)[idx];
+	uint64_t s;
+
+	if (p->stamp_off == MPA_STAMP_OFF_SIDE)
+		return ((volatile uint64_t *)p->side)[idx];
+	s = *(volatile uint64_t *)mpa_stamp_at((void *)p->addrs[idx],
+					      p->stamp_off);
+	return s != 0 || p->stamp_off < 0 ? s : p->bare_free;
+}
+
+/** Where pool @p p's stamps are: "dynfield", "header" or "side". */
+static inline const char *
+mpa_pool_stamp_where(const struct mpa_pool *p)
+{
+	if (p->stamp_off == MPA_STAMP_OFF_SIDE)
+		return "side";
+	return p->stamp_off >= 0 ? "dynfield" : "header";
 }
 
 #endif /* MPA_POOL_H */

@@ -259,9 +259,11 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 					     now, stuck_ms, &c);
 			continue;
 		}
-		if (p->header_stamp && i + MPA_SCAN_PREFETCH < p->size)
-			rte_prefetch0(mpa_stamp_slot(
-				(void *)p->addrs[i + MPA_SCAN_PREFETCH]));
+		if (p->stamp_off != MPA_STAMP_OFF_SIDE &&
+		    i + MPA_SCAN_PREFETCH < p->size)
+			rte_prefetch0(mpa_stamp_at(
+				(void *)p->addrs[i + MPA_SCAN_PREFETCH],
+				p->stamp_off));
 		s = mpa_pool_stamp(p, i);
 		/* Free at the previous scan: that scan's time, see classify.h. */
 		if (p->st[i].flags & MPA_OS_WAS_FREE)
@@ -366,7 +368,7 @@ scan_pool(struct mpa_pool *p, uint32_t pool_idx, uint32_t now,
 	rp->in_use = p->in_use;
 	rp->nfree = p->nfree;
 	rp->stuck = stuck;
-	rp->header_stamp = p->header_stamp;
+	rp->stamp_where = mpa_pool_stamp_where(p);
 	rp->have_free_set = p->have_free_set;
 	rp->objhist = p->header_stamp ? mpa_objhist_k : 0;
 }

@@ -25,7 +25,7 @@ struct mpa_result_pool {
 	uint32_t in_use;
 	uint32_t nfree;
 	uint32_t stuck;
-	int header_stamp;
+	const char *stamp_where;  /**< mpa_pool_stamp_where() */
 	int have_free_set;
 	uint32_t driver_held;     /**< stuck objects in state pmd */
 	uint32_t driver_expected; /**< RX descriptors fed by this pool */

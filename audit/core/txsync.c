@@ -73,7 +73,7 @@ mpa_txsync_lost(int32_t *txsync, const struct rte_mempool_cache *c,
 	}
 	for (uint16_t i = 0; i < sent; i++)
 		if (!put_since(c, len0, pkts[i])) {
-			mpa_stamp_obj(pkts[i]->pool, pkts[i], stamp);
+			mpa_stamp_mbuf_k(pkts[i], stamp, mpa_objhist_k);
 			kept++;
 		}
 	MPA_LOG(INFO, "port %u queue %u: the driver kept %u of %u packets sent; its tx stamps are written again",

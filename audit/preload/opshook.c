@@ -223,6 +223,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	uint64_t stamp = 0;
 	unsigned int i;
 	uint32_t k;
+	int32_t off;
 	int rc;
 
 	if (hp == NULL)
@@ -234,6 +235,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	if (mpa_on)
 		stamp = mpa_stamp_make(MPA_HOLDER_FREE, MPA_LCORE_NONE, mpa_clock_ms);
 	k = mpa_objhist_k;
+	off = p->stamp_off;
 	for (i = 0; i < n; i++) {
 		int64_t idx = mpa_locator_find(&p->loc, (uintptr_t)objs[i]);
 
@@ -241,7 +243,7 @@ hook_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 		if (unlikely(idx < 0 || mark_test_set(hp->in_ring, (uint64_t)idx)))
 			break;
 		if (stamp != 0)
-			mpa_stamp_obj_k(mp, objs[i], stamp, k);
+			mpa_stamp_obj_off(mp, objs[i], off, stamp, k);
 	}
 	if (unlikely(i != n))
 		return enqueue_filtered(p, hp, real, mp, objs, n, i, stamp);

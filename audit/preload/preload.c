@@ -534,7 +534,7 @@ rte_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int count)
 		for (unsigned int i = 0; i < count; i++)
 			for (struct rte_mbuf *m = mbufs[i]; m != NULL; m = m->next)
 				if (rte_mbuf_refcnt_read(m) == 1)
-					mpa_stamp_obj_k(m->pool, m, s, k);
+					mpa_stamp_mbuf_k(m, s, k);
 	}
 	MPA_NEXT(rte_pktmbuf_free_bulk)(mbufs, count);
 }

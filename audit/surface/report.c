@@ -322,7 +322,7 @@ pool_json(const struct mpa_result_pool *p, uint32_t objhist_k)
 	json_object_set_new(o, "in_use", json_integer(p->in_use));
 	json_object_set_new(o, "free", json_integer(p->nfree));
 	json_object_set_new(o, "stuck", json_integer(p->stuck));
-	json_object_set_new(o, "stamp", json_string(p->header_stamp ? "header" : "side"));
+	json_object_set_new(o, "stamp", json_string(p->stamp_where));
 	json_object_set_new(o, "free_set", json_string(p->have_free_set ? "ring+cache" : "stamps"));
 	json_object_set_new(o, "driver_held", json_integer(p->driver_held));
 	json_object_set_new(o, "driver_expected", json_integer(p->driver_expected));

@@ -79,11 +79,32 @@ def leaks_run(ctx, c, name, lcores, extra_eal=(), extra_app=(), env=None):
     return run, truth
 
 
+def check_stamp_where(c, run, where):
+    """The forwarder's mbuf pool keeps its stamps @where (report field)."""
+    p = pool_entry(run, FWD_POOL)
+    if c.true("%s: no pool %s in the report" % (run.name, FWD_POOL), p):
+        c.eq("%s: pool %s stamp" % (run.name, FWD_POOL), p.get("stamp"),
+             where)
+
+
 def t_leaks_io(ctx, c):
     run, truth = leaks_run(ctx, c, "leaks_io", LCORES_IO)
     for k in truth:
         c.eq("%s: lcore of %s (the forwarding lcore)" % (run.name, key_str(k)),
              k[2], 1)
+    check_stamp_where(c, run, "dynfield")
+
+
+def t_leaks_header(ctx, c):
+    """No room for the stamp's mbuf dynamic field (MPA_FAULT_INJECT): one
+    log line, the mbufs are stamped in their header pad, and the leak mix
+    is found as exactly as with the field."""
+    run, truth = leaks_run(ctx, c, "leaks_header", LCORES_IO,
+                           env={"MPA_FAULT_INJECT": "dynfield"})
+    line = ("mpaudit: no room for an mbuf dynamic field (no room left in "
+            "the mbuf): mbufs are stamped in their header pad")
+    c.eq("%s: log lines '%s'" % (run.name, line), run.err.count(line), 1)
+    check_stamp_where(c, run, "header")
 
 
 def t_leaks_pipeline(ctx, c):
@@ -97,6 +118,7 @@ def t_leaks_pipeline(ctx, c):
     for k in truth:
         c.eq("%s: lcore of %s (the RX lcore)" % (run.name, key_str(k)),
              k[2], 1)
+    check_stamp_where(c, run, "dynfield")
 
 
 def t_final_scan_only(ctx, c):
@@ -436,6 +458,7 @@ def t_bad_input(ctx, c):
 TESTS = {
     "leaks_io": t_leaks_io,
     "leaks_pipeline": t_leaks_pipeline,
+    "leaks_header": t_leaks_header,
     "clean_run": t_clean_run,
     "clean_default": t_clean_default,
     "ab_phases": t_ab_phases,

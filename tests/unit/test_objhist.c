@@ -25,6 +25,15 @@
 
 /* What the inline wrappers link against outside the pure modules. */
 volatile uint32_t mpa_nohdr_pools;
+int32_t mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
+/* What pool.c decided for the pool at its attach, as the test says. */
+static int32_t attached_off = -MPA_STAMP_BACK;
+
+int32_t
+mpa_stamp_off_of(const struct rte_mempool *mp)
+{
+	return attached_off;
+}
 
 void
 mpa_stamp_side(struct rte_mempool *mp, void *obj, uint64_t stamp)
@@ -52,6 +61,15 @@ struct fake_obj {
 } __rte_cache_aligned;
 
 static struct fake_obj fo;
+
+/*
+ * A pool as the inline wrappers see it: with no cache, its private data
+ * (an mbuf pool's) follows the struct at once (rte_mempool_get_priv()).
+ */
+struct fake_pool {
+	struct rte_mempool mp;
+	struct rte_pktmbuf_pool_private priv;
+};
 /* The object's bytes as the test left them before stamping. */
 static unsigned char obj_ref[sizeof(fo.obj)];
 
@@ -88,6 +106,8 @@ setup(void **state)
 	memset(fo.pad, 0, (1 + MPA_OBJHIST_MAX) * sizeof(uint64_t));
 	memcpy(obj_ref, fo.obj, sizeof(obj_ref));
 	mpa_objhist_k = 0;
+	mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
+	attached_off = -MPA_STAMP_BACK;
 	return 0;
 }
 
@@ -195,32 +215,111 @@ test_store_free_twice(void **state)
 static void
 test_wrappers_off_and_on(void **state)
 {
-	struct rte_mempool mp;
+	struct fake_pool fp;
+	struct rte_mempool *mpp = &fp.mp;
 	struct rte_mbuf *pkts[1] = { (struct rte_mbuf *)(void *)fo.obj };
 
-	memset(&mp, 0, sizeof(mp));
-	mp.header_size = MPA_STAMP_BACK;
-	pkts[0]->pool = &mp;
+	memset(&fp, 0, sizeof(fp));
+	mpp->header_size = MPA_STAMP_BACK;
+	pkts[0]->pool = mpp;
 	memcpy(obj_ref, fo.obj, sizeof(obj_ref));
 	*slot() = mpa_stamp_make(1, 0, 1);
-	mpa_stamp_obj(&mp, fo.obj, mpa_stamp_make(2, 0, 2));
+	mpa_stamp_obj(mpp, fo.obj, mpa_stamp_make(2, 0, 2));
 	mpa_stamp_burst(pkts, 1, mpa_stamp_make(3, 0, 3));
-	assert_int_equal(mpa_stamp_free(&mp, fo.obj, mpa_stamp_make(4, 0, 4),
+	assert_int_equal(mpa_stamp_free(mpp, fo.obj, mpa_stamp_make(4, 0, 4),
 					NULL, NULL), 0);
 	assert_int_equal(mpa_stamp_holder(word(0)), 4);
 	for (unsigned int i = 1; i <= MPA_OBJHIST_MAX; i++)
 		assert_int_equal(word(i), 0);
 
 	mpa_objhist_k = 2;
-	mpa_stamp_obj(&mp, fo.obj, mpa_stamp_make(5, 0, 5));
+	mpa_stamp_obj(mpp, fo.obj, mpa_stamp_make(5, 0, 5));
 	mpa_stamp_burst(pkts, 1, mpa_stamp_make(6, 0, 6));
-	assert_int_equal(mpa_stamp_free(&mp, fo.obj, mpa_stamp_make(7, 0, 7),
+	assert_int_equal(mpa_stamp_free(mpp, fo.obj, mpa_stamp_make(7, 0, 7),
 					NULL, NULL), 0);
 	assert_int_equal(mpa_stamp_holder(word(0)), 7);
 	assert_int_equal(mpa_stamp_holder(word(1)), 6);
 	assert_int_equal(mpa_stamp_holder(word(2)), 5);
 	assert_int_equal(mpa_stamp_holder(word(3)), 4);
 	assert_int_equal(word(4), 0);
+	assert_rest_untouched();
+}
+
+/*
+ * With the dynamic field, an mbuf pool's stamps are in the mbuf's second
+ * line at mpa_mbuf_stamp_off and nowhere else; a pool that is not an mbuf
+ * pool keeps them in the header pad (or the side table), never in the
+ * object.
+ */
+static void
+test_mbuf_stamp_in_dynfield(void **state)
+{
+	const int32_t off = RTE_ALIGN_FLOOR(sizeof(struct rte_mbuf) -
+					    sizeof(uint64_t), sizeof(uint64_t));
+	struct fake_pool fp;
+	struct rte_mempool *mpp = &fp.mp;
+	struct rte_mbuf *pkts[1] = { (struct rte_mbuf *)(void *)fo.obj };
+	uint64_t w;
+
+	memset(&fp, 0, sizeof(fp));
+	mpp->header_size = MPA_STAMP_BACK;
+	mpp->private_data_size = sizeof(fp.priv);
+	fp.priv.mbuf_data_room_size = 2048;
+	fp.priv.mbuf_priv_size = 64;
+	mpp->elt_size = sizeof(struct rte_mbuf) + 64 + 2048;
+	pkts[0]->pool = mpp;
+	memcpy(obj_ref, fo.obj, sizeof(obj_ref));
+
+	/* Recognition: exact sizes only, pinned external buffers too. */
+	assert_int_equal(off, 120);
+	assert_int_equal(mpa_mp_is_mbuf(mpp), 1);
+	mpp->elt_size += 8;
+	assert_int_equal(mpa_mp_is_mbuf(mpp), 0);
+	fp.priv.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
+	mpp->elt_size = sizeof(struct rte_mbuf) + 64 +
+			sizeof(struct rte_mbuf_ext_shared_info);
+	assert_int_equal(mpa_mp_is_mbuf(mpp), 1);
+	mpp->private_data_size = sizeof(fp.priv) - 1;
+	assert_int_equal(mpa_mp_is_mbuf(mpp), 0);
+	mpp->private_data_size = sizeof(fp.priv);
+
+	/* Without the field, every pool is stamped by its header room. */
+	attached_off = off;
+	assert_int_equal(mpa_mp_stamp_off(mpp), -MPA_STAMP_BACK);
+	mpp->header_size = 0;
+	assert_int_equal(mpa_mp_stamp_off(mpp), MPA_STAMP_OFF_SIDE);
+	mpp->header_size = MPA_STAMP_BACK;
+	/* With it, as the pool was attached. */
+	mpa_mbuf_stamp_off = off;
+	assert_int_equal(mpa_mp_stamp_off(mpp), off);
+
+	mpa_stamp_burst(pkts, 1, mpa_stamp_make(3, 0, 3));
+	memcpy(&w, fo.obj + off, sizeof(w));
+	assert_int_equal(mpa_stamp_holder(w), 3);
+	mpa_stamp_obj(mpp, fo.obj, mpa_stamp_make(4, 1, 4));
+	assert_int_equal(mpa_stamp_free(mpp, fo.obj, mpa_stamp_make(5, 2, 5),
+					NULL, NULL), 0);
+	memcpy(&w, fo.obj + off, sizeof(w));
+	assert_int_equal(w, mpa_stamp_make(5, 2, 5));
+	/* The pad and every other byte of the mbuf are as they were. */
+	for (unsigned int i = 0; i <= MPA_OBJHIST_MAX; i++)
+		assert_int_equal(word(i), 0);
+	memcpy(fo.obj + off, obj_ref + off, sizeof(w));
+	assert_rest_untouched();
+
+	/* A pool attached as not an mbuf pool: the header pad. */
+	attached_off = -MPA_STAMP_BACK;
+	mpa_stamp_obj(mpp, fo.obj, mpa_stamp_make(6, 0, 6));
+	assert_int_equal(mpa_stamp_holder(word(0)), 6);
+	assert_rest_untouched();
+	/*
+	 * While such a pool could hold mbufs (mpa_nohdr_pools), a burst
+	 * goes by its pools: the same mbuf is stamped in its header.
+	 */
+	mpa_nohdr_pools = 1;
+	mpa_stamp_burst(pkts, 1, mpa_stamp_make(7, 0, 7));
+	mpa_nohdr_pools = 0;
+	assert_int_equal(mpa_stamp_holder(word(0)), 7);
 	assert_rest_untouched();
 }
 
@@ -361,6 +460,7 @@ main(void)
 		cmocka_unit_test_setup(test_store_same_holder, setup),
 		cmocka_unit_test_setup(test_store_free_twice, setup),
 		cmocka_unit_test_setup(test_wrappers_off_and_on, setup),
+		cmocka_unit_test_setup(test_mbuf_stamp_in_dynfield, setup),
 		cmocka_unit_test_setup(test_decode_path, setup),
 		cmocka_unit_test_setup(test_decode_stamp_first, setup),
 		cmocka_unit_test_setup(test_decode_rejects, setup),

@@ -111,7 +111,7 @@ static struct mpa_config cfg_leaks = {
 
 static struct mpa_result_pool *
 add_pool(struct mpa_scan_result *r, const char *name, uint32_t size,
-	 uint32_t in_use, uint32_t nfree, uint32_t stuck, int header_stamp,
+	 uint32_t in_use, uint32_t nfree, uint32_t stuck, const char *stamp_where,
 	 int have_free_set)
 {
 	struct mpa_result_pool *p = &r->pools[r->npools++];
@@ -121,7 +121,7 @@ add_pool(struct mpa_scan_result *r, const char *name, uint32_t size,
 	p->in_use = in_use;
 	p->nfree = nfree;
 	p->stuck = stuck;
-	p->header_stamp = header_stamp;
+	p->stamp_where = stamp_where;
 	p->have_free_set = have_free_set;
 	return p;
 }
@@ -170,7 +170,7 @@ leaks_result(struct mpa_scan_result *r, struct mpa_group *v)
 	r->stuck_ms = 1000;
 	r->groups.v = v;
 	r->groups.cap = LEAKS_GROUPS;
-	p = add_pool(r, "mpaudit_fwd_pool", 8191, 200, 7991, 88, 1, 1);
+	p = add_pool(r, "mpaudit_fwd_pool", 8191, 200, 7991, 88, "dynfield", 1);
 	p->driver_held = 67;
 	p->driver_expected = 64;
 	/* Draining at 20.5 objects/s: 7991 free objects last 389.8 s. */
@@ -178,7 +178,7 @@ leaks_result(struct mpa_scan_result *r, struct mpa_group *v)
 		.rate_per_s = 20.5, .exhaust_s = 389.75, .samples = 120,
 		.span_ms = 119000, .kendall = 28 };
 	/* A pool destroyed while audited: its last scan. */
-	add_pool(r, "objs", 100, 8, 92, 6, 0, 0)->destroyed = 1;
+	add_pool(r, "objs", 100, 8, 92, 6, "side", 0)->destroyed = 1;
 
 	g = add_group(r, 0, h_rx, 1, MPA_ST_RX, 40, 40, 5014);
 	add_sample(g, 0x10068a300);
@@ -216,7 +216,7 @@ static const char leaks_json[] =
 	"\"config\": {\"stuck_ms\": 1000, \"scan_ms\": 250, \"history\": 0},"
 	"\"pools\": ["
 	" {\"name\": \"mpaudit_fwd_pool\", \"size\": 8191, \"in_use\": 200,"
-	"  \"free\": 7991, \"stuck\": 88, \"stamp\": \"header\","
+	"  \"free\": 7991, \"stuck\": 88, \"stamp\": \"dynfield\","
 	"  \"free_set\": \"ring+cache\", \"driver_held\": 67,"
 	"  \"driver_expected\": 64, \"destroyed\": false, \"history\": 120,"
 	"  \"rate_per_s\": 20.5, \"growing\": true, \"exhaust_s\": 389.75},"
@@ -323,7 +323,7 @@ clean_result(struct mpa_scan_result *r)
 	r->valid = 1;
 	r->now_ms = 1000;
 	r->stuck_ms = MPA_DEFAULT_STUCK_MS;
-	add_pool(r, "clean_pool", 512, 0, 512, 0, 1, 1);
+	add_pool(r, "clean_pool", 512, 0, 512, 0, "header", 1);
 }
 
 static const char clean_json[] =
@@ -847,8 +847,8 @@ history_result(struct mpa_scan_result *r, struct mpa_group *v)
 	r->objhist_k = 3;
 	r->groups.v = v;
 	r->groups.cap = 1;
-	add_pool(r, "mpaudit_fwd_pool", 8191, 2, 8189, 2, 1, 1)->objhist = 3;
-	add_pool(r, "objs", 100, 0, 100, 0, 0, 0);
+	add_pool(r, "mpaudit_fwd_pool", 8191, 2, 8189, 2, "header", 1)->objhist = 3;
+	add_pool(r, "objs", 100, 0, 100, 0, "side", 0);
 	g = add_group(r, 0, h_app, 2, MPA_ST_APP, 2, 2, 2100);
 	add_sample(g, 0x1000);
 	add_sample(g, 0x2000);

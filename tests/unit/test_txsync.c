@@ -29,6 +29,13 @@
 /* What txsync.c links against, outside the pure module. */
 int mpa_logtype;
 volatile uint32_t mpa_nohdr_pools;
+int32_t mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
+
+int32_t
+mpa_stamp_off_of(const struct rte_mempool *mp)
+{
+	return -MPA_STAMP_BACK;
+}
 volatile uint32_t mpa_objhist_k;
 
 void
