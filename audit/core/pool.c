@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -195,9 +196,9 @@ nohdr_audited(const struct mpa_pool *p)
 /*
  * The stamp of mbufs goes to a dynamic field of our own, on the mbuf's
  * second line, unless history is kept (its words are in the header pad,
- * next to the stamp) or no room is left. The field is asked for at the
- * end of the dynamic area, so that what it leaves to the application is
- * one free run, not two.
+ * next to the stamp), the memory is not hugepages, or no room is left.
+ * The field is asked for at the end of the dynamic area, so that what it
+ * leaves to the application is one free run, not two.
  */
 static void
 stamp_field_init(void)
@@ -211,7 +212,13 @@ stamp_field_init(void)
 				      sizeof(uint64_t));
 	int off;
 
-	if (mpa_objhist_k != 0) {
+	/*
+	 * Without hugepages every object starts a 4 KiB page of its own, so
+	 * the mbufs' second lines all compete for one L1 set, and a stamp
+	 * there costs more than the pad's line (io 0.86 of plain against
+	 * 0.93, docs/performance.md).
+	 */
+	if (mpa_objhist_k != 0 || !rte_eal_has_hugepages()) {
 		mpa_mbuf_stamp_off = -MPA_STAMP_BACK;
 		return;
 	}

@@ -314,6 +314,11 @@ def eal_mem_desc():
                     DEFAULT_EAL_MEM.split())
 
 
+def eal_hugepages():
+    """True if the cases' EAL runs on hugepages (no --no-huge)."""
+    return "--no-huge" not in eal_mem_desc().split()
+
+
 def run_case(prog, name, test, ctx):
     """Run one case, print its verdict (and on failure every failed check
     and the runs' output), clean up. Returns the exit status."""
