@@ -278,6 +278,9 @@ text_of(json_t *o, const char *k, char *buf, size_t len)
 
 /* ---- list -------------------------------------------------------------- */
 
+/* How long list waits for each reply of one process (not MPA_TELE_TIMEOUT_MS). */
+#define MPA_LIST_PROBE_MS 2000
+
 struct list_ctx {
 	struct mpa_cli *c;
 	json_t *arr;
@@ -301,6 +304,12 @@ list_probe(json_t *e, const char *path)
 			st == MPA_TELE_STALE ? "stale socket" : err));
 		return;
 	}
+	/*
+	 * list asks every process on the machine: one that is stuck (its
+	 * auditor's lock held by a hung thread, say) must not hold up the
+	 * rows of the others for the full reply timeout.
+	 */
+	mpa_tele_set_timeout(t, MPA_LIST_PROBE_MS);
 	json_object_set_new(e, "state", json_string("live"));
 	if (t->pid >= 0) {
 		json_object_set_new(e, "pid", json_integer(t->pid));

@@ -308,16 +308,25 @@ mpa_tele_close(struct mpa_tele *t)
 }
 
 static int
-set_timeouts(int fd)
+set_timeouts(int fd, int ms)
 {
 	struct timeval tv = {
-		.tv_sec = MPA_TELE_TIMEOUT_MS / 1000,
-		.tv_usec = (MPA_TELE_TIMEOUT_MS % 1000) * 1000,
+		.tv_sec = ms / 1000,
+		.tv_usec = (ms % 1000) * 1000,
 	};
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		return -1;
+	return 0;
+}
+
+int
+mpa_tele_set_timeout(struct mpa_tele *t, int ms)
+{
+	if (set_timeouts(t->fd, ms) != 0)
+		return -1;
+	t->timeout_ms = ms;
 	return 0;
 }
 
@@ -336,7 +345,7 @@ recv_msg(struct mpa_tele *t, const char *what)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			seterr(t->err, sizeof(t->err), "%s: no reply within "
-			       "%d ms from %s", what, MPA_TELE_TIMEOUT_MS,
+			       "%d ms from %s", what, t->timeout_ms,
 			       t->path);
 		else
 			seterr(t->err, sizeof(t->err), "%s: %s: %s", what,
@@ -422,7 +431,9 @@ mpa_tele_open(const char *path, enum mpa_tele_state *state, char *err,
 	t->buf_len = RECV_SLACK;
 	t->buf = malloc(t->buf_len);
 	t->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (t->buf == NULL || t->fd < 0 || set_timeouts(t->fd) != 0) {
+	t->timeout_ms = MPA_TELE_TIMEOUT_MS;
+	if (t->buf == NULL || t->fd < 0 ||
+	    set_timeouts(t->fd, t->timeout_ms) != 0) {
 		seterr(err, errlen, "socket: %s", strerror(errno));
 		goto err;
 	}

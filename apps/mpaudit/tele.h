@@ -38,6 +38,7 @@ struct mpa_tele {
 	long pid;		/**< from the greeting, -1 if absent */
 	size_t max_len;		/**< the greeting's max_output_len */
 	char *buf;		/**< receive buffer, larger than max_len */
+	int timeout_ms;		/**< per reply (MPA_TELE_TIMEOUT_MS) */
 	size_t buf_len;
 	char err[MPA_TELE_ERR_MAX];
 	/** "code" of the last error reply (e.g. "EINVAL"); "" after any
@@ -95,6 +96,9 @@ int mpa_tele_find_pid(long pid, char *path, size_t len, char *err,
  */
 struct mpa_tele *mpa_tele_open(const char *path, enum mpa_tele_state *state,
 			       char *err, size_t errlen);
+
+/** Wait at most @p ms for each later reply on @p t. @return 0, -1. */
+int mpa_tele_set_timeout(struct mpa_tele *t, int ms);
 
 /** Close @p t; NULL is accepted. */
 void mpa_tele_close(struct mpa_tele *t);
