@@ -400,12 +400,19 @@ mpa_mp_is_mbuf(const struct rte_mempool *mp)
  */
 int32_t mpa_stamp_off_of(const struct rte_mempool *mp);
 
+/** Where pool @p mp's stamps are if not in a field: the pad or the side. */
+static inline int32_t
+mpa_mp_pad_off(const struct rte_mempool *mp)
+{
+	return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
+						   MPA_STAMP_OFF_SIDE;
+}
+
 static inline int32_t
 mpa_mp_stamp_off(const struct rte_mempool *mp)
 {
 	if (mpa_mbuf_stamp_off < 0)
-		return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
-							   MPA_STAMP_OFF_SIDE;
+		return mpa_mp_pad_off(mp);
 	return mpa_stamp_off_of(mp);
 }
 

@@ -131,8 +131,7 @@ stamp_off_decide(const struct rte_mempool *mp)
 {
 	if (mpa_mbuf_stamp_off >= 0 && mpa_mp_is_mbuf(mp))
 		return mpa_mbuf_stamp_off;
-	return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
-						   MPA_STAMP_OFF_SIDE;
+	return mpa_mp_pad_off(mp);
 }
 
 /*
@@ -146,8 +145,7 @@ mpa_stamp_off_of(const struct rte_mempool *mp)
 
 	if (p != NULL)
 		return p->stamp_off;
-	return mp->header_size >= MPA_STAMP_BACK ? -MPA_STAMP_BACK :
-						   MPA_STAMP_OFF_SIDE;
+	return mpa_mp_pad_off(mp);
 }
 
 /*
