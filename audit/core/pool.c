@@ -119,17 +119,11 @@ mpa_pool_addrs(struct rte_mempool *mp, uintptr_t **out)
 }
 
 /* Only ring-based pools expose their free objects in a form we can read. */
-int
-mpa_pool_is_mbuf(const struct rte_mempool *mp)
-{
-	return mpa_mp_is_mbuf(mp);
-}
-
 /* Where a pool being attached keeps its stamps, asked once (stamp.h). */
 static int32_t
-stamp_off_decide(const struct rte_mempool *mp)
+stamp_off_decide(const struct rte_mempool *mp, int is_mbuf)
 {
-	if (mpa_mbuf_stamp_off >= 0 && mpa_mp_is_mbuf(mp))
+	if (mpa_mbuf_stamp_off >= 0 && is_mbuf)
 		return mpa_mbuf_stamp_off;
 	return mpa_mp_pad_off(mp);
 }
@@ -277,10 +271,10 @@ mpa_pool_attach_locked(struct rte_mempool *mp, int fresh)
 	p->mp = mp;
 	rte_strscpy(p->name, mp->name, sizeof(p->name));
 	p->size = mp->size;
-	p->stamp_off = stamp_off_decide(mp);
+	p->is_mbuf = mpa_mp_is_mbuf(mp);
+	p->stamp_off = stamp_off_decide(mp, p->is_mbuf);
 	p->header_stamp = p->stamp_off == -MPA_STAMP_BACK;
 	p->have_free_set = mpa_pool_ops_is_ring(mp);
-	p->is_mbuf = mpa_pool_is_mbuf(mp);
 	p->st = calloc(p->size, sizeof(*p->st));
 	p->freemap = calloc((p->size + 63) / 64, sizeof(uint64_t));
 	p->dups.reported = calloc((p->size + 63) / 64, sizeof(uint64_t));

@@ -39,11 +39,11 @@ struct mpa_pool {
 	struct rte_mempool *mp;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint32_t size;            /**< objects */
-	int32_t stamp_off;        /**< mpa_mp_stamp_off(): where the stamps are */
+	int32_t stamp_off;        /**< where the stamps are, decided at attach */
 	int header_stamp;         /**< in the header pad (history is kept there) */
 	int nohdr_counted;        /**< counted in mpa_nohdr_pools while attached */
 	int have_free_set;        /**< ring and caches readable */
-	int is_mbuf;              /**< objects are mbufs (mpa_pool_is_mbuf()) */
+	int is_mbuf;              /**< objects are mbufs (mpa_mp_is_mbuf()) */
 	uintptr_t *addrs;         /**< object addresses, sorted */
 	struct mpa_locator loc;
 	uint64_t *side;           /**< side-table stamps (no header room) */
@@ -65,9 +65,6 @@ struct mpa_pool {
 	uint32_t nfree;
 	uint32_t stuck;
 };
-
-/** 1 if @p mp was made by rte_pktmbuf_pool_create(): its objects are mbufs. */
-int mpa_pool_is_mbuf(const struct rte_mempool *mp);
 
 /** 1 if @p mp keeps its free objects in an rte_ring (pool_data). */
 int mpa_pool_ops_is_ring(const struct rte_mempool *mp);

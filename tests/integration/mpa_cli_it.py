@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -450,55 +449,6 @@ def stale_socket(ctx, base):
     return prefix
 
 
-class SilentSocket:
-    """A telemetry socket whose process hangs, as one whose auditor lock is
-    held by a stuck thread: DPDK's own thread greets and lists the
-    commands, /mpaudit/ requests get no reply."""
-
-    def __init__(self, ctx, base):
-        self.prefix = "mpa-it-cli-silent-%d" % os.getpid()
-        ctx.prefixes.append(self.prefix)
-        d = os.path.join(base, self.prefix)
-        os.makedirs(d, exist_ok=True)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock.bind(os.path.join(d, "dpdk_telemetry.v2"))
-        self.sock.listen(4)
-        self.conns = []
-        self.th = threading.Thread(target=self._serve, daemon=True)
-        self.th.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._client, args=(conn,),
-                             daemon=True).start()
-
-    @staticmethod
-    def _client(conn):
-        try:
-            conn.send(json.dumps({"version": "DPDK 22.11.11",
-                                  "pid": os.getpid(),
-                                  "max_output_len": 16384}).encode())
-            while True:
-                req = conn.recv(1024)
-                if not req:
-                    return
-                if req == b"/":
-                    conn.send(json.dumps({"/": [
-                        "/", "/info", "/mpaudit/summary"]}).encode())
-        except OSError:
-            return
-
-    def close(self):
-        self.sock.close()
-        for conn in self.conns:
-            conn.close()
-
-
 def t_cli_clean(ctx, c):
     """A clean forwarder: every verdict command exits 0. Beside it, the
     plain forwarder (not audited) and a stale socket: list shows both as
@@ -547,11 +497,19 @@ def t_cli_clean(ctx, c):
             wait_forwarding(q)
             base = os.path.dirname(os.path.dirname(socket_path(prefix)))
             stale = stale_socket(ctx, base)
-            silent = SilentSocket(ctx, base)
+            # A process whose /mpaudit/ handlers hang (its auditor's lock
+            # held by a stuck thread): DPDK's own thread greets and lists
+            # the commands, /mpaudit/summary gets no reply.
+            silent_prefix = "mpa-it-cli-silent-%d" % os.getpid()
+            ctx.prefixes.append(silent_prefix)
+            os.makedirs(os.path.join(base, silent_prefix), exist_ok=True)
+            silent = FakeTele(os.path.join(base, silent_prefix,
+                                           "dpdk_telemetry.v2"),
+                              {"/mpaudit/summary": "SILENT"})
             try:
                 # Its row says so and the list goes on (2 s, not 10, per
                 # reply: the rows of the others are not held up).
-                e = list_entry(c, ctx, silent.prefix)
+                e = list_entry(c, ctx, silent_prefix)
                 if e is not None:
                     c.eq("list --json: the silent process",
                          (e.get("state"), e.get("pid")),
@@ -705,8 +663,9 @@ def check_diff(c, what, v, change, truth):
 class FakeTele:
     """A DPDK telemetry v2 server on a socket of its own, answering from
     @replies: {command with parameters: reply text, or a function of the
-    number of times it was asked}; "/" lists the keys' commands. Records
-    every command received."""
+    number of times it was asked}; "/" lists the keys' commands. The
+    reply "CLOSE" closes the connection, "SILENT" sends nothing (a hung
+    handler). Records every command received."""
 
     def __init__(self, path, replies, greeting=None):
         import threading
@@ -751,7 +710,8 @@ class FakeTele:
                         self.asked.append(cmd)
                         if a == "CLOSE":
                             break
-                        conn.send(a.encode())
+                        if a != "SILENT":
+                            conn.send(a.encode())
                 except OSError:
                     pass
 
