@@ -547,6 +547,16 @@ struct tcache {
 #define TC_DEAD ((struct tcache *)1)
 
 static __thread struct tcache *tc_self __attribute__((tls_model("initial-exec")));
+/*
+ * The entry of this thread's last hit or fill, tried before the set: a
+ * thread mostly repeats its last path, and the ways of a set often share
+ * one key (an allocation wrapper called from several places at one
+ * depth), a wrong way being found wrong only after its slots up to the
+ * first differing one were read. An entry checks itself (key, generation,
+ * slots), so one refilled since still answers right; NULL whenever the
+ * cache is unmapped.
+ */
+static __thread const struct tc_entry *tc_last __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t tc_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tc_key;
@@ -566,6 +576,7 @@ tc_release(void *p)
 
 	(void)p;
 	tc_self = TC_DEAD;
+	tc_last = NULL;
 	if (tc != NULL && tc != TC_DEAD)
 		munmap(tc, tc->size);
 }
@@ -636,6 +647,7 @@ tc_get(unsigned int depth)
 	if (tc_key_ok)
 		pthread_setspecific(tc_key, tc);
 	tc_self = tc;
+	tc_last = NULL;
 	if (old != NULL)
 		munmap(old, old->size);
 	return tc;
@@ -650,6 +662,11 @@ __attribute__((no_sanitize_address))
 static inline int
 tc_verify(const struct tc_entry *e)
 {
+	/*
+	 * Stop at the first slot that differs: past it, a slot may lie
+	 * beyond the stack the thread now runs on (a coroutine's stack
+	 * reused at the same address, say), so the rest are not read.
+	 */
 	for (uint32_t i = 0; i < e->nslot; i++)
 		if (*(const volatile uintptr_t *)e->slot[i].addr !=
 		    e->slot[i].val)
@@ -879,10 +896,41 @@ capture_miss(uintptr_t cfa, uintptr_t ra, uintptr_t rbp, uint32_t gen)
 		e->rbp = rbp;
 		e->id = id;
 		e->gen = gen;
+		tc_last = e;
 	}
 out:
 	stack_busy = 0;
 	return id;
+}
+
+static inline int
+tc_match(const struct tc_entry *e, uintptr_t cfa, uintptr_t ra, uintptr_t rbp,
+	 uint32_t gen)
+{
+	return e->cfa == cfa && e->ra == ra && e->gen == gen &&
+	       (!e->chk_rbp || e->rbp == rbp) && tc_verify(e);
+}
+
+/*
+ * The set of (cfa, ra), when @p tried (the last hit's entry) did not
+ * answer. Out of line: the common capture repeats the last path and
+ * should not pay for this loop's registers.
+ */
+static __attribute__((noinline)) const struct tc_entry *
+tc_probe(struct tcache *tc, const struct tc_entry *tried, uintptr_t cfa,
+	 uintptr_t ra, uintptr_t rbp, uint32_t gen)
+{
+	uint32_t set = tc_set(cfa, ra);
+
+	for (uint32_t w = 0; w < TC_WAYS; w++) {
+		const struct tc_entry *e = tc_entry(tc, set, w);
+
+		if (e != tried && tc_match(e, cfa, ra, rbp, gen)) {
+			tc_last = e;
+			return e;
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -906,16 +954,12 @@ mpa_stack_capture(void)
 	struct tcache *tc = tc_self;
 
 	if (likely((uintptr_t)tc > (uintptr_t)TC_DEAD)) {
-		uint32_t set = tc_set(cfa, ra);
+		const struct tc_entry *e = tc_last;
 
-		for (uint32_t w = 0; w < TC_WAYS; w++) {
-			const struct tc_entry *e = tc_entry(tc, set, w);
-
-			if (e->cfa == cfa && e->ra == ra && e->gen == gen &&
-			    (!e->chk_rbp || e->rbp == rbp) && tc_verify(e)) {
-				tc_hits++;
-				return e->id;
-			}
+		if ((e != NULL && tc_match(e, cfa, ra, rbp, gen)) ||
+		    (e = tc_probe(tc, e, cfa, ra, rbp, gen)) != NULL) {
+			tc_hits++;
+			return e->id;
 		}
 	}
 	if (!fill_worth_it())

@@ -385,6 +385,34 @@ test_same_key_twins(void **state)
 	expect_line_frame(ids[1], 1, "twin_b", line_twin_b);
 }
 
+/*
+ * Runs of one path, then the other, then back: after the first capture of
+ * each path every capture is answered from the cache (the last hit's
+ * entry is tried first, the set's other ways after it), and never with
+ * the other path's stack.
+ */
+static void
+test_same_key_runs(void **state)
+{
+	static const int path[12] = { 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1 };
+	uint32_t ids[12];
+	uint64_t h0, m0, h1, m1;
+
+	(void)state;
+	stats(&h0, &m0);
+	for (int i = 0; i < rounds(12); i++)
+		ids[i] = via(path[i] ? twin_b : twin_a);
+	stats(&h1, &m1);
+	assert_int_not_equal(ids[0], MPA_STACK_NONE);
+	assert_int_not_equal(ids[0], ids[3]);
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(ids[i], ids[path[i] ? 3 : 0]);
+	assert_int_equal(m1 - m0, 2);   /* one unwind per path */
+	assert_int_equal(h1 - h0, 10);
+	expect_line_frame(ids[0], 1, "twin_a", line_twin_a);
+	expect_line_frame(ids[3], 1, "twin_b", line_twin_b);
+}
+
 /* As above, with the difference two frames above the capture. */
 static void
 test_same_key_deep(void **state)
@@ -951,6 +979,7 @@ main(void)
 		cmocka_unit_test_setup(test_setup_bad_depth, setup_default),
 		cmocka_unit_test_setup(test_two_paths, setup_default),
 		cmocka_unit_test_setup(test_same_key_twins, setup_default),
+		cmocka_unit_test_setup(test_same_key_runs, setup_default),
 		cmocka_unit_test_setup(test_same_key_deep, setup_default),
 		cmocka_unit_test_setup(test_same_key_frame_pointer,
 				       setup_default),
