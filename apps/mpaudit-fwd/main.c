@@ -394,10 +394,19 @@ struct fwd_ab {
 	uint64_t next_ns;	/* end of the running phase; UINT64_MAX: off */
 	uint64_t start_ns;	/* of the running phase */
 	uint64_t start_tx;
+	uint64_t start_rx;
+	uint64_t start_drop;
 	unsigned int phase;	/* phases ended */
 	int on;			/* the running phase stamps */
 	uint64_t pkts[2];	/* counted phases: [0] off, [1] on */
 	uint64_t ns[2];
+	/*
+	 * Received and dropped in the counted phases: where RX outruns
+	 * the rest (the pipeline's ring full), the drops say which side
+	 * limits each kind of phase.
+	 */
+	uint64_t rx[2];
+	uint64_t drop[2];
 	double off_rate;	/* the last counted off phase, for its pair */
 	uint32_t nb_pairs;	/* off phase then on phase, in order */
 	double pair[FWD_AB_PAIRS_MAX];
@@ -407,8 +416,6 @@ struct fwd_ab {
 static int
 fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 {
-	uint64_t rx, drop;
-
 	if (!mpa_on) {
 		fprintf(stderr, FWD_PROG ": --ab-ms: the auditor is not "
 			"running; no phases\n");
@@ -417,7 +424,7 @@ fwd_ab_start(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 	ab->period_ns = (uint64_t)c->opts->ab_ms * FWD_NS_PER_MS;
 	ab->next_ns = now + ab->period_ns;
 	ab->start_ns = now;
-	fwd_stats_sum(c, &rx, &ab->start_tx, &drop);
+	fwd_stats_sum(c, &ab->start_rx, &ab->start_tx, &ab->start_drop);
 	ab->on = 1;
 	return 0;
 }
@@ -441,6 +448,8 @@ fwd_ab_flip(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 
 		ab->pkts[ab->on] += tx - ab->start_tx;
 		ab->ns[ab->on] += ns;
+		ab->rx[ab->on] += rx - ab->start_rx;
+		ab->drop[ab->on] += drop - ab->start_drop;
 		if (!ab->on)
 			ab->off_rate = rate;
 		else if (ab->off_rate > 0 && ab->nb_pairs < FWD_AB_PAIRS_MAX)
@@ -451,6 +460,8 @@ fwd_ab_flip(struct fwd_ab *ab, const struct fwd_ctx *c, uint64_t now)
 	mpa_on = ab->on;
 	ab->start_ns = now;
 	ab->start_tx = tx;
+	ab->start_rx = rx;
+	ab->start_drop = drop;
 	ab->next_ns += ab->period_ns;
 	if (ab->next_ns <= now)
 		ab->next_ns = now + ab->period_ns;
@@ -464,6 +475,19 @@ fwd_cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double
+fwd_ab_mpps(uint64_t pkts, uint64_t ns)
+{
+	return ns != 0 ? (double)pkts * 1e3 / (double)ns : 0.0;
+}
+
+/* Dropped packets as a share of those received. */
+static double
+fwd_ab_share(uint64_t drop, uint64_t rx)
+{
+	return rx != 0 ? (double)drop / (double)rx : 0.0;
+}
+
 /* Stamps back on for the report at exit, and the 'ab' line. */
 static void
 fwd_ab_end(struct fwd_ab *ab)
@@ -472,8 +496,8 @@ fwd_ab_end(struct fwd_ab *ab)
 
 	if (ab->next_ns != UINT64_MAX)
 		mpa_on = 1;
-	on = ab->ns[1] != 0 ? (double)ab->pkts[1] * 1e3 / (double)ab->ns[1] : 0;
-	off = ab->ns[0] != 0 ? (double)ab->pkts[0] * 1e3 / (double)ab->ns[0] : 0;
+	on = fwd_ab_mpps(ab->pkts[1], ab->ns[1]);
+	off = fwd_ab_mpps(ab->pkts[0], ab->ns[0]);
 	if (ab->nb_pairs != 0) {
 		qsort(ab->pair, ab->nb_pairs, sizeof(ab->pair[0]),
 		      fwd_cmp_double);
@@ -482,8 +506,13 @@ fwd_ab_end(struct fwd_ab *ab)
 		       ab->pair[ab->nb_pairs / 2]) / 2;
 	}
 	printf(FWD_PROG ": ab phases=%u pairs=%u on=%.2f Mpps off=%.2f Mpps "
-	       "ratio=%.4f pair_median=%.4f\n", ab->phase, ab->nb_pairs, on,
-	       off, off > 0 ? on / off : 0.0, med);
+	       "ratio=%.4f pair_median=%.4f rx_on=%.2f rx_off=%.2f "
+	       "drop_on=%.4f drop_off=%.4f\n", ab->phase, ab->nb_pairs, on,
+	       off, off > 0 ? on / off : 0.0, med,
+	       fwd_ab_mpps(ab->rx[1], ab->ns[1]),
+	       fwd_ab_mpps(ab->rx[0], ab->ns[0]),
+	       fwd_ab_share(ab->drop[1], ab->rx[1]),
+	       fwd_ab_share(ab->drop[0], ab->rx[0]));
 }
 #else
 static int

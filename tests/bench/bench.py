@@ -132,7 +132,9 @@ SECTIONS = FWD_SECTIONS + ("ab", "scanner", "history", "heap", "free")
 AB_MS = 100
 AB_RE = re.compile(r"mpaudit-fwd: ab phases=(\d+) pairs=(\d+) "
                    r"on=([0-9.]+) Mpps off=([0-9.]+) Mpps "
-                   r"ratio=([0-9.]+) pair_median=([0-9.]+)")
+                   r"ratio=([0-9.]+) pair_median=([0-9.]+)"
+                   r"(?: rx_on=[0-9.]+ rx_off=[0-9.]+ "
+                   r"drop_on=([0-9.]+) drop_off=([0-9.]+))?")
 
 # Section h: the stamps that fit in the header pad, all of them; on the
 # zero-work io forwarder (one stamp per packet) and the pipeline (three:
@@ -467,14 +469,18 @@ def bench_history(r, label, mem, runs, wl):
 
 
 def parse_ab(text):
-    """{phases, pairs, on, off, ratio, pair_median} from mpaudit-fwd's
-    `ab` line, or None."""
+    """{phases, pairs, on, off, ratio, pair_median, drop_on, drop_off}
+    from mpaudit-fwd's `ab` line (the drops: shares of the packets
+    received in each kind of phase, None from a build without them), or
+    None."""
     m = AB_RE.search(text or "")
     if m is None:
         return None
+    drops = [None if g is None else float(g) for g in m.group(7, 8)]
     return {"phases": int(m.group(1)), "pairs": int(m.group(2)),
             "on": float(m.group(3)), "off": float(m.group(4)),
-            "ratio": float(m.group(5)), "pair_median": float(m.group(6))}
+            "ratio": float(m.group(5)), "pair_median": float(m.group(6)),
+            "drop_on": drops[0], "drop_off": drops[1]}
 
 
 def bench_ab(r, label, mem, runs, wl):
@@ -495,9 +501,10 @@ def bench_ab(r, label, mem, runs, wl):
             r.fail(what, [FWD], "no 'ab' line with pairs", "", r.last_out)
             continue
         print("  [%s] %s interleaved run %d/%d: on %.2f, off %.2f Mpps, "
-              "pair median %.4f" % (label, row, i + 1, runs, ab["on"],
-                                    ab["off"], ab["pair_median"]),
-              flush=True)
+              "pair median %.4f, dropped on %s, off %s" % (
+                  label, row, i + 1, runs, ab["on"], ab["off"],
+                  ab["pair_median"], fmt(ab["drop_on"], "%.3f"),
+                  fmt(ab["drop_off"], "%.3f")), flush=True)
         out.append(ab)
     return out
 
@@ -509,11 +516,16 @@ def ab_row(wl, label, res):
     r = median(meds)
     verdict = "?" if r is None else ("ok" if r >= wl[6] else "under")
     spread = "%.3f-%.3f" % (min(meds), max(meds)) if meds else "-"
-    return "  %-10s %-10s %9s %9s %7s %13s %5.2f %-5s (n=%d, %s pairs)" % (
+    drops = ""
+    if res and all(x.get("drop_on") is not None for x in res):
+        drops = ", dropped %.3f on, %.3f off" % (
+            median([x["drop_on"] for x in res]),
+            median([x["drop_off"] for x in res]))
+    return "  %-10s %-10s %9s %9s %7s %13s %5.2f %-5s (n=%d, %s pairs%s)" % (
         wl[1], label, fmt(median([x["on"] for x in res]), "%.2f", 9),
         fmt(median([x["off"] for x in res]), "%.2f", 9), fmt(r, "%.3f", 7),
         spread, wl[6], verdict, len(res),
-        "/".join(str(x["pairs"]) for x in res) or "0")
+        "/".join(str(x["pairs"]) for x in res) or "0", drops)
 
 
 def history_row(wl, label, res):
@@ -1148,7 +1160,16 @@ def self_test():
                       "pair_median=0.9386\n")
         assert ab == {"phases": 49, "pairs": 23, "on": 135.28,
                       "off": 144.12, "ratio": 0.9387,
-                      "pair_median": 0.9386}, ab
+                      "pair_median": 0.9386, "drop_on": None,
+                      "drop_off": None}, ab
+        ab2 = parse_ab("mpaudit-fwd: ab phases=49 pairs=23 on=32.50 Mpps "
+                       "off=63.30 Mpps ratio=0.5134 pair_median=0.5040 "
+                       "rx_on=64.10 rx_off=63.90 drop_on=0.4930 "
+                       "drop_off=0.0100\n")
+        assert (ab2["drop_on"], ab2["drop_off"]) == (0.493, 0.01), ab2
+        row = ab_row(WORKLOADS[0], "hugepages", [ab2, ab2])
+        assert row.endswith("(n=2, 23/23 pairs, dropped 0.493 on, "
+                            "0.010 off)"), row
         assert parse_ab("mpaudit-fwd: forwarded 1 packets") is None
         row = ab_row(WORKLOADS[0], "hugepages", [
             dict(ab, pair_median=0.92), dict(ab, pair_median=0.95),

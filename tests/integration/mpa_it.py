@@ -267,14 +267,23 @@ def t_ab_phases(ctx, c):
     clean_checks(c, run, 20, allowed_pmd=0)
     m = re.search(r"^mpaudit-fwd: ab phases=(\d+) pairs=(\d+) "
                   r"on=([0-9.]+) Mpps off=([0-9.]+) Mpps ratio=([0-9.]+) "
-                  r"pair_median=([0-9.]+)$", run.out, re.M)
+                  r"pair_median=([0-9.]+) rx_on=([0-9.]+) rx_off=([0-9.]+) "
+                  r"drop_on=([0-9.]+) drop_off=([0-9.]+)$", run.out, re.M)
     if not c.true("%s: no 'ab' line in stdout" % name, m):
         return
     phases, pairs = int(m.group(1)), int(m.group(2))
     c.true("%s: %d phases, %d pairs" % (name, phases, pairs),
            phases >= 10 and pairs >= 4 and 2 * pairs <= phases)
+    on, off = float(m.group(3)), float(m.group(4))
     c.true("%s: on %s and off %s Mpps" % (name, m.group(3), m.group(4)),
-           float(m.group(3)) > 0 and float(m.group(4)) > 0)
+           on > 0 and off > 0)
+    # net_null takes every packet: nothing dropped, all received sent.
+    c.eq("%s: drop_on, drop_off" % name, (m.group(9), m.group(10)),
+         ("0.0000", "0.0000"))
+    c.true("%s: rx_on %s = on, rx_off %s = off" % (name, m.group(7),
+                                                   m.group(8)),
+           abs(float(m.group(7)) - on) <= 0.01 and
+           abs(float(m.group(8)) - off) <= 0.01)
 
 
 def t_clean_default(ctx, c):
