@@ -27,13 +27,13 @@ import tempfile
 LOW, HIGH = 100000, 300000
 
 
-def callgrind(args, build, preload, ops, out):
+def callgrind(args, preload, ops, out):
     env = dict(os.environ, MPAUDIT_SUMMARY="0", MPAUDIT_HEAP="all")
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
            "--trace-children=yes", "env"]
     if preload:
         cmd.append("LD_PRELOAD=" + preload)
-    cmd += [os.path.join(build, "tests/bench/heapbench"), "--no-pci",
+    cmd += [os.path.join(args.build, "tests/bench/heapbench"), "--no-pci",
             "--no-huge", "-m", "256", "--lcores", "0@0",
             "--file-prefix", "heapir%d" % os.getpid(), "--",
             "--kind", "libc", "--threads", "1", "--ops", str(ops),
@@ -85,7 +85,7 @@ def main():
             out = os.path.join(tmp, "cg.%d" % ops)
             print("heapir: %s, %d pairs under callgrind ..." % (args.case, ops),
                   file=sys.stderr, flush=True)
-            callgrind(args, args.build, preload, ops, out)
+            callgrind(args, preload, ops, out)
             res.append(per_function(out))
     (lo, lo_total), (hi, hi_total) = res
     n = HIGH - LOW
