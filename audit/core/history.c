@@ -58,6 +58,7 @@ mpa_forecast(const struct mpa_history *h, uint32_t size,
 {
 	enum { K = MPA_FORECAST_BUCKETS };
 	double pt_t[K], pt_y[K], slopes[K * (K - 1) / 2];
+	uint32_t stuck_floor[K];
 	const struct mpa_hist_sample *first, *last;
 	uint32_t t0, nslopes = 0;
 	int kendall = 0;
@@ -82,11 +83,14 @@ mpa_forecast(const struct mpa_history *h, uint32_t size,
 		uint32_t hi = (uint32_t)((uint64_t)h->n * (b + 1) / K);
 		const struct mpa_hist_sample *min = mpa_history_at(h, lo);
 
+		stuck_floor[b] = min->stuck;
 		for (uint32_t i = lo + 1; i < hi; i++) {
 			const struct mpa_hist_sample *s = mpa_history_at(h, i);
 
 			if (s->in_use < min->in_use)
 				min = s;
+			if (s->stuck < stuck_floor[b])
+				stuck_floor[b] = s->stuck;
 		}
 		pt_t[b] = (double)(uint32_t)(min->t_ms - t0) / 1000.0;
 		pt_y[b] = min->in_use;
@@ -104,9 +108,18 @@ mpa_forecast(const struct mpa_history *h, uint32_t size,
 	qsort(slopes, nslopes, sizeof(slopes[0]), cmp_double);
 	f->rate_per_s = nslopes % 2 ? slopes[nslopes / 2] :
 		(slopes[nslopes / 2 - 1] + slopes[nslopes / 2]) / 2;
+	/*
+	 * A floor that rises can still be traffic: a software ring that the
+	 * consumer falls behind on fills over seconds and then stays full,
+	 * and until the plateau fills most buckets that rise looks like a
+	 * leak. Objects of a leak are left behind and turn stuck; objects in
+	 * a full but moving ring keep being stamped and never do. So a drain
+	 * also needs the stuck floor to have risen.
+	 */
 	f->growing = f->rate_per_s > 0 &&
 		     kendall >= MPA_FORECAST_MIN_KENDALL &&
-		     pt_y[K - 1] >= pt_y[0] + MPA_FORECAST_MIN_RISE;
+		     pt_y[K - 1] >= pt_y[0] + MPA_FORECAST_MIN_RISE &&
+		     stuck_floor[K - 1] >= stuck_floor[0] + MPA_FORECAST_MIN_RISE;
 	if (f->growing)
 		f->exhaust_s = last->in_use >= size ? 0 :
 			(double)(size - last->in_use) / f->rate_per_s;

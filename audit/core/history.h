@@ -24,7 +24,9 @@
  * Mann-Kendall count (pairs rising minus pairs falling at least
  * MPA_FORECAST_MIN_KENDALL) and the floor must have risen by at least
  * MPA_FORECAST_MIN_RISE objects, so a pool that only fluctuates is never
- * forecast to run dry. Pure: the unit tests feed it made-up samples.
+ * forecast to run dry. The floor of stuck objects must have risen by as
+ * much: a ring filling up raises the in-use floor too, but its objects
+ * move and never turn stuck. Pure: the unit tests feed it made-up samples.
  *
  * Not thread-safe: the scan appends and the surfaces read under the pool
  * registry lock.

@@ -32,13 +32,22 @@ next_rand(void)
 }
 
 static void
-add(struct mpa_history *h, uint32_t cap, uint32_t t, uint32_t in_use)
+add_stuck(struct mpa_history *h, uint32_t cap, uint32_t t, uint32_t in_use,
+	  uint32_t stuck)
 {
 	struct mpa_hist_sample s = {
-		.t_ms = t, .in_use = in_use, .nfree = POOL_SIZE - in_use,
+		.t_ms = t, .in_use = in_use, .stuck = stuck,
+		.nfree = POOL_SIZE - in_use,
 	};
 
 	assert_int_equal(mpa_history_add(h, cap, &s), 0);
+}
+
+/* A scan that finds nothing stuck. */
+static void
+add(struct mpa_history *h, uint32_t cap, uint32_t t, uint32_t in_use)
+{
+	add_stuck(h, cap, t, in_use, 0);
 }
 
 /* The ring keeps the newest cap samples, oldest first. */
@@ -100,9 +109,12 @@ test_leak_under_bursts(void **state)
 		uint32_t t = 1000 + i * 250;
 		uint32_t base = 300 + (uint32_t)(20.0 * (t - 1000) / 1000.0);
 
-		/* One scan in four sees the datapath drained. */
+		/* One scan in four sees the datapath drained; what leaked
+		 * more than 500 ms ago is stuck.
+		 */
 		in_use = base + (i % 4 == 0 ? 0 : next_rand() % 400);
-		add(&h, 3600, t, in_use);
+		add_stuck(&h, 3600, t, in_use,
+			  t < 1500 ? 0 : (uint32_t)(20.0 * (t - 1500) / 1000.0));
 	}
 	mpa_forecast(&h, POOL_SIZE, &f);
 	assert_int_equal(f.valid, 1);
@@ -174,6 +186,40 @@ test_step_then_flat(void **state)
 	mpa_history_free(&h);
 }
 
+/*
+ * A clean pipeline whose ring of 4095 fills over 8 s as RX outruns the
+ * worker, then stays full (in use 64 + 512 a second up to 4159), scanned
+ * every 200 ms for 16 s. The in-use floor rises as steadily as a leak's,
+ * but its objects keep moving and nothing turns stuck: no drain. The same
+ * scans with the rise left behind as stuck objects are one.
+ */
+static void
+test_ring_fills(void **state)
+{
+	struct mpa_history h = { 0 }, leak = { 0 };
+	struct mpa_forecast f;
+
+	for (uint32_t i = 0; i < 80; i++) {
+		uint32_t in_use = 64 + 512 * i / 5;
+
+		if (in_use > 4159)
+			in_use = 4159;
+		add(&h, 3600, i * 200, in_use);
+		add_stuck(&leak, 3600, i * 200, in_use, in_use - 64);
+	}
+	mpa_forecast(&h, POOL_SIZE, &f);
+	assert_int_equal(f.valid, 1);
+	assert_true(f.rate_per_s > 0);
+	assert_true(f.kendall >= MPA_FORECAST_MIN_KENDALL);
+	assert_int_equal(f.growing, 0);
+	assert_true(f.exhaust_s < 0);
+	mpa_forecast(&leak, POOL_SIZE, &f);
+	assert_int_equal(f.growing, 1);
+	assert_true(f.exhaust_s > 0);
+	mpa_history_free(&h);
+	mpa_history_free(&leak);
+}
+
 /* The coarse clock wraps at 2^32 ms: the span stays right. */
 static void
 test_clock_wrap(void **state)
@@ -182,7 +228,8 @@ test_clock_wrap(void **state)
 	struct mpa_forecast f;
 
 	for (uint32_t i = 0; i < 100; i++)
-		add(&h, 3600, UINT32_MAX - 5000 + i * 100, 100 + 2 * i);
+		add_stuck(&h, 3600, UINT32_MAX - 5000 + i * 100, 100 + 2 * i,
+			  2 * i);
 	mpa_forecast(&h, POOL_SIZE, &f);
 	assert_int_equal(f.span_ms, 9900);
 	assert_int_equal(f.growing, 1);
@@ -201,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_fluctuating_never_drains),
 		cmocka_unit_test(test_falling),
 		cmocka_unit_test(test_step_then_flat),
+		cmocka_unit_test(test_ring_fills),
 		cmocka_unit_test(test_clock_wrap),
 	};
 
