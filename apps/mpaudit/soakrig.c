@@ -950,11 +950,19 @@ remove_eal_files(const char *prefix)
 	closedir(d);
 }
 
+/*
+ * The DUT first. DPDK 22.11's net_memif unmaps the shared rings when the
+ * peer goes, while the lcore polling them may be inside a burst: the side
+ * still polling when the other disconnects can crash. The DUT is what the
+ * soak judges, and it stops its lcores before it closes its ports, so it
+ * is never that side; the generator may be, and its end counts for
+ * nothing.
+ */
 void
 mpa_soak_rig_stop(struct mpa_soak *s)
 {
-	stop_one(s, &s->gen, MPA_SOAK_STOP_GEN_S);
 	stop_one(s, &s->dut, MPA_SOAK_STOP_DUT_S);
+	stop_one(s, &s->gen, MPA_SOAK_STOP_GEN_S);
 	if (s->gen.pid > 0)
 		remove_eal_files(s->gen_prefix);
 	if (s->dut.pid > 0)

@@ -688,11 +688,12 @@ def t_soak_attach(ctx, c):
                                   gen_prefix))
     rc = s.wait(SOAK_S + SOAK_SLACK_S)
     c.true("%s: the DUT did not keep running" % name, dut.poll() is None)
-    # Generator first (a memif peer that goes on transmitting may crash).
-    gen.send_signal(signal.SIGINT)
-    gen.wait(30)
+    # The DUT first, as the soak's own rig: net_memif may crash the side
+    # still polling when its peer disconnects (docs/soak.md, "Stop").
     dut.send_signal(signal.SIGINT)
     dut_rc = dut.wait(60)
+    gen.send_signal(signal.SIGINT)
+    gen.wait(30)
     c.eq("%s: exit status (stderr %r)" % (name, s.stderr()[-800:]), rc, 3)
     c.eq("%s: DUT exit status" % name, dut_rc, 3)
     check_files(c, s, ["samples.csv", "samples.json", "report.html",
