@@ -11,9 +11,11 @@
  *
  * The tables are the ones the one-shot commands print (render.c), drawn
  * line by line, so a field looks the same in both. The drain rate is the
- * auditor's rate_per_s when it gives one, else the change of in_use
- * between two refreshes; the time to exhaustion its exhaust_s, else free
- * objects over a positive drain rate.
+ * auditor's rate_per_s when it judges the pool growing, 0 when it judges
+ * it not (its signed floor slope then is noise, and a negative one reads
+ * as a refill), else the change of in_use between two refreshes; the time
+ * to exhaustion its exhaust_s, else free objects over a positive drain
+ * rate.
  *
  * The terminal is restored on every way out: q, an error (the message is
  * printed after), SIGINT and SIGTERM (a flag; getch() returns at the
@@ -106,12 +108,17 @@ pool_rates(struct top *tp, json_t *arr, double t)
 							       "name"));
 		json_int_t in_use = mpa_cli_int(p, "in_use", 0);
 		json_t *ex = json_object_get(p, "exhaust_s");
+		json_t *growing = json_object_get(p, "growing");
 		double r = auditor_rate(p);
 		int from_auditor = !isnan(r);
 		json_t *prev;
 
 		if (name == NULL)
 			continue;
+		/* "growing": 0 in telemetry, false in a report file. */
+		if (from_auditor && growing != NULL &&
+		    !json_is_true(growing) && json_integer_value(growing) == 0)
+			r = 0;
 		prev = json_object_get(tp->prev_in_use, name);
 		if (!from_auditor && json_is_integer(prev) && dt > 0)
 			r = (in_use - json_integer_value(prev)) / dt;

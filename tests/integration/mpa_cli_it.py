@@ -746,13 +746,21 @@ POOLS = [{"name": "p%d" % i, "size": 1023, "in_use": i, "free": 1023 - i,
 # Pools as the auditor forecasts them (rate_per_s is a decimal string in
 # telemetry): "drains" grows 12.5/s and runs dry in 80 s; "steady" has a
 # flat trend while its in_use jumps 50 per refresh (a burst): top must show
-# the auditor's 0.0 and no exhaustion, not the jump.
+# the auditor's 0.0 and no exhaustion, not the jump; "wobbles" has a
+# floor slope of -1.5/s and of +2.0/s that the auditor does not call
+# growing: 0.0 both, not a refill or a drain.
 FORECAST_POOLS = [
     {"name": "drains", "size": 4096, "in_use": 3096, "free": 1000,
      "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "12.500",
      "growing": 1, "exhaust_s": 80},
     {"name": "steady", "size": 4096, "in_use": 100, "free": 3996,
      "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "0.000",
+     "growing": 0},
+    {"name": "wobbles", "size": 4096, "in_use": 120, "free": 3976,
+     "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "-1.500",
+     "growing": 0},
+    {"name": "rises", "size": 4096, "in_use": 130, "free": 3966,
+     "stuck": 0, "driver_held": 0, "history": 40, "rate_per_s": "2.000",
      "growing": 0}]
 
 
@@ -777,10 +785,11 @@ def check_top_forecast(ctx, c):
         # A refresh after the first: the burst seen, the forecast kept.
         s = pane.wait_screen(r"^steady\s+4096\s+(?!100\s)\d+\s")
         rows = {l.split()[0]: l.split()[1:] for l in s.splitlines()
-                if l.split()[:1] in (["drains"], ["steady"])}
-        c.eq("top: drains, steady (DRAIN/S, EXHAUSTED_IN)",
-             (rows.get("drains", [])[4:], rows.get("steady", [])[4:]),
-             (["12.5", "1.3", "min"], ["0.0", "-"]))
+                if l.split()[:1] in ([q["name"]] for q in FORECAST_POOLS)}
+        c.eq("top: drains, steady, wobbles, rises (DRAIN/S, EXHAUSTED_IN)",
+             [rows.get(q["name"], [])[4:] for q in FORECAST_POOLS],
+             [["12.5", "1.3", "min"], ["0.0", "-"], ["0.0", "-"],
+              ["0.0", "-"]])
         pane.tmux("send-keys", "-t", pane.name, "q")
         rc, stty = pane.wait_exit()
         c.eq("top (forecast): exit status", rc, 0)
